@@ -1,0 +1,25 @@
+//! Citrate's model registry.
+
+use crate::{currency::deposit, Balances, Runtime, RuntimeHoldReason};
+use polkadot_sdk::frame_support::{parameter_types, traits::ConstU32};
+
+parameter_types! {
+	/// A model version occupies about four storage entries (record, CID index, owner and
+	/// version lists).
+	pub const ModelDepositBase: crate::Balance = deposit(4, 0);
+	pub const ModelDepositPerByte: crate::Balance = deposit(0, 1);
+}
+
+impl pallet_model_registry::Config for Runtime {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type DepositBase = ModelDepositBase;
+	type DepositPerByte = ModelDepositPerByte;
+	type MaxNameLength = ConstU32<64>;
+	/// Room for any CIDv1 of a 64-byte digest in base32.
+	type MaxCidLength = ConstU32<128>;
+	type MaxLicenseIdLength = ConstU32<64>;
+	type MaxModelsPerOwner = ConstU32<256>;
+	type MaxVersions = ConstU32<64>;
+	type WeightInfo = pallet_model_registry::weights::SubstrateWeight<Runtime>;
+}

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Regenerates pallets/model-registry/src/weights.rs from the pallet's benchmarks, run in the
+# real runtime (WASM) on this machine. Builds a release node with `runtime-benchmarks` into
+# its own target subdirectory so it does not disturb the debug build the tests use.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+cd "$REPO_ROOT"
+
+ensure_prerequisites
+log "building citrate-node --features runtime-benchmarks (release)"
+cargo build --locked --release -p citrate-node --features runtime-benchmarks
+
+"$CARGO_TARGET_DIR/release/citrate-node" benchmark pallet \
+	--chain dev \
+	--pallet pallet_model_registry \
+	--extrinsic '*' \
+	--steps "${STEPS:-50}" \
+	--repeat "${REPEAT:-20}" \
+	--wasm-execution compiled \
+	--template .maintain/frame-weight-template.hbs \
+	--output pallets/model-registry/src/weights.rs
+log "wrote pallets/model-registry/src/weights.rs"

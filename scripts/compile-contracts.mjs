@@ -1,0 +1,20 @@
+#!/usr/bin/env node
+// Compiles every contracts/*.sol with npm solc into contracts/build/<Name>.json ({abi, bytecode}).
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { compileFile, solcVersion } from './lib/solc.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const contractsDir = path.join(root, 'contracts');
+const outDir = path.join(contractsDir, 'build');
+fs.mkdirSync(outDir, { recursive: true });
+
+console.log(`solc ${solcVersion()}`);
+for (const file of fs.readdirSync(contractsDir).filter((f) => f.endsWith('.sol')).sort()) {
+  for (const [name, artifact] of Object.entries(compileFile(path.join(contractsDir, file)))) {
+    const target = path.join(outDir, `${name}.json`);
+    fs.writeFileSync(target, `${JSON.stringify(artifact, null, 2)}\n`);
+    console.log(`${file} -> ${path.relative(root, target)} (${(artifact.bytecode.length - 2) / 2} bytes)`);
+  }
+}

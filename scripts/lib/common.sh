@@ -1,0 +1,43 @@
+# Shared by scripts/dev.sh and scripts/test.sh: where builds go and what a fresh machine needs.
+# shellcheck shell=bash
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+# Outside the checkout so every clone, CI run and session reuses one build cache.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/citrate/target}"
+export CITRATE_NODE="${CITRATE_NODE:-$CARGO_TARGET_DIR/debug/citrate-node}"
+
+log() { printf '\n==> %s\n' "$*"; }
+
+as_root() {
+	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# Installs what the build and the tests need and a fresh machine lacks. Idempotent and quick
+# when everything is present.
+ensure_prerequisites() {
+	local installed_targets
+	installed_targets="$(rustup target list --installed)"
+	for target in wasm32-unknown-unknown wasm32v1-none; do
+		grep -qx "$target" <<<"$installed_targets" || rustup target add "$target"
+	done
+	rustup component list --installed | grep -q '^rust-src' || rustup component add rust-src
+
+	if ! command -v protoc >/dev/null 2>&1; then
+		log "installing protobuf-compiler (needed by the node's networking crates)"
+		as_root apt-get update -qq
+		as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq protobuf-compiler
+	fi
+
+	# npm packages for the contract compiler and the end-to-end tests, from package-lock.json.
+	if [ ! -f "$REPO_ROOT/node_modules/.package-lock.json" ] ||
+		! cmp -s "$REPO_ROOT/package-lock.json" "$REPO_ROOT/node_modules/.citrate-lock"; then
+		log "installing npm packages"
+		(cd "$REPO_ROOT" && npm ci --no-audit --no-fund --loglevel=error)
+		cp "$REPO_ROOT/package-lock.json" "$REPO_ROOT/node_modules/.citrate-lock"
+	fi
+}
+
+build_node() {
+	log "building citrate-node (debug; the runtime WASM is always optimised)"
+	(cd "$REPO_ROOT" && cargo build --locked -p citrate-node)
+}

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs every test: formatting and lints, Rust unit tests (pallets, runtime, benchmarks in
+# test mode), then the end-to-end tests against a real citrate-node.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+cd "$REPO_ROOT"
+
+ensure_prerequisites
+
+log "cargo fmt --check"
+cargo fmt --all -- --check
+
+log "cargo clippy (warnings are errors)"
+SKIP_WASM_BUILD=1 cargo clippy --locked --workspace --all-targets -- -D warnings
+
+log "Rust unit tests"
+cargo test --locked --workspace
+
+log "pallet benchmarks, run as tests"
+cargo test --locked -p pallet-model-registry --features runtime-benchmarks benchmarking
+
+build_node
+
+log "end-to-end tests against citrate-node --dev"
+node --test --test-concurrency=1 tests/e2e/

@@ -1,0 +1,122 @@
+// Starts a real `citrate-node --dev` on free loopback ports and connects polkadot.js to it.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ApiPromise, WsProvider } from '@polkadot/api';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+
+/** The node binary: $CITRATE_NODE, else the debug build in $CARGO_TARGET_DIR. */
+export function nodeBinary() {
+  if (process.env.CITRATE_NODE) return process.env.CITRATE_NODE;
+  const targetDir =
+    process.env.CARGO_TARGET_DIR ?? path.join(os.homedir(), '.cache', 'citrate', 'target');
+  return path.join(targetDir, 'debug', 'citrate-node');
+}
+
+async function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Starts `citrate-node --dev` with its RPC, p2p and Prometheus ports on 127.0.0.1, waits for
+ * block #1 and returns `{ api, rpcUrl, prometheusUrl, stop }`.
+ */
+export async function startDevNode({ timeoutMs = 120_000 } = {}) {
+  const binary = nodeBinary();
+  if (!fs.existsSync(binary)) {
+    throw new Error(`citrate-node not found at ${binary}: build it with 'cargo build -p citrate-node'`);
+  }
+  const [rpcPort, p2pPort, prometheusPort] = [await freePort(), await freePort(), await freePort()];
+  const basePath = fs.mkdtempSync(path.join(os.tmpdir(), 'citrate-e2e-'));
+  const logFile = path.join(basePath, 'node.log');
+  const log = fs.openSync(logFile, 'w');
+  const child = spawn(
+    binary,
+    [
+      '--dev',
+      '--base-path', basePath,
+      '--rpc-port', String(rpcPort),
+      '--prometheus-port', String(prometheusPort),
+      '--listen-addr', `/ip4/127.0.0.1/tcp/${p2pPort}`,
+      '--no-mdns',
+      '--no-telemetry',
+    ],
+    { cwd: repoRoot, stdio: ['ignore', log, log] },
+  );
+  let exited = null;
+  child.on('exit', (code, signal) => { exited = { code, signal }; });
+
+  const stop = async () => {
+    if (exited === null) {
+      child.kill('SIGINT');
+      for (let i = 0; i < 100 && exited === null; i++) await sleep(100);
+      if (exited === null) child.kill('SIGKILL');
+    }
+    fs.rmSync(basePath, { recursive: true, force: true });
+  };
+
+  const rpcUrl = `ws://127.0.0.1:${rpcPort}`;
+  const deadline = Date.now() + timeoutMs;
+  let api;
+  try {
+    // The RPC server comes up a moment after the process starts.
+    while (!api) {
+      if (exited !== null) throw new Error(`citrate-node exited early (${JSON.stringify(exited)})`);
+      if (Date.now() > deadline) throw new Error('citrate-node RPC did not come up in time');
+      try {
+        await new Promise((resolve, reject) => {
+          const socket = net.connect(rpcPort, '127.0.0.1', () => { socket.end(); resolve(); });
+          socket.on('error', reject);
+        });
+        api = await connect(rpcUrl);
+      } catch {
+        await sleep(250);
+      }
+    }
+    while ((await api.rpc.chain.getHeader()).number.toNumber() < 1) {
+      if (Date.now() > deadline) throw new Error('citrate-node produced no block in time');
+      await sleep(250);
+    }
+  } catch (error) {
+    if (api) await api.disconnect();
+    const tail = fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8').slice(-4000) : '';
+    await stop();
+    throw new Error(`${error.message}\n--- node log ---\n${tail}`);
+  }
+
+  return {
+    api,
+    rpcUrl,
+    prometheusUrl: `http://127.0.0.1:${prometheusPort}/metrics`,
+    stop: async () => {
+      await api.disconnect();
+      await stop();
+    },
+  };
+}
+
+/** A polkadot.js connection that knows pallet-revive's transaction extension. */
+export async function connect(rpcUrl) {
+  const provider = new WsProvider(rpcUrl, false);
+  await provider.connect();
+  return ApiPromise.create({
+    provider,
+    noInitWarn: true,
+    throwOnConnect: true,
+    signedExtensions: { EthSetOrigin: { extrinsic: {}, payload: {} } },
+  });
+}
