@@ -1,6 +1,7 @@
 //! Command-line interface: Substrate's standard node flags plus its maintenance subcommands.
 
 use polkadot_sdk::sc_cli;
+use std::path::PathBuf;
 
 /// Subcommands besides running the node.
 #[derive(Debug, clap::Subcommand)]
@@ -52,4 +53,37 @@ pub struct Cli {
 
 	#[clap(flatten)]
 	pub run: sc_cli::RunCmd,
+
+	#[clap(flatten)]
+	pub wasm_cache: WasmCacheParams,
+}
+
+/// Where the runtime compiled to machine code is kept between starts. Compiling the runtime
+/// takes seconds on every start without it; with it, only the first start after a runtime
+/// change pays.
+#[derive(Debug, Clone, clap::Args)]
+pub struct WasmCacheParams {
+	/// Directory for the compiled-runtime cache
+	/// [default: $XDG_CACHE_HOME/citrate/wasmtime, else ~/.cache/citrate/wasmtime].
+	#[arg(long, value_name = "PATH")]
+	pub wasm_cache_dir: Option<PathBuf>,
+
+	/// Compile the runtime afresh on every start.
+	#[arg(long, conflicts_with = "wasm_cache_dir")]
+	pub no_wasm_cache: bool,
+}
+
+impl WasmCacheParams {
+	/// The cache directory to use, if any.
+	pub fn dir(&self) -> Option<PathBuf> {
+		if self.no_wasm_cache {
+			return None;
+		}
+		self.wasm_cache_dir.clone().or_else(|| {
+			std::env::var_os("XDG_CACHE_HOME")
+				.map(PathBuf::from)
+				.or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
+				.map(|cache| cache.join("citrate").join("wasmtime"))
+		})
+	}
 }

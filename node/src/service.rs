@@ -4,11 +4,13 @@
 use citrate_runtime::{apis::RuntimeApi, opaque::Block};
 use futures::FutureExt;
 use polkadot_sdk::{
-	sc_basic_authorship, sc_client_api::{Backend, BlockBackend},
+	sc_basic_authorship,
+	sc_client_api::{Backend, BlockBackend},
 	sc_consensus,
 	sc_consensus_aura::{self, ImportQueueParams, SlotProportion, StartAuraParams},
 	sc_consensus_grandpa::{self, SharedVoterState},
-	sc_executor, sc_network, sc_offchain,
+	sc_executor::{self, HeapAllocStrategy, DEFAULT_HEAP_ALLOC_STRATEGY},
+	sc_network, sc_offchain,
 	sc_service::{self, error::Error as ServiceError, Configuration, TaskManager, WarpSyncConfig},
 	sc_telemetry::{Telemetry, TelemetryWorker},
 	sc_transaction_pool,
@@ -16,7 +18,7 @@ use polkadot_sdk::{
 	sp_consensus_aura::sr25519::{AuthorityId as AuraId, AuthorityPair as AuraPair},
 	sp_io, sp_runtime, sp_timestamp,
 };
-use std::{sync::Arc, time::Duration};
+use std::{path::Path, sync::Arc, time::Duration};
 
 /// The host functions the runtime may call.
 pub type HostFunctions = sp_io::SubstrateHostFunctions;
@@ -42,8 +44,12 @@ pub type Service = sc_service::PartialComponents<
 	),
 >;
 
-/// The parts shared by every command that opens the database.
-pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
+/// The parts shared by every command that opens the database. `wasm_cache_dir` keeps the
+/// runtime compiled to machine code between starts.
+pub fn new_partial(
+	config: &Configuration,
+	wasm_cache_dir: Option<&Path>,
+) -> Result<Service, ServiceError> {
 	let telemetry = config
 		.telemetry_endpoints
 		.clone()
@@ -55,7 +61,7 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 		})
 		.transpose()?;
 
-	let executor = sc_service::new_wasm_executor::<HostFunctions>(&config.executor);
+	let executor = wasm_executor(config, wasm_cache_dir);
 	let (client, backend, keystore_container, task_manager) =
 		sc_service::new_full_parts::<Block, RuntimeApi, _>(
 			config,
@@ -92,8 +98,8 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 	)?;
 
 	let cidp_client = client.clone();
-	let import_queue =
-		sc_consensus_aura::import_queue::<AuraPair, _, _, _, _, _>(ImportQueueParams {
+	let import_queue = sc_consensus_aura::import_queue::<AuraPair, _, _, _, _, _>(
+		ImportQueueParams {
 			block_import: grandpa_block_import.clone(),
 			justification_import: Some(Box::new(grandpa_block_import.clone())),
 			client: client.clone(),
@@ -118,7 +124,8 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 			check_for_equivocation: Default::default(),
 			telemetry: telemetry.as_ref().map(|x| x.handle()),
 			compatibility_mode: Default::default(),
-		})?;
+		},
+	)?;
 
 	Ok(sc_service::PartialComponents {
 		client,
@@ -132,11 +139,42 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 	})
 }
 
+/// The runtime executor `sc_service::new_wasm_executor` builds, plus the compiled-code cache.
+fn wasm_executor(
+	config: &Configuration,
+	cache_dir: Option<&Path>,
+) -> sc_executor::WasmExecutor<HostFunctions> {
+	let executor = &config.executor;
+	let heap = executor.default_heap_pages.map_or(DEFAULT_HEAP_ALLOC_STRATEGY, |pages| {
+		HeapAllocStrategy::Static { extra_pages: pages as _ }
+	});
+	let builder = sc_executor::WasmExecutor::<HostFunctions>::builder()
+		.with_execution_method(executor.wasm_method)
+		.with_onchain_heap_alloc_strategy(heap)
+		.with_offchain_heap_alloc_strategy(heap)
+		.with_max_runtime_instances(executor.max_runtime_instances)
+		.with_runtime_cache_size(executor.runtime_cache_size);
+	match cache_dir {
+		Some(dir) => match std::fs::create_dir_all(dir) {
+			Ok(()) => builder.with_cache_path(dir).build(),
+			Err(error) => {
+				log::warn!(
+					"compiled-runtime cache {} unusable ({error}); compiling on every start",
+					dir.display()
+				);
+				builder.build()
+			}
+		},
+		None => builder.build(),
+	}
+}
+
 /// Builds and starts a full node.
 pub fn new_full<
 	N: sc_network::NetworkBackend<Block, <Block as sp_runtime::traits::Block>::Hash>,
 >(
 	config: Configuration,
+	wasm_cache_dir: Option<&Path>,
 ) -> Result<TaskManager, ServiceError> {
 	let sc_service::PartialComponents {
 		client,
@@ -147,7 +185,7 @@ pub fn new_full<
 		select_chain,
 		transaction_pool,
 		other: (block_import, grandpa_link, mut telemetry),
-	} = new_partial(&config)?;
+	} = new_partial(&config, wasm_cache_dir)?;
 
 	let mut net_config = sc_network::config::FullNetworkConfiguration::<
 		Block,
@@ -287,9 +325,7 @@ pub fn new_full<
 		)?;
 
 		// Block authoring is essential: if it fails, the node stops.
-		task_manager
-			.spawn_essential_handle()
-			.spawn_blocking("aura", Some("block-authoring"), aura);
+		task_manager.spawn_essential_handle().spawn_blocking("aura", Some("block-authoring"), aura);
 	}
 
 	if enable_grandpa {

@@ -1,9 +1,9 @@
 //! The runtime APIs the node, polkadot.js and pallet-revive's Ethereum RPC use.
 
 use crate::{
-	opaque, AccountId, Aura, Balance, Block, BlockNumber, Executive,
-	Grandpa, Header, InherentDataExt, Nonce, Runtime, RuntimeCall, RuntimeGenesisConfig,
-	System, TransactionPayment, VERSION,
+	opaque, AccountId, Aura, Balance, Block, BlockNumber, Executive, Grandpa, Header,
+	InherentDataExt, Nonce, Runtime, RuntimeCall, RuntimeGenesisConfig, System, TransactionPayment,
+	VERSION,
 };
 use alloc::{vec, vec::Vec};
 use polkadot_sdk::{
@@ -12,7 +12,7 @@ use polkadot_sdk::{
 		genesis_builder_helper::{build_state, get_preset},
 		weights::Weight,
 	},
-	pallet_aura, pallet_revive,
+	frame_system_rpc_runtime_api, pallet_aura, pallet_revive,
 	pallet_transaction_payment::{FeeDetails, RuntimeDispatchInfo},
 	pallet_transaction_payment_rpc_runtime_api,
 	sp_api::{self, impl_runtime_apis},
@@ -28,10 +28,8 @@ use polkadot_sdk::{
 		transaction_validity::{TransactionSource, TransactionValidity},
 		ApplyExtrinsicResult, ExtrinsicInclusionMode,
 	},
-	sp_session,
-	sp_transaction_pool,
+	sp_session, sp_transaction_pool,
 	sp_version::RuntimeVersion,
-	frame_system_rpc_runtime_api,
 };
 
 pallet_revive::impl_runtime_apis_plus_revive_traits!(

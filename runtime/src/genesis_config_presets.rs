@@ -1,18 +1,16 @@
 //! Genesis presets: `development` (one validator, Alice) and `local_testnet` (Alice and Bob).
 
 use crate::{
-	currency::UNITS, AccountId, BalancesConfig, RuntimeGenesisConfig, SudoConfig,
+	currency::UNITS, AccountId, AuraConfig, BalancesConfig, GrandpaConfig, RuntimeGenesisConfig,
+	SudoConfig,
 };
-use alloc::{string::String, vec, vec::Vec};
+use alloc::{vec, vec::Vec};
 use polkadot_sdk::{
-	frame_support::build_struct_json_patch,
-	pallet_aura, pallet_grandpa,
 	sp_consensus_aura::sr25519::AuthorityId as AuraId,
 	sp_consensus_grandpa::AuthorityId as GrandpaId,
 	sp_genesis_builder::{self, PresetId},
 	sp_keyring::{Ed25519Keyring, Sr25519Keyring},
 };
-use serde_json::Value;
 
 /// What each well-known dev account starts with: one million CTR.
 pub const DEV_ENDOWMENT: crate::Balance = 1_000_000 * UNITS;
@@ -21,22 +19,25 @@ fn genesis(
 	authorities: Vec<(AuraId, GrandpaId)>,
 	endowed_accounts: Vec<AccountId>,
 	root: AccountId,
-) -> Value {
-	build_struct_json_patch!(RuntimeGenesisConfig {
+) -> RuntimeGenesisConfig {
+	RuntimeGenesisConfig {
 		balances: BalancesConfig {
 			balances: endowed_accounts
 				.into_iter()
 				.map(|account| (account, DEV_ENDOWMENT))
-				.collect::<Vec<_>>(),
+				.collect(),
+			..Default::default()
 		},
-		aura: pallet_aura::GenesisConfig {
-			authorities: authorities.iter().map(|(aura, _)| aura.clone()).collect::<Vec<_>>(),
+		aura: AuraConfig {
+			authorities: authorities.iter().map(|(aura, _)| aura.clone()).collect(),
 		},
-		grandpa: pallet_grandpa::GenesisConfig {
-			authorities: authorities.iter().map(|(_, grandpa)| (grandpa.clone(), 1)).collect::<Vec<_>>(),
+		grandpa: GrandpaConfig {
+			authorities: authorities.iter().map(|(_, grandpa)| (grandpa.clone(), 1)).collect(),
+			..Default::default()
 		},
 		sudo: SudoConfig { key: Some(root) },
-	})
+		..Default::default()
+	}
 }
 
 fn authority(seed: Sr25519Keyring, grandpa: Ed25519Keyring) -> (AuraId, GrandpaId) {
@@ -48,7 +49,7 @@ fn well_known_accounts() -> Vec<AccountId> {
 }
 
 /// One validator (Alice), Alice is sudo, every well-known dev account is endowed.
-pub fn development_config_genesis() -> Value {
+pub fn development_config() -> RuntimeGenesisConfig {
 	genesis(
 		vec![authority(Sr25519Keyring::Alice, Ed25519Keyring::Alice)],
 		well_known_accounts(),
@@ -57,7 +58,7 @@ pub fn development_config_genesis() -> Value {
 }
 
 /// Two validators (Alice and Bob), Alice is sudo, every well-known dev account is endowed.
-pub fn local_config_genesis() -> Value {
+pub fn local_testnet_config() -> RuntimeGenesisConfig {
 	genesis(
 		vec![
 			authority(Sr25519Keyring::Alice, Ed25519Keyring::Alice),
@@ -68,15 +69,19 @@ pub fn local_config_genesis() -> Value {
 	)
 }
 
-/// The JSON patch of a named preset.
+/// The genesis config of a named preset.
+pub fn preset_config(id: &PresetId) -> Option<RuntimeGenesisConfig> {
+	match id.as_ref() {
+		sp_genesis_builder::DEV_RUNTIME_PRESET => Some(development_config()),
+		sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET => Some(local_testnet_config()),
+		_ => None,
+	}
+}
+
+/// A named preset as JSON (a complete genesis config, which is also a valid patch).
 pub fn get_preset(id: &PresetId) -> Option<Vec<u8>> {
-	let patch = match id.as_ref() {
-		sp_genesis_builder::DEV_RUNTIME_PRESET => development_config_genesis(),
-		sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET => local_config_genesis(),
-		_ => return None,
-	};
-	// Serialising a `serde_json::Value` cannot fail.
-	serde_json::to_string(&patch).ok().map(String::into_bytes)
+	// Serialising a genesis config cannot fail.
+	preset_config(id).and_then(|config| serde_json::to_vec(&config).ok())
 }
 
 /// The presets this runtime offers.
@@ -90,35 +95,45 @@ pub fn preset_names() -> Vec<PresetId> {
 #[cfg(test)]
 mod tests {
 	use super::*;
-	use crate::{Balances, Grandpa, Runtime, Sudo};
+	use crate::{Balances, Grandpa, Runtime};
 	use polkadot_sdk::{
 		frame_support::genesis_builder_helper::build_state,
+		pallet_aura,
 		pallet_revive::{AddressMapper, Config as ReviveConfig},
-		sp_io::TestExternalities,
+		pallet_sudo,
+		sp_io::{self, TestExternalities},
+		sp_runtime::{BuildStorage, StateVersion},
 	};
 
-	fn build(preset: &str) -> TestExternalities {
-		let patch = get_preset(&PresetId::from(preset)).expect("preset exists");
-		let mut ext = TestExternalities::default();
-		ext.execute_with(|| build_state::<RuntimeGenesisConfig>(patch).expect("genesis builds"));
-		ext
+	fn storage_of(id: &str) -> TestExternalities {
+		let config = preset_config(&PresetId::from(id)).expect("preset exists");
+		TestExternalities::new(config.build_storage().expect("genesis builds"))
 	}
 
 	#[test]
-	fn every_listed_preset_exists() {
+	fn every_listed_preset_exists_and_its_json_builds_the_same_state() {
 		for id in preset_names() {
-			assert!(get_preset(&id).is_some(), "{id:?}");
+			// The JSON path (what the WASM genesis builder runs) and the native path agree.
+			let json = get_preset(&id).expect("listed preset exists");
+			let mut from_json = TestExternalities::default();
+			from_json.execute_with(|| build_state::<RuntimeGenesisConfig>(json).expect("builds"));
+			let root = || sp_io::storage::root(StateVersion::V1);
+			assert_eq!(
+				from_json.execute_with(root),
+				storage_of(id.as_ref()).execute_with(root),
+				"{id:?}"
+			);
 		}
 		assert!(get_preset(&PresetId::from("no-such-preset")).is_none());
 	}
 
 	#[test]
 	fn development_preset_has_one_validator_funded_and_mapped_accounts() {
-		build(sp_genesis_builder::DEV_RUNTIME_PRESET).execute_with(|| {
+		storage_of(sp_genesis_builder::DEV_RUNTIME_PRESET).execute_with(|| {
 			assert_eq!(pallet_aura::Authorities::<Runtime>::get().len(), 1);
 			assert_eq!(Grandpa::grandpa_authorities().len(), 1);
 			let alice = Sr25519Keyring::Alice.to_account_id();
-			assert_eq!(Sudo::key(), Some(alice.clone()));
+			assert_eq!(pallet_sudo::Key::<Runtime>::get(), Some(alice));
 			for account in well_known_accounts() {
 				assert_eq!(Balances::free_balance(&account), DEV_ENDOWMENT);
 				// AutoMap gives every endowed account its EVM address at genesis.
@@ -129,7 +144,7 @@ mod tests {
 
 	#[test]
 	fn local_testnet_preset_has_alice_and_bob_as_validators() {
-		build(sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET).execute_with(|| {
+		storage_of(sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET).execute_with(|| {
 			let authorities = pallet_aura::Authorities::<Runtime>::get();
 			assert_eq!(authorities.len(), 2);
 			assert_eq!(authorities[1], Sr25519Keyring::Bob.public().into());

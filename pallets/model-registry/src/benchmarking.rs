@@ -4,9 +4,7 @@
 use super::*;
 use alloc::{format, vec, vec::Vec};
 use polkadot_sdk::{
-	frame_benchmarking::v2::*,
-	frame_support::traits::fungible::Mutate,
-	frame_system::RawOrigin,
+	frame_benchmarking::v2::*, frame_support::traits::fungible::Mutate, frame_system::RawOrigin,
 	sp_runtime::traits::Bounded,
 };
 

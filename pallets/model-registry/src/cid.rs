@@ -116,7 +116,7 @@ fn parse_v1(bytes: &[u8]) -> Result<Cid, CidError> {
 	let mut rest = bytes;
 	let version = read_varint(&mut rest)?;
 	match version {
-		1 => {},
+		1 => {}
 		// A multibase-encoded CIDv0 starts with the sha2-256 multihash code instead.
 		0x12 => return Err(CidError::Malformed),
 		_ => return Err(CidError::UnsupportedVersion),
@@ -171,17 +171,18 @@ fn read_varint(input: &mut &[u8]) -> Result<u64, CidError> {
 
 const BASE58_ALPHABET: &[u8; 58] = b"123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
 
-fn decode_base58btc<'a>(text: &[u8], out: &'a mut [u8; MAX_CID_TEXT_LEN]) -> Result<&'a [u8], CidError> {
+fn decode_base58btc<'a>(
+	text: &[u8],
+	out: &'a mut [u8; MAX_CID_TEXT_LEN],
+) -> Result<&'a [u8], CidError> {
 	if text.is_empty() {
 		return Err(CidError::BadLength);
 	}
 	// Big-endian base conversion into the tail of `out`; quadratic but bounded by 128 chars.
 	let mut len = 0usize;
 	for &c in text {
-		let mut carry = BASE58_ALPHABET
-			.iter()
-			.position(|&a| a == c)
-			.ok_or(CidError::BadEncoding)? as u32;
+		let mut carry =
+			BASE58_ALPHABET.iter().position(|&a| a == c).ok_or(CidError::BadEncoding)? as u32;
 		for byte in out.iter_mut().rev().take(len) {
 			carry += u32::from(*byte) * 58;
 			*byte = (carry & 0xff) as u8;
@@ -300,7 +301,9 @@ mod tests {
 		assert_eq!(v0_len, 36);
 		assert_eq!(&v0[..4], &[0x01, 0x70, 0x12, 0x20]);
 		// Multi-byte varints round-trip (blake2b-256 is 0xb220).
-		let cid = parse(b"f0155a0e40220aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa").unwrap();
+		let cid =
+			parse(b"f0155a0e40220aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")
+				.unwrap();
 		let (bytes, len) = cid.to_v1_bytes();
 		let mut hex = std::vec![b'f'];
 		for b in &bytes[..len] {
@@ -337,11 +340,20 @@ mod tests {
 		assert_eq!(parse(&[b'b'; 200]), Err(CidError::BadLength));
 		assert_eq!(parse(b"not-a-cid"), Err(CidError::UnsupportedMultibase));
 		// 0 and l are not base58 characters.
-		assert_eq!(parse(b"Qm0000000000000000000000000000000000000000000l"), Err(CidError::BadEncoding));
+		assert_eq!(
+			parse(b"Qm0000000000000000000000000000000000000000000l"),
+			Err(CidError::BadEncoding)
+		);
 		// Truncated CIDv1: the digest is shorter than declared.
-		assert_eq!(parse(&V1_DAG_PB[..V1_DAG_PB.len() - 4]), Err(CidError::Malformed));
+		let truncated = [b"f01701220".as_slice(), &[b'a'; 60]].concat();
+		assert_eq!(parse(&truncated), Err(CidError::Malformed));
+		// Truncation that leaves stray base32 bits is an encoding error.
+		assert_eq!(parse(&V1_DAG_PB[..V1_DAG_PB.len() - 4]), Err(CidError::BadEncoding));
 		// Uppercase characters in a lowercase base32 string.
-		assert_eq!(parse(b"bAFYBEIGDYRZT5SFP7UDM7HU76UH7Y26NF3EFUYLQABF3OCLGTQY55FBZDI"), Err(CidError::BadEncoding));
+		assert_eq!(
+			parse(b"bAFYBEIGDYRZT5SFP7UDM7HU76UH7Y26NF3EFUYLQABF3OCLGTQY55FBZDI"),
+			Err(CidError::BadEncoding)
+		);
 		// Version 2 is not a CID version.
 		assert_eq!(parse(b"f0270122000"), Err(CidError::UnsupportedVersion));
 		// sha2-256 with a 16-byte digest.
@@ -351,6 +363,9 @@ mod tests {
 		// Bytes left after the digest.
 		assert_eq!(parse(b"f015500010000"), Err(CidError::Malformed));
 		// A CIDv0 multihash wrapped in a multibase prefix is not a CIDv1.
-		assert_eq!(parse(b"f122046d44814b9c5af141c3aaab7c05dc5e844ead5f91f12858b021eba45768b4c0e"), Err(CidError::Malformed));
+		assert_eq!(
+			parse(b"f122046d44814b9c5af141c3aaab7c05dc5e844ead5f91f12858b021eba45768b4c0e"),
+			Err(CidError::Malformed)
+		);
 	}
 }

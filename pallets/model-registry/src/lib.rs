@@ -413,9 +413,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Validates a textual CID and checks its content is not registered yet.
-	fn checked_cid(
-		cid: Vec<u8>,
-	) -> Result<(BoundedVec<u8, T::MaxCidLength>, BinaryCid), Error<T>> {
+	fn checked_cid(cid: Vec<u8>) -> Result<(BoundedVec<u8, T::MaxCidLength>, BinaryCid), Error<T>> {
 		let cid: BoundedVec<u8, T::MaxCidLength> =
 			cid.try_into().map_err(|_| Error::<T>::CidTooLong)?;
 		let binary = binary_cid(&cid).ok_or(Error::<T>::InvalidCid)?;

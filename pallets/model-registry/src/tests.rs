@@ -150,7 +150,10 @@ fn register_model_rejects_taken_name_and_cid() {
 		assert_noop!(register(BOB, b"other", cid(1)), Error::<Test>::CidAlreadyRegistered);
 		// The CIDv1 text of a registered CIDv0 names the same content.
 		assert_ok!(register(ALICE, b"v0", CID_V0.to_vec()));
-		assert_noop!(register(BOB, b"v1", CID_V1_OF_V0.to_vec()), Error::<Test>::CidAlreadyRegistered);
+		assert_noop!(
+			register(BOB, b"v1", CID_V1_OF_V0.to_vec()),
+			Error::<Test>::CidAlreadyRegistered
+		);
 		assert_eq!(Models::<Test>::iter().count(), 2);
 		assert_eq!(held(BOB), 0);
 	});
@@ -190,7 +193,10 @@ fn publish_version_links_versions_under_the_name() {
 		assert_eq!(v2.model_type, ModelType::Embedding);
 		assert_eq!(v2.license.identifier.as_slice(), b"Apache-2.0");
 		assert_eq!(ModelRegistry::versions_of(b"whisper"), vec![1, 2]);
-		assert_eq!(ModelVersions::<Test>::get(bounded::<ConstU32<32>>(b"whisper")).unwrap().latest_version, 2);
+		assert_eq!(
+			ModelVersions::<Test>::get(bounded::<ConstU32<32>>(b"whisper")).unwrap().latest_version,
+			2
+		);
 		assert_eq!(ModelsByOwner::<Test>::get(ALICE).into_inner(), vec![1, 2]);
 		assert_eq!(held(ALICE), Models::<Test>::get(1).unwrap().deposit.amount + v2.deposit.amount);
 		assert_eq!(
@@ -292,13 +298,19 @@ fn deprecate_marks_the_version_and_its_errors() {
 			Error::<Test>::ModelNotFound
 		);
 		assert_ok!(register(ALICE, b"m", cid(1)));
-		assert_noop!(ModelRegistry::deprecate(RuntimeOrigin::signed(BOB), 1), Error::<Test>::NotOwner);
+		assert_noop!(
+			ModelRegistry::deprecate(RuntimeOrigin::signed(BOB), 1),
+			Error::<Test>::NotOwner
+		);
 		assert!(<ModelRegistry as ModelRegistryInspect<AccountId>>::is_active(1));
 
 		assert_ok!(ModelRegistry::deprecate(RuntimeOrigin::signed(ALICE), 1));
 		assert_eq!(Models::<Test>::get(1).unwrap().status, ModelStatus::Deprecated);
 		assert!(!<ModelRegistry as ModelRegistryInspect<AccountId>>::is_active(1));
-		assert_eq!(last_event(), RuntimeEvent::ModelRegistry(Event::ModelDeprecated { model_id: 1 }));
+		assert_eq!(
+			last_event(),
+			RuntimeEvent::ModelRegistry(Event::ModelDeprecated { model_id: 1 })
+		);
 		assert_noop!(
 			ModelRegistry::deprecate(RuntimeOrigin::signed(ALICE), 1),
 			Error::<Test>::AlreadyDeprecated
@@ -315,9 +327,15 @@ fn remove_model_releases_the_deposit_to_the_payer_and_cleans_indexes() {
 		let v2_deposit = Models::<Test>::get(2).unwrap().deposit.amount;
 		assert_ok!(ModelRegistry::transfer_ownership(RuntimeOrigin::signed(ALICE), 1, BOB));
 
-		assert_noop!(ModelRegistry::remove_model(RuntimeOrigin::signed(BOB), 1), Error::<Test>::NotDeprecated);
+		assert_noop!(
+			ModelRegistry::remove_model(RuntimeOrigin::signed(BOB), 1),
+			Error::<Test>::NotDeprecated
+		);
 		assert_ok!(ModelRegistry::deprecate(RuntimeOrigin::signed(BOB), 1));
-		assert_noop!(ModelRegistry::remove_model(RuntimeOrigin::signed(ALICE), 1), Error::<Test>::NotOwner);
+		assert_noop!(
+			ModelRegistry::remove_model(RuntimeOrigin::signed(ALICE), 1),
+			Error::<Test>::NotOwner
+		);
 		assert_ok!(ModelRegistry::remove_model(RuntimeOrigin::signed(BOB), 1));
 
 		assert!(Models::<Test>::get(1).is_none());
@@ -334,7 +352,10 @@ fn remove_model_releases_the_deposit_to_the_payer_and_cleans_indexes() {
 				deposit_released: v1_deposit,
 			})
 		);
-		assert_noop!(ModelRegistry::remove_model(RuntimeOrigin::signed(BOB), 1), Error::<Test>::ModelNotFound);
+		assert_noop!(
+			ModelRegistry::remove_model(RuntimeOrigin::signed(BOB), 1),
+			Error::<Test>::ModelNotFound
+		);
 
 		// Removing the last version frees the name; the next publish keeps counting.
 		assert_ok!(publish(BOB, b"m", cid(3)));
@@ -363,7 +384,11 @@ fn stats_recorder_updates_usage_and_rewards() {
 		assert_ok!(<ModelRegistry as ModelStatsRecorder<Balance>>::record_usage(1, 2));
 		assert_eq!(
 			last_event(),
-			RuntimeEvent::ModelRegistry(Event::UsageRecorded { model_id: 1, uses: 2, usage_count: 5 })
+			RuntimeEvent::ModelRegistry(Event::UsageRecorded {
+				model_id: 1,
+				uses: 2,
+				usage_count: 5
+			})
 		);
 		assert_ok!(<ModelRegistry as ModelStatsRecorder<Balance>>::record_reward(1, 900));
 		assert_ok!(<ModelRegistry as ModelStatsRecorder<Balance>>::record_reward(1, 100));

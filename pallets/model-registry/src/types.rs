@@ -3,7 +3,7 @@
 use crate::{BalanceOf, Config};
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use polkadot_sdk::{
-	frame_support::{BoundedVec, CloneNoBound, EqNoBound, PartialEqNoBound, DebugNoBound},
+	frame_support::{BoundedVec, CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound},
 	frame_system::pallet_prelude::BlockNumberFor,
 	sp_runtime::DispatchResult,
 };
@@ -14,7 +14,16 @@ pub type ModelId = u64;
 
 /// What kind of data a model works on.
 #[derive(
-	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq, Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
 )]
 pub enum ModelType {
 	Language,
@@ -27,7 +36,16 @@ pub enum ModelType {
 
 /// The format the weights behind the CID are stored in.
 #[derive(
-	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq, Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
 )]
 pub enum Framework {
 	Onnx,
@@ -40,7 +58,16 @@ pub enum Framework {
 
 /// The family a model's license belongs to; the exact terms are named by an SPDX-style id.
 #[derive(
-	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq, Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
 )]
 pub enum LicenseKind {
 	OpenSource,
@@ -50,7 +77,9 @@ pub enum LicenseKind {
 }
 
 /// A model's license: its family and an identifier such as `Apache-2.0` or `LicenseRef-acme`.
-#[derive(CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound, Encode, Decode, MaxEncodedLen, TypeInfo)]
+#[derive(
+	CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound, Encode, Decode, MaxEncodedLen, TypeInfo,
+)]
 #[scale_info(skip_type_params(T))]
 #[codec(mel_bound())]
 pub struct License<T: Config> {
@@ -60,7 +89,16 @@ pub struct License<T: Config> {
 
 /// Whether a model may still be used.
 #[derive(
-	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq, Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
 )]
 pub enum ModelStatus {
 	Active,
@@ -72,7 +110,9 @@ pub enum ModelStatus {
 ///
 /// The deposit stays with the account that paid it when ownership moves, and goes back to it
 /// when the model is removed.
-#[derive(CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound, Encode, Decode, MaxEncodedLen, TypeInfo)]
+#[derive(
+	CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound, Encode, Decode, MaxEncodedLen, TypeInfo,
+)]
 #[scale_info(skip_type_params(T))]
 #[codec(mel_bound())]
 pub struct ModelDeposit<T: Config> {
@@ -81,7 +121,9 @@ pub struct ModelDeposit<T: Config> {
 }
 
 /// One registered model version.
-#[derive(CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound, Encode, Decode, MaxEncodedLen, TypeInfo)]
+#[derive(
+	CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound, Encode, Decode, MaxEncodedLen, TypeInfo,
+)]
 #[scale_info(skip_type_params(T))]
 #[codec(mel_bound())]
 pub struct ModelInfo<T: Config> {
@@ -107,7 +149,9 @@ pub struct ModelInfo<T: Config> {
 }
 
 /// Every version ever published under one name.
-#[derive(CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound, Encode, Decode, MaxEncodedLen, TypeInfo)]
+#[derive(
+	CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound, Encode, Decode, MaxEncodedLen, TypeInfo,
+)]
 #[scale_info(skip_type_params(T))]
 #[codec(mel_bound())]
 pub struct VersionHistory<T: Config> {

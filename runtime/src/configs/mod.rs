@@ -8,8 +8,8 @@ pub use revive::EthExtraImpl;
 
 use crate::{
 	currency::EXISTENTIAL_DEPOSIT, AccountId, Aura, Balance, Balances, Block, BlockNumber, Hash,
-	Nonce, PalletInfo, Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason,
-	RuntimeHoldReason, RuntimeOrigin, RuntimeTask, System, SLOT_DURATION, VERSION,
+	Nonce, PalletInfo, Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason,
+	RuntimeOrigin, RuntimeTask, System, SLOT_DURATION, VERSION,
 };
 use polkadot_sdk::{
 	frame_support::{
@@ -19,7 +19,8 @@ use polkadot_sdk::{
 		traits::{ConstBool, ConstU128, ConstU32, ConstU64, ConstU8, VariantCountOf},
 		weights::{
 			constants::{
-				BlockExecutionWeight, ExtrinsicBaseWeight, ParityDbWeight, WEIGHT_REF_TIME_PER_SECOND,
+				BlockExecutionWeight, ExtrinsicBaseWeight, ParityDbWeight,
+				WEIGHT_REF_TIME_PER_SECOND,
 			},
 			ConstantMultiplier, Weight,
 		},
