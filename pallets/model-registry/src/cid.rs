@@ -245,7 +245,7 @@ fn decode_base16<'a>(
 	upper: bool,
 	out: &'a mut [u8; MAX_CID_TEXT_LEN],
 ) -> Result<&'a [u8], CidError> {
-	if text.len() % 2 != 0 {
+	if !text.len().is_multiple_of(2) {
 		return Err(CidError::BadEncoding);
 	}
 	let nibble = |c: u8| -> Result<u8, CidError> {

@@ -61,12 +61,18 @@ pub fn binary_cid(text: &[u8]) -> Option<BinaryCid> {
 	Some(BoundedVec::truncate_from(bytes[..len].to_vec()))
 }
 
+/// A CID as the text users submitted, validated.
+pub type TextCid<T> = BoundedVec<u8, <T as Config>::MaxCidLength>;
+
 /// Balance type of the currency deposits are held in.
 pub type BalanceOf<T> =
 	<<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
 
 type AccountIdLookupOf<T> = <<T as frame_system::Config>::Lookup as StaticLookup>::Source;
 
+// `register_model` takes a model's fields as separate arguments, which is what polkadot.js
+// users and Solidity callers see.
+#[allow(clippy::too_many_arguments)]
 #[frame_support::pallet]
 pub mod pallet {
 	use super::*;
@@ -413,7 +419,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Validates a textual CID and checks its content is not registered yet.
-	fn checked_cid(cid: Vec<u8>) -> Result<(BoundedVec<u8, T::MaxCidLength>, BinaryCid), Error<T>> {
+	fn checked_cid(cid: Vec<u8>) -> Result<(TextCid<T>, BinaryCid), Error<T>> {
 		let cid: BoundedVec<u8, T::MaxCidLength> =
 			cid.try_into().map_err(|_| Error::<T>::CidTooLong)?;
 		let binary = binary_cid(&cid).ok_or(Error::<T>::InvalidCid)?;
