@@ -7,6 +7,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 cd "$REPO_ROOT"
 
 ensure_prerequisites
+# pallet-revive's benchmark fixtures need a native solc; Citrate does not benchmark pallet-revive.
+export SKIP_PALLET_REVIVE_FIXTURES=1
 log "building citrate-node --features runtime-benchmarks (release)"
 cargo build --locked --release -p citrate-node --features runtime-benchmarks
 

@@ -22,10 +22,15 @@ ensure_prerequisites() {
 	done
 	rustup component list --installed | grep -q '^rust-src' || rustup component add rust-src
 
-	if ! command -v protoc >/dev/null 2>&1; then
-		log "installing protobuf-compiler (needed by the node's networking crates)"
+	# protoc for the networking crates' protobuf code; OpenSSL headers for litep2p's WebRTC.
+	local packages=()
+	command -v protoc >/dev/null 2>&1 || packages+=(protobuf-compiler)
+	command -v pkg-config >/dev/null 2>&1 || packages+=(pkg-config)
+	pkg-config --exists openssl 2>/dev/null || packages+=(libssl-dev)
+	if [ "${#packages[@]}" -gt 0 ]; then
+		log "installing ${packages[*]}"
 		as_root apt-get update -qq
-		as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq protobuf-compiler
+		as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${packages[@]}"
 	fi
 
 	# npm packages for the contract compiler and the end-to-end tests, from package-lock.json.

@@ -35,7 +35,16 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  * Starts `citrate-node --dev` with its RPC, p2p and Prometheus ports on 127.0.0.1, waits for
  * block #1 and returns `{ api, rpcUrl, prometheusUrl, stop }`.
  */
-export async function startDevNode({ timeoutMs = 120_000 } = {}) {
+export function startDevNode(options = {}) {
+  return startNode({ ...options, chainArgs: ['--dev'] });
+}
+
+/**
+ * Starts `citrate-node` with `chainArgs` (e.g. `['--chain', 'local', '--alice']`) and every
+ * port on 127.0.0.1. Waits until the RPC answers and, unless `waitForBlock` is false, until
+ * block #1 exists.
+ */
+export async function startNode({ chainArgs, extraArgs = [], waitForBlock = true, timeoutMs = 120_000 }) {
   const binary = nodeBinary();
   if (!fs.existsSync(binary)) {
     throw new Error(`citrate-node not found at ${binary}: build it with 'cargo build -p citrate-node'`);
@@ -47,13 +56,14 @@ export async function startDevNode({ timeoutMs = 120_000 } = {}) {
   const child = spawn(
     binary,
     [
-      '--dev',
+      ...chainArgs,
       '--base-path', basePath,
       '--rpc-port', String(rpcPort),
       '--prometheus-port', String(prometheusPort),
       '--listen-addr', `/ip4/127.0.0.1/tcp/${p2pPort}`,
       '--no-mdns',
       '--no-telemetry',
+      ...extraArgs,
     ],
     { cwd: repoRoot, stdio: ['ignore', log, log] },
   );
@@ -87,7 +97,7 @@ export async function startDevNode({ timeoutMs = 120_000 } = {}) {
         await sleep(250);
       }
     }
-    while ((await api.rpc.chain.getHeader()).number.toNumber() < 1) {
+    while (waitForBlock && (await api.rpc.chain.getHeader()).number.toNumber() < 1) {
       if (Date.now() > deadline) throw new Error('citrate-node produced no block in time');
       await sleep(250);
     }
