@@ -9,6 +9,8 @@ cd "$REPO_ROOT"
 ensure_prerequisites
 # pallet-revive's benchmark fixtures need a native solc; Citrate does not benchmark pallet-revive.
 export SKIP_PALLET_REVIVE_FIXTURES=1
+# frame-benchmarking-cli's storage-benchmark runtime is not needed for `benchmark pallet`.
+export SKIP_FRAME_STORAGE_ACCESS_TEST_RUNTIME_WASM_BUILD=1
 log "building citrate-node --features runtime-benchmarks (release)"
 cargo build --locked --release -p citrate-node --features runtime-benchmarks
 
@@ -20,5 +22,6 @@ cargo build --locked --release -p citrate-node --features runtime-benchmarks
 	--repeat "${REPEAT:-20}" \
 	--wasm-execution compiled \
 	--template .maintain/frame-weight-template.hbs \
+	--header .maintain/HEADER \
 	--output pallets/model-registry/src/weights.rs
 log "wrote pallets/model-registry/src/weights.rs"
