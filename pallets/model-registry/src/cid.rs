@@ -304,18 +304,13 @@ mod tests {
 		let cid =
 			parse(b"f0155a0e40220aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")
 				.unwrap();
-		let (bytes, len) = cid.to_v1_bytes();
-		let mut hex = std::vec![b'f'];
-		for b in &bytes[..len] {
-			hex.extend_from_slice(std::format!("{b:02x}").as_bytes());
-		}
-		assert_eq!(parse(&hex).unwrap(), cid);
+		assert_eq!(parse(&base16(&cid)).unwrap(), cid);
 	}
 
 	#[test]
 	fn parses_other_multibases_of_the_same_cid() {
 		let b32 = parse(V1_DAG_PB).unwrap();
-		let mut hex = alloc_hex(&b32);
+		let mut hex = base16(&b32);
 		assert_eq!(parse(&hex).unwrap(), b32);
 		hex.make_ascii_uppercase();
 		assert_eq!(parse(&hex).unwrap(), b32);
@@ -324,14 +319,14 @@ mod tests {
 		assert_eq!(parse(&upper).unwrap(), b32);
 	}
 
-	fn alloc_hex(cid: &Cid) -> std::vec::Vec<u8> {
-		let mut bytes = std::vec![1u8, cid.codec as u8, 0x12, 0x20];
-		bytes.extend_from_slice(cid.digest());
-		let mut s = std::vec![b'f'];
-		for b in bytes {
-			s.extend_from_slice(std::format!("{b:02x}").as_bytes());
+	/// The base16 (`f…`) text of a CID's binary CIDv1 form.
+	fn base16(cid: &Cid) -> std::vec::Vec<u8> {
+		let (bytes, len) = cid.to_v1_bytes();
+		let mut text = std::vec![b'f'];
+		for b in &bytes[..len] {
+			text.extend_from_slice(std::format!("{b:02x}").as_bytes());
 		}
-		s
+		text
 	}
 
 	#[test]
