@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates pallets/model-registry/src/weights.rs from the pallet's benchmarks, run in the
+# Regenerates pallets/*/src/weights.rs from the pallets' benchmarks, run in the
 # real runtime (WASM) on this machine. Builds a release node with `runtime-benchmarks` into
 # its own target subdirectory so it does not disturb the debug build the tests use.
 set -euo pipefail
@@ -14,14 +14,17 @@ export SKIP_FRAME_STORAGE_ACCESS_TEST_RUNTIME_WASM_BUILD=1
 log "building citrate-node --features runtime-benchmarks (release)"
 cargo build --locked --release -p citrate-node --features runtime-benchmarks
 
-"$CARGO_TARGET_DIR/release/citrate-node" benchmark pallet \
-	--chain dev \
-	--pallet pallet_model_registry \
-	--extrinsic '*' \
-	--steps "${STEPS:-50}" \
-	--repeat "${REPEAT:-20}" \
-	--wasm-execution compiled \
-	--template .maintain/frame-weight-template.hbs \
-	--header .maintain/HEADER \
-	--output pallets/model-registry/src/weights.rs
-log "wrote pallets/model-registry/src/weights.rs"
+# Each pallet's weights.rs, measured in the runtime (WASM) on this machine.
+for pallet in model-registry model-access; do
+	"$CARGO_TARGET_DIR/release/citrate-node" benchmark pallet \
+		--chain dev \
+		--pallet "pallet_${pallet//-/_}" \
+		--extrinsic '*' \
+		--steps "${STEPS:-50}" \
+		--repeat "${REPEAT:-20}" \
+		--wasm-execution compiled \
+		--template .maintain/frame-weight-template.hbs \
+		--header .maintain/HEADER \
+		--output "pallets/$pallet/src/weights.rs"
+	log "wrote pallets/$pallet/src/weights.rs"
+done

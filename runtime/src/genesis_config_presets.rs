@@ -1,19 +1,30 @@
 //! Genesis presets: `development` (one validator, Alice) and `local_testnet` (Alice and Bob).
 
 use crate::{
-	currency::UNITS, AccountId, AuraConfig, BalancesConfig, GrandpaConfig, RuntimeGenesisConfig,
+	currency::{EXISTENTIAL_DEPOSIT, UNITS},
+	AccountId, AuraConfig, BalancesConfig, GrandpaConfig, Runtime, RuntimeGenesisConfig,
 	SudoConfig,
 };
 use alloc::{vec, vec::Vec};
 use polkadot_sdk::{
+	pallet_revive::{AddressMapper, Config as ReviveConfig},
 	sp_consensus_aura::sr25519::AuthorityId as AuraId,
 	sp_consensus_grandpa::AuthorityId as GrandpaId,
+	sp_core::H160,
 	sp_genesis_builder::{self, PresetId},
 	sp_keyring::{Ed25519Keyring, Sr25519Keyring},
 };
 
 /// What each well-known dev account starts with: one million CTR.
 pub const DEV_ENDOWMENT: crate::Balance = 1_000_000 * UNITS;
+
+/// The account of the `IModelAccess` precompile, which holds a purchase's value while the
+/// pallet pays it out. It exists from genesis so that the first buyer does not also pay its
+/// existential deposit.
+pub fn model_access_precompile_account() -> AccountId {
+	let address = pallet_model_access_precompile::fixed_address();
+	<Runtime as ReviveConfig>::AddressMapper::to_fallback_account_id(&H160(address))
+}
 
 fn genesis(
 	authorities: Vec<(AuraId, GrandpaId)>,
@@ -25,6 +36,7 @@ fn genesis(
 			balances: endowed_accounts
 				.into_iter()
 				.map(|account| (account, DEV_ENDOWMENT))
+				.chain([(model_access_precompile_account(), EXISTENTIAL_DEPOSIT)])
 				.collect(),
 			..Default::default()
 		},
@@ -98,9 +110,7 @@ mod tests {
 	use crate::{Balances, Grandpa, Runtime};
 	use polkadot_sdk::{
 		frame_support::genesis_builder_helper::build_state,
-		pallet_aura,
-		pallet_revive::{AddressMapper, Config as ReviveConfig},
-		pallet_sudo,
+		pallet_aura, pallet_sudo,
 		sp_io::{self, TestExternalities},
 		sp_runtime::{BuildStorage, StateVersion},
 	};
@@ -139,6 +149,17 @@ mod tests {
 				// AutoMap gives every endowed account its EVM address at genesis.
 				assert!(<Runtime as ReviveConfig>::AddressMapper::is_mapped(&account));
 			}
+			// Both accounts that receive shares of purchases exist from genesis.
+			let treasury = crate::ModelAccess::treasury_account();
+			assert_eq!(Balances::free_balance(&treasury), EXISTENTIAL_DEPOSIT);
+			let precompile = model_access_precompile_account();
+			assert_eq!(Balances::free_balance(&precompile), EXISTENTIAL_DEPOSIT);
+			assert_eq!(
+				<Runtime as ReviveConfig>::AddressMapper::to_account_id(&H160(
+					pallet_model_access_precompile::fixed_address()
+				)),
+				precompile
+			);
 		});
 	}
 

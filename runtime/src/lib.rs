@@ -28,6 +28,7 @@ use polkadot_sdk::{
 	sp_version::RuntimeVersion,
 };
 
+pub use pallet_model_access;
 pub use pallet_model_registry;
 
 /// The runtime version. `spec_name` is what polkadot.js apps shows as the chain's runtime.
@@ -191,4 +192,7 @@ mod runtime {
 
 	#[runtime::pallet_index(20)]
 	pub type ModelRegistry = pallet_model_registry;
+
+	#[runtime::pallet_index(21)]
+	pub type ModelAccess = pallet_model_access;
 }

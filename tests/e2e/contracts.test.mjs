@@ -9,6 +9,7 @@ import { u8aToHex } from '@polkadot/util';
 import { AbiCoder, Interface } from 'ethers';
 import { compileFile } from '../../scripts/lib/solc.mjs';
 import { startDevNode } from './lib/node.mjs';
+import { limitsFor, revertBit, view as viewAs } from './lib/revive.mjs';
 import { findEvent, submit } from './lib/tx.mjs';
 
 const contractsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../contracts');
@@ -29,33 +30,7 @@ after(async () => {
   await node?.stop();
 });
 
-/** The REVERT bit of pallet-revive's `ReturnFlags`, however polkadot.js shaped the type. */
-const revertBit = (flags) => Number((flags.bits ?? flags).toBigInt() & 1n);
-
-/** Dry-runs a call through the ReviveApi runtime API and returns the decoded result. */
-async function view(address, iface, fn, args = []) {
-  const result = await api.call.reviveApi.call(
-    alice.address, address, 0, null, null, iface.encodeFunctionData(fn, args),
-  );
-  assert.ok(result.result.isOk, `dry-run of ${fn} failed: ${result.result.toString()}`);
-  const { flags, data } = result.result.asOk;
-  assert.equal(revertBit(flags), 0, `${fn} reverted`);
-  return iface.decodeFunctionResult(fn, data.toU8a(true));
-}
-
-/** Weight and storage-deposit limits for a real transaction, sized by its dry run. */
-function limitsFor(dryRun) {
-  assert.ok(dryRun.result.isOk, `dry-run failed: ${dryRun.result.toString()}`);
-  const charge = (deposit) => (deposit.isCharge ? deposit.asCharge.toBigInt() : 0n);
-  const deposit = [dryRun.storageDeposit, dryRun.maxStorageDeposit].map(charge);
-  return {
-    weight: {
-      refTime: dryRun.weightRequired.refTime.toBigInt() * 2n,
-      proofSize: dryRun.weightRequired.proofSize.toBigInt() * 2n,
-    },
-    deposit: (deposit[0] > deposit[1] ? deposit[0] : deposit[1]) * 2n,
-  };
-}
+const view = (address, iface, fn, args = []) => viewAs(api, alice.address, address, iface, fn, args);
 
 test('(d) solc-compiled EVM bytecode deploys, runs and keeps its state', async () => {
   const iface = new Interface(counter.abi);

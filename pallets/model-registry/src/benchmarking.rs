@@ -56,6 +56,34 @@ fn fill_owner_index<T: Config>(who: &T::AccountId, len: u32) {
 	ModelsByOwner::<T>::insert(who, owned);
 }
 
+/// Metadata with every list full and every string at its longest, every dimension symbolic.
+fn largest_metadata() -> ModelMetadata {
+	use metadata_limits::*;
+	fn text<const N: u32>(byte: u8) -> BoundedVec<u8, ConstU32<N>> {
+		BoundedVec::truncate_from(vec![byte; N as usize])
+	}
+	let tensor = || TensorSpec {
+		name: text(b't'),
+		dtype: TensorDType::F32,
+		dims: BoundedVec::truncate_from(vec![Dim::Symbolic(text(b'd')); MAX_RANK as usize]),
+	};
+	let tensors = || BoundedVec::truncate_from(vec![tensor(); MAX_TENSORS as usize]);
+	let mut tokenizer = LONGEST_CID.to_vec();
+	tokenizer.truncate(MAX_AUX_CID_LEN as usize);
+	ModelMetadata {
+		description: text(b'd'),
+		task: InferenceTask::TextGeneration,
+		inputs: tensors(),
+		outputs: tensors(),
+		parameter_count: u64::MAX,
+		flops_per_inference: u64::MAX,
+		min_memory_bytes: u64::MAX,
+		tags: BoundedVec::truncate_from(vec![text(b'g'); MAX_TAGS as usize]),
+		documentation: text(b'u'),
+		tokenizer_cid: Some(BoundedVec::truncate_from(tokenizer)),
+	}
+}
+
 #[benchmarks]
 mod benchmarks {
 	use super::*;
@@ -141,9 +169,37 @@ mod benchmarks {
 	}
 
 	#[benchmark]
+	fn set_metadata() {
+		// Worst case: the largest metadata replaces metadata another account paid for, so one
+		// deposit is held and another released.
+		let previous = funded::<T>("previous");
+		let caller = funded::<T>("caller");
+		let id = register::<T>(&previous, longest_name::<T>(), LONGEST_CID.to_vec());
+		Pallet::<T>::set_metadata(
+			RawOrigin::Signed(previous.clone()).into(),
+			id,
+			largest_metadata(),
+		)
+		.unwrap();
+		Pallet::<T>::transfer_ownership(
+			RawOrigin::Signed(previous).into(),
+			id,
+			T::Lookup::unlookup(caller.clone()),
+		)
+		.unwrap();
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller.clone()), id, largest_metadata());
+
+		assert_eq!(Metadata::<T>::get(id).unwrap().deposit.depositor, caller);
+	}
+
+	#[benchmark]
 	fn remove_model() {
 		let caller = funded::<T>("caller");
 		let id = register::<T>(&caller, longest_name::<T>(), LONGEST_CID.to_vec());
+		Pallet::<T>::set_metadata(RawOrigin::Signed(caller.clone()).into(), id, largest_metadata())
+			.unwrap();
 		Pallet::<T>::deprecate(RawOrigin::Signed(caller.clone()).into(), id).unwrap();
 		fill_owner_index::<T>(&caller, T::MaxModelsPerOwner::get() - 1);
 
@@ -151,6 +207,7 @@ mod benchmarks {
 		_(RawOrigin::Signed(caller), id);
 
 		assert!(Models::<T>::get(id).is_none());
+		assert!(Metadata::<T>::get(id).is_none());
 	}
 
 	impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);

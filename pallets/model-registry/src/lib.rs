@@ -9,10 +9,15 @@
 //! - [`Pallet::publish_version`]: version n+1 under a name the caller owns, with a new CID.
 //! - [`Pallet::transfer_ownership`]: hand every version of a model to another account.
 //! - [`Pallet::deprecate`]: retire a version (it stays readable).
-//! - [`Pallet::remove_model`]: delete a deprecated version and release its deposit.
+//! - [`Pallet::remove_model`]: delete a deprecated version and release its deposits.
+//! - [`Pallet::set_metadata`]: describe a version: task, tensor specs, cost figures, tags.
 //!
 //! Each stored version holds a deposit from the registering account
 //! (`DepositBase + DepositPerByte × encoded size`), released when the version is removed.
+//! Metadata holds its own deposit (`MetadataDepositBase + DepositPerByte × encoded size`)
+//! from the owner who set it, resized on every update.
+//!
+//! Other pallets and the precompiles call the `do_*` functions, which carry every check.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -93,9 +98,13 @@ pub mod pallet {
 		#[pallet::constant]
 		type DepositBase: Get<BalanceOf<Self>>;
 
-		/// Deposit held per byte of a stored model version's encoded record.
+		/// Deposit held per byte of a stored model version's encoded record or metadata.
 		#[pallet::constant]
 		type DepositPerByte: Get<BalanceOf<Self>>;
+
+		/// Deposit held for a version's metadata record, whatever its size.
+		#[pallet::constant]
+		type MetadataDepositBase: Get<BalanceOf<Self>>;
 
 		/// Longest model name, in bytes.
 		#[pallet::constant]
@@ -126,6 +135,8 @@ pub mod pallet {
 	pub enum HoldReason {
 		/// The storage deposit of a registered model version.
 		ModelDeposit,
+		/// The storage deposit of a model version's metadata.
+		MetadataDeposit,
 	}
 
 	#[pallet::type_value]
@@ -161,6 +172,10 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type ModelIdByCid<T: Config> = StorageMap<_, Blake2_128Concat, BinaryCid, ModelId>;
 
+	/// The metadata of each model version that has some.
+	#[pallet::storage]
+	pub type Metadata<T: Config> = StorageMap<_, Blake2_128Concat, ModelId, MetadataRecord<T>>;
+
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
 	pub enum Event<T: Config> {
@@ -193,6 +208,8 @@ pub mod pallet {
 		UsageRecorded { model_id: ModelId, uses: u64, usage_count: u64 },
 		/// Another pallet recorded a reward paid for a model.
 		RewardRecorded { model_id: ModelId, amount: BalanceOf<T>, total_rewards: BalanceOf<T> },
+		/// The owner set or replaced a model version's metadata; `deposit` is now held for it.
+		MetadataSet { model_id: ModelId, depositor: T::AccountId, deposit: BalanceOf<T> },
 	}
 
 	#[pallet::error]
@@ -231,6 +248,8 @@ pub mod pallet {
 		InsufficientDeposit,
 		/// A counter (model id, version, usage) would overflow.
 		Overflow,
+		/// The metadata's tokenizer CID is not a valid CIDv0 or CIDv1.
+		InvalidTokenizerCid,
 	}
 
 	#[pallet::call]
@@ -249,28 +268,17 @@ pub mod pallet {
 			license_id: Vec<u8>,
 		) -> DispatchResult {
 			let owner = ensure_signed(origin)?;
-			let name = Self::bounded_name(name)?;
-			let (cid, binary_cid) = Self::checked_cid(cid)?;
-			let identifier: BoundedVec<u8, T::MaxLicenseIdLength> =
-				license_id.try_into().map_err(|_| Error::<T>::LicenseIdTooLong)?;
-			ensure!(!ModelVersions::<T>::contains_key(&name), Error::<T>::NameAlreadyRegistered);
-
-			let model_id = Self::insert_model(
-				&owner,
-				&name,
-				&cid,
-				binary_cid,
-				1,
+			Self::do_register_model(
+				owner,
+				name,
+				cid,
 				model_type,
 				framework,
 				size_bytes,
-				License { kind: license_kind, identifier },
-			)?;
-			let versions = BoundedVec::truncate_from(alloc::vec![model_id]);
-			ModelVersions::<T>::insert(&name, VersionHistory { latest_version: 1, versions });
-
-			Self::deposit_event(Event::ModelRegistered { model_id, name, owner, cid });
-			Ok(())
+				license_kind,
+				license_id,
+			)
+			.map(|_| ())
 		}
 
 		/// Publishes version n+1 of a model the caller owns, with new weights. Type and license
@@ -285,32 +293,7 @@ pub mod pallet {
 			size_bytes: u64,
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			let name = Self::bounded_name(name)?;
-			let (cid, binary_cid) = Self::checked_cid(cid)?;
-			let mut history = ModelVersions::<T>::get(&name).ok_or(Error::<T>::NameNotFound)?;
-			let previous = *history.versions.last().ok_or(Error::<T>::NameNotFound)?;
-			let latest = Models::<T>::get(previous).ok_or(Error::<T>::ModelNotFound)?;
-			ensure!(latest.owner == who, Error::<T>::NotOwner);
-			ensure!(!history.versions.is_full(), Error::<T>::TooManyVersions);
-			let version = history.latest_version.checked_add(1).ok_or(Error::<T>::Overflow)?;
-
-			let model_id = Self::insert_model(
-				&who,
-				&name,
-				&cid,
-				binary_cid,
-				version,
-				latest.model_type,
-				framework,
-				size_bytes,
-				latest.license,
-			)?;
-			history.latest_version = version;
-			history.versions.try_push(model_id).map_err(|_| Error::<T>::TooManyVersions)?;
-			ModelVersions::<T>::insert(&name, history);
-
-			Self::deposit_event(Event::VersionPublished { model_id, name, version, previous, cid });
-			Ok(())
+			Self::do_publish_version(who, name, cid, framework, size_bytes).map(|_| ())
 		}
 
 		/// Transfers every stored version of `model_id`'s name to `new_owner`. Deposits stay
@@ -385,6 +368,14 @@ pub mod pallet {
 				model.deposit.amount,
 				Precision::BestEffort,
 			)?;
+			if let Some(record) = Metadata::<T>::take(model_id) {
+				T::Currency::release(
+					&HoldReason::MetadataDeposit.into(),
+					&record.deposit.depositor,
+					record.deposit.amount,
+					Precision::BestEffort,
+				)?;
+			}
 			Models::<T>::remove(model_id);
 			if let Some(binary) = binary_cid(&model.cid) {
 				ModelIdByCid::<T>::remove(binary);
@@ -409,6 +400,145 @@ pub mod pallet {
 			});
 			Ok(())
 		}
+
+		/// Sets or replaces the metadata of a model version the caller owns. The metadata
+		/// deposit is resized to the new encoded size and held from the caller.
+		#[pallet::call_index(5)]
+		#[pallet::weight(T::WeightInfo::set_metadata())]
+		pub fn set_metadata(
+			origin: OriginFor<T>,
+			model_id: ModelId,
+			metadata: ModelMetadata,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_set_metadata(who, model_id, metadata)
+		}
+	}
+}
+
+impl<T: Config> Pallet<T> {
+	/// Registers `name` as version 1 owned by `owner`; see [`Pallet::register_model`].
+	#[allow(clippy::too_many_arguments)]
+	pub fn do_register_model(
+		owner: T::AccountId,
+		name: Vec<u8>,
+		cid: Vec<u8>,
+		model_type: ModelType,
+		framework: Framework,
+		size_bytes: u64,
+		license_kind: LicenseKind,
+		license_id: Vec<u8>,
+	) -> Result<ModelId, DispatchError> {
+		let name = Self::bounded_name(name)?;
+		let (cid, binary_cid) = Self::checked_cid(cid)?;
+		let identifier: BoundedVec<u8, T::MaxLicenseIdLength> =
+			license_id.try_into().map_err(|_| Error::<T>::LicenseIdTooLong)?;
+		ensure!(!ModelVersions::<T>::contains_key(&name), Error::<T>::NameAlreadyRegistered);
+
+		let model_id = Self::insert_model(
+			&owner,
+			&name,
+			&cid,
+			binary_cid,
+			1,
+			model_type,
+			framework,
+			size_bytes,
+			License { kind: license_kind, identifier },
+		)?;
+		let versions = BoundedVec::truncate_from(alloc::vec![model_id]);
+		ModelVersions::<T>::insert(&name, VersionHistory { latest_version: 1, versions });
+
+		Self::deposit_event(Event::ModelRegistered { model_id, name, owner, cid });
+		Ok(model_id)
+	}
+
+	/// Publishes the next version of `name` for its owner `who`; see
+	/// [`Pallet::publish_version`].
+	pub fn do_publish_version(
+		who: T::AccountId,
+		name: Vec<u8>,
+		cid: Vec<u8>,
+		framework: Framework,
+		size_bytes: u64,
+	) -> Result<ModelId, DispatchError> {
+		let name = Self::bounded_name(name)?;
+		let (cid, binary_cid) = Self::checked_cid(cid)?;
+		let mut history = ModelVersions::<T>::get(&name).ok_or(Error::<T>::NameNotFound)?;
+		let previous = *history.versions.last().ok_or(Error::<T>::NameNotFound)?;
+		let latest = Models::<T>::get(previous).ok_or(Error::<T>::ModelNotFound)?;
+		ensure!(latest.owner == who, Error::<T>::NotOwner);
+		ensure!(!history.versions.is_full(), Error::<T>::TooManyVersions);
+		let version = history.latest_version.checked_add(1).ok_or(Error::<T>::Overflow)?;
+
+		let model_id = Self::insert_model(
+			&who,
+			&name,
+			&cid,
+			binary_cid,
+			version,
+			latest.model_type,
+			framework,
+			size_bytes,
+			latest.license,
+		)?;
+		history.latest_version = version;
+		history.versions.try_push(model_id).map_err(|_| Error::<T>::TooManyVersions)?;
+		ModelVersions::<T>::insert(&name, history);
+
+		Self::deposit_event(Event::VersionPublished { model_id, name, version, previous, cid });
+		Ok(model_id)
+	}
+
+	/// Sets the metadata of `model_id` for its owner `who`; see [`Pallet::set_metadata`].
+	///
+	/// The new deposit is held before the old one is released, so a caller who cannot cover
+	/// it changes nothing.
+	pub fn do_set_metadata(
+		who: T::AccountId,
+		model_id: ModelId,
+		metadata: ModelMetadata,
+	) -> DispatchResult {
+		let model = Models::<T>::get(model_id).ok_or(Error::<T>::ModelNotFound)?;
+		ensure!(model.owner == who, Error::<T>::NotOwner);
+		if let Some(tokenizer) = &metadata.tokenizer_cid {
+			ensure!(cid::parse(tokenizer).is_ok(), Error::<T>::InvalidTokenizerCid);
+		}
+		let amount = Self::metadata_deposit_for(metadata.encoded_size());
+		let reason = HoldReason::MetadataDeposit.into();
+		let hold = |value: BalanceOf<T>| {
+			T::Currency::hold(&reason, &who, value).map_err(|_| Error::<T>::InsufficientDeposit)
+		};
+		match Metadata::<T>::get(model_id) {
+			Some(old) if old.deposit.depositor == who => {
+				if amount > old.deposit.amount {
+					hold(amount.saturating_sub(old.deposit.amount))?;
+				} else {
+					let excess = old.deposit.amount.saturating_sub(amount);
+					T::Currency::release(&reason, &who, excess, Precision::BestEffort)?;
+				}
+			}
+			Some(old) => {
+				hold(amount)?;
+				T::Currency::release(
+					&reason,
+					&old.deposit.depositor,
+					old.deposit.amount,
+					Precision::BestEffort,
+				)?;
+			}
+			None => hold(amount)?,
+		}
+		let deposit = ModelDeposit { depositor: who.clone(), amount };
+		Metadata::<T>::insert(model_id, MetadataRecord { metadata, deposit });
+		Self::deposit_event(Event::MetadataSet { model_id, depositor: who, deposit: amount });
+		Ok(())
+	}
+
+	/// The deposit a metadata record of this encoded size holds.
+	pub fn metadata_deposit_for(encoded_len: usize) -> BalanceOf<T> {
+		let bytes: BalanceOf<T> = (encoded_len as u32).into();
+		T::MetadataDepositBase::get().saturating_add(T::DepositPerByte::get().saturating_mul(bytes))
 	}
 }
 

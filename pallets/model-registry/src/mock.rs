@@ -19,6 +19,7 @@ pub const POOR: AccountId = 3;
 pub const INITIAL_BALANCE: Balance = 1_000_000;
 pub const DEPOSIT_BASE: Balance = 100;
 pub const DEPOSIT_PER_BYTE: Balance = 1;
+pub const METADATA_DEPOSIT_BASE: Balance = 50;
 pub const MAX_NAME_LENGTH: u32 = 32;
 pub const MAX_VERSIONS: u32 = 4;
 pub const MAX_MODELS_PER_OWNER: u32 = 6;
@@ -49,6 +50,7 @@ impl pallet_balances::Config for Test {
 parameter_types! {
 	pub const DepositBase: Balance = DEPOSIT_BASE;
 	pub const DepositPerByte: Balance = DEPOSIT_PER_BYTE;
+	pub const MetadataDepositBase: Balance = METADATA_DEPOSIT_BASE;
 }
 
 impl pallet_model_registry::Config for Test {
@@ -56,6 +58,7 @@ impl pallet_model_registry::Config for Test {
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type DepositBase = DepositBase;
 	type DepositPerByte = DepositPerByte;
+	type MetadataDepositBase = MetadataDepositBase;
 	type MaxNameLength = ConstU32<MAX_NAME_LENGTH>;
 	type MaxCidLength = ConstU32<128>;
 	type MaxLicenseIdLength = ConstU32<32>;

@@ -1,16 +1,15 @@
 //! Types stored by the model registry.
 
 use crate::{BalanceOf, Config};
+pub use citrate_model_primitives::{
+	LicenseKind, ModelAccessControl, ModelId, ModelRegistryInspect, ModelStatsRecorder,
+};
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use polkadot_sdk::{
 	frame_support::{BoundedVec, CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound},
 	frame_system::pallet_prelude::BlockNumberFor,
-	sp_runtime::DispatchResult,
 };
 use scale_info::TypeInfo;
-
-/// Identifier of one registered model version. Ids start at 1 and are never reused.
-pub type ModelId = u64;
 
 /// What kind of data a model works on.
 #[derive(
@@ -54,26 +53,6 @@ pub enum Framework {
 	PyTorch,
 	TensorFlow,
 	Other,
-}
-
-/// The family a model's license belongs to; the exact terms are named by an SPDX-style id.
-#[derive(
-	Encode,
-	Decode,
-	DecodeWithMemTracking,
-	MaxEncodedLen,
-	TypeInfo,
-	Clone,
-	Copy,
-	PartialEq,
-	Eq,
-	Debug,
-)]
-pub enum LicenseKind {
-	OpenSource,
-	Commercial,
-	ResearchOnly,
-	Custom,
 }
 
 /// A model's license: its family and an identifier such as `Apache-2.0` or `LicenseRef-acme`.
@@ -161,20 +140,140 @@ pub struct VersionHistory<T: Config> {
 	pub versions: BoundedVec<ModelId, T::MaxVersions>,
 }
 
-/// What other pallets may read from the registry.
-pub trait ModelRegistryInspect<AccountId> {
-	/// The owner of a model, if it exists.
-	fn model_owner(model_id: ModelId) -> Option<AccountId>;
-	/// Whether a model exists and has not been deprecated.
-	fn is_active(model_id: ModelId) -> bool;
-	/// The license family of a model, if it exists.
-	fn license_kind(model_id: ModelId) -> Option<LicenseKind>;
+/// Bounds of [`ModelMetadata`]. They are fixed rather than `Config` constants so that the
+/// metadata has one shape on every Citrate chain, and the Solidity interface can state them.
+pub mod metadata_limits {
+	/// Longest description, in bytes.
+	pub const MAX_DESCRIPTION_LEN: u32 = 1024;
+	/// Most input (and, separately, output) tensors.
+	pub const MAX_TENSORS: u32 = 16;
+	/// Longest tensor name, in bytes.
+	pub const MAX_TENSOR_NAME_LEN: u32 = 64;
+	/// Most dimensions of one tensor.
+	pub const MAX_RANK: u32 = 8;
+	/// Longest symbolic dimension name (`batch`, `sequence`), in bytes.
+	pub const MAX_DIM_SYMBOL_LEN: u32 = 32;
+	/// Most tags.
+	pub const MAX_TAGS: u32 = 16;
+	/// Longest tag, in bytes.
+	pub const MAX_TAG_LEN: u32 = 32;
+	/// Longest documentation link (a URL or a CID), in bytes.
+	pub const MAX_DOCUMENTATION_LEN: u32 = 256;
+	/// Longest tokenizer / preprocessing CID, in bytes (as `MaxCidLength` in the runtime).
+	pub const MAX_AUX_CID_LEN: u32 = 128;
 }
 
-/// How other pallets (access payments, inference) update a model's usage statistics.
-pub trait ModelStatsRecorder<Balance> {
-	/// Adds `uses` to the model's usage count.
-	fn record_usage(model_id: ModelId, uses: u64) -> DispatchResult;
-	/// Adds `amount` to the model's total rewards.
-	fn record_reward(model_id: ModelId, amount: Balance) -> DispatchResult;
+use metadata_limits::*;
+use polkadot_sdk::frame_support::traits::ConstU32;
+
+/// The inference task a model serves; it selects the node's input/output pipeline.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub enum InferenceTask {
+	/// Text in, one embedding vector out (`feature-extraction`).
+	FeatureExtraction,
+	/// Text in, labels with scores out (`text-classification`).
+	TextClassification,
+	/// Image in, top-k labels out (`image-classification`).
+	ImageClassification,
+	/// Image in, recognised text out (`image-to-text` / OCR).
+	Ocr,
+	/// Audio in, transcript out (`automatic-speech-recognition`).
+	SpeechToText,
+	/// Audio in, speech segments out (`voice-activity-detection`).
+	VoiceActivity,
+	/// Prompt in, continuation out (`text-generation`).
+	TextGeneration,
+	/// Named tensors in and out, no pre- or post-processing.
+	RawTensors,
+}
+
+/// Element type of a tensor.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub enum TensorDType {
+	F32,
+	F16,
+	BF16,
+	F64,
+	I8,
+	I16,
+	I32,
+	I64,
+	U8,
+	Bool,
+}
+
+/// One dimension of a tensor: a fixed size, or a named size chosen at inference time.
+#[derive(
+	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug,
+)]
+pub enum Dim {
+	Fixed(u64),
+	/// A symbolic size such as `batch` or `sequence`.
+	Symbolic(BoundedVec<u8, ConstU32<MAX_DIM_SYMBOL_LEN>>),
+}
+
+/// Name, element type and shape of one input or output tensor.
+#[derive(
+	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug,
+)]
+pub struct TensorSpec {
+	pub name: BoundedVec<u8, ConstU32<MAX_TENSOR_NAME_LEN>>,
+	pub dtype: TensorDType,
+	pub dims: BoundedVec<Dim, ConstU32<MAX_RANK>>,
+}
+
+/// What a model version does and what it needs, set by its owner with `set_metadata`.
+#[derive(
+	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug,
+)]
+pub struct ModelMetadata {
+	pub description: BoundedVec<u8, ConstU32<MAX_DESCRIPTION_LEN>>,
+	pub task: InferenceTask,
+	pub inputs: BoundedVec<TensorSpec, ConstU32<MAX_TENSORS>>,
+	pub outputs: BoundedVec<TensorSpec, ConstU32<MAX_TENSORS>>,
+	/// Number of trained parameters.
+	pub parameter_count: u64,
+	/// Floating-point operations of one inference at the reference input size.
+	pub flops_per_inference: u64,
+	/// Memory the model needs to run, in bytes.
+	pub min_memory_bytes: u64,
+	pub tags: BoundedVec<BoundedVec<u8, ConstU32<MAX_TAG_LEN>>, ConstU32<MAX_TAGS>>,
+	/// A documentation URL or CID; empty when there is none.
+	pub documentation: BoundedVec<u8, ConstU32<MAX_DOCUMENTATION_LEN>>,
+	/// CID of the tokenizer or preprocessing files, when the model needs them.
+	pub tokenizer_cid: Option<BoundedVec<u8, ConstU32<MAX_AUX_CID_LEN>>>,
+}
+
+/// A model version's metadata and the deposit held for storing it.
+#[derive(
+	CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound, Encode, Decode, MaxEncodedLen, TypeInfo,
+)]
+#[scale_info(skip_type_params(T))]
+#[codec(mel_bound())]
+pub struct MetadataRecord<T: Config> {
+	pub metadata: ModelMetadata,
+	/// Held from the owner who last set the metadata; resized on every update.
+	pub deposit: ModelDeposit<T>,
 }

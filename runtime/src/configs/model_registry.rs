@@ -8,6 +8,8 @@ parameter_types! {
 	/// version lists).
 	pub const ModelDepositBase: crate::Balance = deposit(4, 0);
 	pub const ModelDepositPerByte: crate::Balance = deposit(0, 1);
+	/// Metadata is one storage entry.
+	pub const MetadataDepositBase: crate::Balance = deposit(1, 0);
 }
 
 impl pallet_model_registry::Config for Runtime {
@@ -15,6 +17,7 @@ impl pallet_model_registry::Config for Runtime {
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type DepositBase = ModelDepositBase;
 	type DepositPerByte = ModelDepositPerByte;
+	type MetadataDepositBase = MetadataDepositBase;
 	type MaxNameLength = ConstU32<64>;
 	/// Room for any CIDv1 of a 64-byte digest in base32.
 	type MaxCidLength = ConstU32<128>;

@@ -39,8 +39,11 @@ impl pallet_revive::Config for Runtime {
 	type RuntimeOrigin = RuntimeOrigin;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type WeightInfo = pallet_revive::weights::SubstrateWeight<Self>;
-	/// Citrate's model precompiles are added here by later work.
-	type Precompiles = ();
+	/// Citrate's model precompiles, at the addresses in `precompiles/README.md`.
+	type Precompiles = (
+		pallet_model_registry_precompile::ModelRegistryPrecompile<Self>,
+		pallet_model_access_precompile::ModelAccessPrecompile<Self>,
+	);
 	/// `block.coinbase` is the Aura author's account.
 	type FindAuthor = AuraAuthorAccount;
 	type DepositPerByte = DepositPerByte;

@@ -1,0 +1,1 @@
+../../precompiles/model-access/IModelAccess.sol

@@ -1,0 +1,1 @@
+../../precompiles/model-registry/IModelRegistry.sol

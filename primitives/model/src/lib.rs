@@ -1,0 +1,63 @@
+//! Types and traits shared by Citrate's model pallets.
+//!
+//! Pallets that use models (access payments, inference, pinning) depend on these traits rather
+//! than on each other, so each can be tested with a mock of the others and the runtime wires
+//! the real pallets together.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use polkadot_sdk::sp_runtime::DispatchResult;
+use scale_info::TypeInfo;
+
+/// Identifier of one registered model version. Ids start at 1 and are never reused.
+pub type ModelId = u64;
+
+/// The family a model's license belongs to; the exact terms are named by an SPDX-style id.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub enum LicenseKind {
+	OpenSource,
+	Commercial,
+	ResearchOnly,
+	Custom,
+}
+
+/// What other pallets may read from the model registry.
+pub trait ModelRegistryInspect<AccountId> {
+	/// The owner of a model, if it exists.
+	fn model_owner(model_id: ModelId) -> Option<AccountId>;
+	/// Whether a model exists and has not been deprecated.
+	fn is_active(model_id: ModelId) -> bool;
+	/// The license family of a model, if it exists.
+	fn license_kind(model_id: ModelId) -> Option<LicenseKind>;
+}
+
+/// How other pallets (access payments, inference) update a model's usage statistics.
+pub trait ModelStatsRecorder<Balance> {
+	/// Adds `uses` to the model's usage count.
+	fn record_usage(model_id: ModelId, uses: u64) -> DispatchResult;
+	/// Adds `amount` to the model's total rewards.
+	fn record_reward(model_id: ModelId, amount: Balance) -> DispatchResult;
+}
+
+/// Who may use a model. Implemented by `pallet-model-access`; the inference pallet checks
+/// and consumes access through this trait only.
+pub trait ModelAccessControl<AccountId> {
+	/// Whether `who` may use `model_id` now: the owner, a holder of a valid purchase, or anyone
+	/// for an open-source model with no active access tiers.
+	fn has_access(who: &AccountId, model_id: ModelId) -> bool;
+	/// Records one use of `model_id` by `who`, taking it from `who`'s purchase when it has a
+	/// use limit. Fails, changing nothing, when `who` has no access.
+	fn consume_use(who: &AccountId, model_id: ModelId) -> DispatchResult;
+}

@@ -1,0 +1,59 @@
+//! Citrate's model access tiers and payments.
+
+use crate::{currency::deposit, Balances, ModelRegistry, Runtime, RuntimeHoldReason};
+use polkadot_sdk::{
+	frame_support::{parameter_types, traits::ConstU32, PalletId},
+	sp_runtime::Perbill,
+};
+
+parameter_types! {
+	/// Model owners receive 90 % of each purchase; the treasury the other 10 %.
+	pub const OwnerShare: Perbill = Perbill::from_percent(90);
+	/// The treasury account is derived from this id (`modl` + `ctr/trsy`).
+	pub const TreasuryPalletId: PalletId = PalletId(*b"ctr/trsy");
+	/// A tier is one storage entry of about 100 bytes.
+	pub const TierDeposit: crate::Balance = deposit(1, 100);
+}
+
+impl pallet_model_access::Config for Runtime {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Registry = ModelRegistry;
+	type OwnerShare = OwnerShare;
+	type TreasuryPalletId = TreasuryPalletId;
+	type TierDeposit = TierDeposit;
+	type MaxTiersPerModel = ConstU32<8>;
+	type WeightInfo = pallet_model_access::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = RegistryBenchmarkHelper;
+}
+
+/// Registers real models in the registry for the access benchmarks.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct RegistryBenchmarkHelper;
+
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_model_access::BenchmarkHelper<crate::AccountId> for RegistryBenchmarkHelper {
+	fn create_model(
+		owner: &crate::AccountId,
+		license: pallet_model_access::LicenseKind,
+	) -> pallet_model_access::ModelId {
+		use pallet_model_registry::{Framework, ModelType, NextModelId};
+		let id = NextModelId::<Runtime>::get();
+		// A distinct CIDv1 (raw, sha2-256, base16) per model id.
+		let mut cid = b"f01551220".to_vec();
+		cid.extend(alloc::format!("{id:064x}").into_bytes());
+		ModelRegistry::do_register_model(
+			owner.clone(),
+			alloc::format!("bench-{id}").into_bytes(),
+			cid,
+			ModelType::Language,
+			Framework::Onnx,
+			1,
+			license,
+			b"LicenseRef-bench".to_vec(),
+		)
+		.expect("benchmark model registers");
+		id
+	}
+}
