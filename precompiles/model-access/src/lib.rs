@@ -22,7 +22,7 @@ use pallet_model_access::{
 	AccessGrant, ModelAccessControl, Pallet as ModelAccess, Tiers, Uses, WeightInfo,
 };
 use polkadot_sdk::{
-	frame_support::traits::Get,
+	frame_support::{traits::Get, weights::Weight},
 	frame_system::pallet_prelude::BlockNumberFor,
 	pallet_revive::precompiles::{
 		alloy::sol_types::SolCall, AddressMatcher, Error, Ext, Precompile,
@@ -78,6 +78,10 @@ where
 	T: pallet_model_access::Config + polkadot_sdk::pallet_revive::Config,
 	BalanceOf<T>: Into<u128> + From<u128>,
 {
+	fn reads(n: u64) -> Weight {
+		<T as polkadot_sdk::frame_system::Config>::DbWeight::get().reads(n)
+	}
+
 	fn set_tier(
 		call: &IModelAccess::setTierCall,
 		env: &mut impl Ext<T = T>,
@@ -130,7 +134,11 @@ where
 		call: &IModelAccess::purchaseAccessCall,
 		env: &mut impl Ext<T = T>,
 	) -> Result<Vec<u8>, Error> {
-		env.charge(<T as pallet_model_access::Config>::WeightInfo::purchase_access())?;
+		// The purchase, plus reading the tier to compare its price with the value.
+		env.charge(
+			<T as pallet_model_access::Config>::WeightInfo::purchase_access()
+				.saturating_add(Self::reads(1)),
+		)?;
 		ensure_mutable(env)?;
 		let buyer = caller_account(env)?;
 		let value = value_in_native(env)?;
@@ -211,7 +219,7 @@ where
 		call: &IModelAccess::getTierCall,
 		env: &mut impl Ext<T = T>,
 	) -> Result<Vec<u8>, Error> {
-		env.charge(<T as polkadot_sdk::frame_system::Config>::DbWeight::get().reads(1))?;
+		env.charge(Self::reads(1))?;
 		ensure_no_value(env, "getTier")?;
 		let out = match Tiers::<T>::get(call.modelId, call.tierId) {
 			Some(tier) => IModelAccess::getTierReturn {
