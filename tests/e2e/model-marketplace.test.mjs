@@ -188,6 +188,11 @@ test('(e) a Solidity marketplace sells model access through the precompiles, spl
     await revertReason(api, charlie.address, ACCESS_ADDRESS, accessIface, 'setTier', [modelId, 1, 1n, 10n, 0]),
     'ModelAccess.setTier: NotModelOwner',
   );
+  // Value sent to a function that is not payable is refused rather than kept.
+  assert.equal(
+    await revertReason(api, charlie.address, ACCESS_ADDRESS, accessIface, 'hasAccess', [charlieEvm, modelId], 1n),
+    'hasAccess: function is not payable',
+  );
 });
 
 test('(f) metadata set through IModelRegistry reads back the same from storage and getModel', async () => {
