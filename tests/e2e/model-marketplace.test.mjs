@@ -195,7 +195,7 @@ test('(e) a Solidity marketplace sells model access through the precompiles, spl
   );
 });
 
-test('(f) metadata set through IModelRegistry reads back the same from storage and getModel', async () => {
+test('(f) metadata and version 2 set through IModelRegistry read back the same from storage and the views', async () => {
   const metadata = {
     description: 'all-MiniLM-L6-v2 sentence embeddings',
     task: 0, // FeatureExtraction
@@ -239,11 +239,27 @@ test('(f) metadata set through IModelRegistry reads back the same from storage a
   assert.equal(model.metadata.tokenizerCid, metadata.tokenizerCid);
   assert.deepEqual([...model.metadata.tags], metadata.tags);
   assert.deepEqual(model.metadata.outputs[0].dims.map((d) => [d.size, d.symbol]), [[0n, 'batch'], [384n, '']]);
+  // Version 2 through publishVersion: its log links it to version 1, and the history lists both.
+  const publish = await submit(
+    api,
+    await callTx(api, alice, REGISTRY_ADDRESS, registryIface, 'publishVersion', [
+      'e2e-metadata', cidOf('e2e-metadata weights v2'), 2, 45_000_000n,
+    ]),
+    alice,
+  );
+  assert.equal(publish.error, null, JSON.stringify(publish.error));
+  const [published] = logsOf(publish.events, REGISTRY_ADDRESS, registryIface);
+  assert.deepEqual(
+    [published.name, published.args.previousId, published.args.version],
+    ['VersionPublished', modelId, 2n],
+  );
   const [versions] = await view(api, bob.address, REGISTRY_ADDRESS, registryIface, 'versionsOf', ['e2e-metadata']);
-  assert.deepEqual([...versions], [modelId]);
+  assert.deepEqual([...versions], [modelId, published.args.modelId]);
+  const [v2] = await view(api, bob.address, REGISTRY_ADDRESS, registryIface, 'getModel', [published.args.modelId]);
+  assert.deepEqual([v2.version, v2.framework, v2.licenseId, v2.hasMetadata], [2n, 2n, 'Apache-2.0', false]);
   const aliceEvm = getAddress((await api.call.reviveApi.address(alice.address)).toHex());
   const [owned] = await view(api, bob.address, REGISTRY_ADDRESS, registryIface, 'modelsOf', [aliceEvm]);
-  assert.ok(owned.includes(modelId));
+  assert.ok(owned.includes(modelId) && owned.includes(published.args.modelId));
 
   // One tag over the limit is refused by name, and nothing changes.
   const tooMany = { ...metadata, tags: Array.from({ length: 17 }, (_, i) => `t${i}`) };

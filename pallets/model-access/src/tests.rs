@@ -337,3 +337,17 @@ fn the_owner_always_has_access_and_unknown_models_none() {
 		assert_noop!(ModelAccess::consume_use(&OWNER, 99), Error::<Test>::ModelNotFound);
 	});
 }
+
+#[test]
+fn expiry_and_use_overflows_are_refused_and_change_nothing() {
+	new_test_ext().execute_with(|| {
+		let id = commercial_model();
+		set_tier(id, 0, 100, u64::MAX, 0);
+		assert_noop!(buy(BUYER, id, 0), Error::<Test>::Overflow);
+
+		set_tier(id, 1, 100, 10, u32::MAX);
+		assert_ok!(buy(BUYER, id, 1));
+		assert_noop!(buy(BUYER, id, 1), Error::<Test>::Overflow);
+		assert_eq!(ModelAccess::access_of(&BUYER, id).unwrap().uses_left, Uses::Limited(u32::MAX));
+	});
+}

@@ -90,7 +90,7 @@ where
 		ensure_no_value(env, "registerModel")?;
 		let owner = caller_account(env)?;
 		let model_id = pallet_model_registry::Pallet::<T>::do_register_model(
-			owner,
+			owner.clone(),
 			call.name.as_bytes().to_vec(),
 			call.cid.as_bytes().to_vec(),
 			enum_from_u8(u8::from(call.modelType), "model type")?,
@@ -104,7 +104,7 @@ where
 			env,
 			IModelRegistry::ModelRegistered {
 				modelId: model_id,
-				owner: address_of::<T>(&caller_account(env)?),
+				owner: address_of::<T>(&owner),
 				name: call.name.clone(),
 				cid: call.cid.clone(),
 			},
