@@ -94,15 +94,6 @@ impl crate::BenchmarkHelper<AccountId> for RegistryHelper {
 	}
 }
 
-/// A distinct, valid CIDv1 (raw, sha2-256, base16) for each `n`.
-pub fn cid(n: u8) -> Vec<u8> {
-	let mut text = b"f01551220".to_vec();
-	for _ in 0..32 {
-		text.extend_from_slice(format!("{n:02x}").as_bytes());
-	}
-	text
-}
-
 /// Registers a model in the real registry and returns its id.
 pub fn register_model(
 	owner: AccountId,
@@ -113,7 +104,7 @@ pub fn register_model(
 	pallet_model_registry::Pallet::<Test>::do_register_model(
 		owner,
 		name.as_bytes().to_vec(),
-		cid(cid_seed),
+		pallet_model_registry::cid::raw_sha256_v1_base16(&[cid_seed; 32]),
 		pallet_model_registry::ModelType::Language,
 		pallet_model_registry::Framework::Onnx,
 		1,

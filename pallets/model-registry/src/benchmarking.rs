@@ -2,7 +2,7 @@
 //! costs most to parse, and the per-owner and per-name lists one entry short of full.
 
 use super::*;
-use alloc::{format, vec, vec::Vec};
+use alloc::{vec, vec::Vec};
 use polkadot_sdk::{
 	frame_benchmarking::v2::*, frame_support::traits::fungible::Mutate, frame_system::RawOrigin,
 	sp_runtime::traits::Bounded,
@@ -14,9 +14,9 @@ const LONGEST_CID: &[u8] =
 
 /// A distinct valid CIDv1 (raw, sha2-256, base16) per `n`.
 fn cid(n: u32) -> Vec<u8> {
-	let mut text = b"f01551220".to_vec();
-	text.extend_from_slice(format!("{:064x}", n).as_bytes());
-	text
+	let mut digest = [0u8; 32];
+	digest[28..].copy_from_slice(&n.to_be_bytes());
+	cid::raw_sha256_v1_base16(&digest)
 }
 
 fn funded<T: Config>(name: &'static str) -> T::AccountId {

@@ -1,4 +1,5 @@
-//! A small, allocation-free parser for the textual IPFS CIDs users paste into extrinsics.
+//! A small parser for the textual IPFS CIDs users paste into extrinsics; parsing allocates
+//! nothing.
 //!
 //! Accepted forms:
 //! - CIDv0: 46 base58btc characters starting with `Qm` (a sha2-256 multihash, dag-pb codec);
@@ -8,6 +9,8 @@
 //! The multihash must be complete (declared digest length matches the bytes present) and
 //! nothing may follow it. The runtime never needs the full CID library: later pallets use
 //! [`Cid::digest`] to check blocks against the registered root.
+
+use alloc::vec::Vec;
 
 /// Longest textual CID this parser looks at; longer input is rejected before decoding.
 pub const MAX_CID_TEXT_LEN: usize = 128;
@@ -79,6 +82,17 @@ impl Cid {
 		out[len..len + self.digest().len()].copy_from_slice(self.digest());
 		(out, len + self.digest().len())
 	}
+}
+
+/// The base16 text (`f01551220…`) of the CIDv1 naming one raw block whose sha2-256 is
+/// `digest`.
+pub fn raw_sha256_v1_base16(digest: &[u8; 32]) -> Vec<u8> {
+	const HEX: &[u8; 16] = b"0123456789abcdef";
+	let mut text = b"f01551220".to_vec();
+	for byte in digest {
+		text.extend_from_slice(&[HEX[usize::from(byte >> 4)], HEX[usize::from(byte & 0x0f)]]);
+	}
+	text
 }
 
 /// Parses a textual CID (v0 or v1).
@@ -271,6 +285,17 @@ mod tests {
 	const V1_DAG_PB: &[u8] = b"bafybeicg2rebjoofv4kbyovkw7af3rpiitvnl6i7ckcywaq6xjcxnc2mby";
 	// Kubo's CIDv1 (raw leaves) of the empty file.
 	const V1_RAW: &[u8] = b"bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku";
+
+	#[test]
+	fn builds_the_base16_text_of_a_raw_block_cid() {
+		// Kubo's empty-file raw CID has the sha2-256 of no bytes as its digest.
+		let empty = parse(V1_RAW).unwrap();
+		let digest: [u8; 32] = empty.digest().try_into().unwrap();
+		let text = raw_sha256_v1_base16(&digest);
+		assert!(text.starts_with(b"f01551220"));
+		let rebuilt = parse(&text).unwrap();
+		assert_eq!(rebuilt.to_v1_bytes(), empty.to_v1_bytes());
+	}
 
 	#[test]
 	fn parses_cid_v0() {

@@ -7,11 +7,7 @@ use polkadot_sdk::{
 
 /// A distinct, valid CIDv1 (raw, sha2-256, base16) for each `n`.
 fn cid(n: u8) -> Vec<u8> {
-	let mut text = b"f01551220".to_vec();
-	for _ in 0..32 {
-		text.extend_from_slice(format!("{n:02x}").as_bytes());
-	}
-	text
+	cid::raw_sha256_v1_base16(&[n; 32])
 }
 
 const CID_V0: &[u8] = b"QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o";

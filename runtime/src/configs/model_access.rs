@@ -40,9 +40,10 @@ impl pallet_model_access::BenchmarkHelper<crate::AccountId> for RegistryBenchmar
 	) -> pallet_model_access::ModelId {
 		use pallet_model_registry::{Framework, ModelType, NextModelId};
 		let id = NextModelId::<Runtime>::get();
-		// A distinct CIDv1 (raw, sha2-256, base16) per model id.
-		let mut cid = b"f01551220".to_vec();
-		cid.extend(alloc::format!("{id:064x}").into_bytes());
+		// A distinct CIDv1 per model id.
+		let mut digest = [0u8; 32];
+		digest[24..].copy_from_slice(&id.to_be_bytes());
+		let cid = pallet_model_registry::cid::raw_sha256_v1_base16(&digest);
 		ModelRegistry::do_register_model(
 			owner.clone(),
 			alloc::format!("bench-{id}").into_bytes(),
