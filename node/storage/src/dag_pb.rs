@@ -85,9 +85,121 @@ mod tests {
 	}
 
 	#[test]
+	fn decoding_reads_back_links_and_data_and_refuses_truncations() {
+		let link = Link { cid: vec![1, 0x55, 0x12, 2, 0xaa, 0xbb], tsize: 300, file_size: 256 };
+		let parent = node(&[link.clone(), link], &unixfs_file(b"", 512, [256, 256].into_iter()));
+		let decoded = decode_file_node(&parent).unwrap();
+		assert_eq!(decoded.links.len(), 2);
+		assert!(decoded.file_data.is_empty());
+		let leaf = node(&[], &unixfs_file(b"abc", 3, core::iter::empty()));
+		assert_eq!(decode_file_node(&leaf).unwrap().file_data, b"abc");
+		// Every strict prefix is malformed; none panics.
+		for len in 0..parent.len() {
+			assert!(decode_file_node(&parent[..len]).is_err(), "prefix of {len} bytes");
+		}
+		assert!(decode_file_node(&[0xff; 12]).is_err());
+	}
+
+	#[test]
 	fn varints_use_seven_bit_groups() {
 		let mut out = Vec::new();
 		put_varint(&mut out, 262_144);
 		assert_eq!(out, [0x80, 0x80, 0x10]);
+	}
+}
+
+/// A decoded dag-pb node: child CIDs (binary) and the UnixFS data bytes it carries.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct DecodedNode {
+	pub links: Vec<Vec<u8>>,
+	/// UnixFS `Data.Data`: the file bytes of a dag-pb leaf, empty for a parent.
+	pub file_data: Vec<u8>,
+}
+
+/// Why a block is not a UnixFS file node.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("malformed dag-pb/UnixFS block: {0}")]
+pub struct DecodeError(pub &'static str);
+
+fn get_varint(input: &mut &[u8]) -> Result<u64, DecodeError> {
+	let mut value = 0u64;
+	for shift in (0..64).step_by(7) {
+		let (&byte, rest) = input.split_first().ok_or(DecodeError("truncated varint"))?;
+		*input = rest;
+		value |= u64::from(byte & 0x7f) << shift;
+		if byte & 0x80 == 0 {
+			return Ok(value);
+		}
+	}
+	Err(DecodeError("varint too long"))
+}
+
+/// Splits a protobuf message into `(field, wire type, bytes or varint)` items.
+fn fields(mut input: &[u8]) -> impl Iterator<Item = Result<(u64, Field<'_>), DecodeError>> {
+	std::iter::from_fn(move || {
+		if input.is_empty() {
+			return None;
+		}
+		let item = (|| {
+			let key = get_varint(&mut input)?;
+			let field = match key & 7 {
+				0 => Field::Varint(get_varint(&mut input)?),
+				2 => {
+					let len = usize::try_from(get_varint(&mut input)?)
+						.map_err(|_| DecodeError("length too large"))?;
+					if len > input.len() {
+						return Err(DecodeError("truncated field"));
+					}
+					let (bytes, rest) = input.split_at(len);
+					input = rest;
+					Field::Bytes(bytes)
+				}
+				_ => return Err(DecodeError("unsupported wire type")),
+			};
+			Ok((key >> 3, field))
+		})();
+		if item.is_err() {
+			input = &[];
+		}
+		Some(item)
+	})
+}
+
+enum Field<'a> {
+	Varint(u64),
+	Bytes(&'a [u8]),
+}
+
+/// Decodes a dag-pb block holding a UnixFS file node.
+pub fn decode_file_node(block: &[u8]) -> Result<DecodedNode, DecodeError> {
+	let mut node = DecodedNode::default();
+	let mut unixfs = None;
+	for item in fields(block) {
+		match item? {
+			(2, Field::Bytes(link)) => {
+				let mut hash = None;
+				for item in fields(link) {
+					if let (1, Field::Bytes(bytes)) = item? {
+						hash = Some(bytes.to_vec());
+					}
+				}
+				node.links.push(hash.ok_or(DecodeError("link without a hash"))?);
+			}
+			(1, Field::Bytes(data)) => unixfs = Some(data),
+			_ => return Err(DecodeError("unexpected PBNode field")),
+		}
+	}
+	let mut kind = None;
+	for item in fields(unixfs.ok_or(DecodeError("no UnixFS data"))?) {
+		match item? {
+			(1, Field::Varint(value)) => kind = Some(value),
+			(2, Field::Bytes(data)) => node.file_data = data.to_vec(),
+			_ => {}
+		}
+	}
+	// Kubo writes file chunks as `File`; older importers used `Raw` (0) for leaves.
+	match kind {
+		Some(UNIXFS_FILE) | Some(0) => Ok(node),
+		_ => Err(DecodeError("not a UnixFS file")),
 	}
 }

@@ -1,9 +1,15 @@
 //! Citrate model storage.
 //!
 //! [`importer`] turns a byte stream into a UnixFS file DAG with exactly the CIDs Kubo's
-//! `ipfs add` gives it, in constant memory whatever the file size.
+//! `ipfs add` gives it, in constant memory whatever the file size. [`store`] keeps blocks on
+//! disk and [`exporter`] streams a file back out, refusing any block that does not match its
+//! CID.
 
 pub mod dag_pb;
+pub mod exporter;
 pub mod importer;
+pub mod store;
 
+pub use exporter::{export, BlockSource, ExportError};
 pub use importer::{import, BlockSink, CidMode, ImportOptions, Imported};
+pub use store::{FsBlockStore, StoreError};

@@ -1,0 +1,96 @@
+//! The embedded block store: one file per block under a directory (by default under the
+//! node's base path), named by the block's CIDv1 so CIDv0 and CIDv1 of a block share it.
+//! Writes are atomic (temporary file, then rename); every read is checked against its CID.
+
+use cid::Cid;
+use multihash::Multihash;
+use sha2::{Digest, Sha256};
+use std::{
+	fs, io,
+	path::{Path, PathBuf},
+};
+
+const SHA2_256: u64 = 0x12;
+
+/// Why a block could not be served.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+	#[error("block {0} is not in the store")]
+	NotFound(Cid),
+	#[error("block {0} on disk does not match its CID (corrupted); it was not returned")]
+	Corrupted(Cid),
+	#[error("block {0} uses a hash other than sha2-256, which this store cannot verify")]
+	UnsupportedHash(Cid),
+	#[error("block store I/O on {cid}: {source}")]
+	Io { cid: Cid, source: io::Error },
+}
+
+/// Whether `block` hashes to the digest in `cid`.
+pub fn verify(cid: &Cid, block: &[u8]) -> Result<(), StoreError> {
+	if cid.hash().code() != SHA2_256 {
+		return Err(StoreError::UnsupportedHash(*cid));
+	}
+	let expected = Multihash::<64>::wrap(SHA2_256, &Sha256::digest(block)).expect("fits");
+	if cid.hash() == &expected {
+		Ok(())
+	} else {
+		Err(StoreError::Corrupted(*cid))
+	}
+}
+
+/// Blocks on disk under one directory.
+pub struct FsBlockStore {
+	root: PathBuf,
+}
+
+impl FsBlockStore {
+	/// Opens (creating it if needed) the store at `root`.
+	pub fn open(root: impl AsRef<Path>) -> io::Result<Self> {
+		let root = root.as_ref().to_path_buf();
+		fs::create_dir_all(root.join("blocks"))?;
+		Ok(Self { root })
+	}
+
+	/// The file a block lives in: `blocks/<last two chars>/<CIDv1 base32>`, like Kubo's
+	/// flatfs sharding, so no directory grows too large.
+	fn path_of(&self, cid: &Cid) -> PathBuf {
+		let name = Cid::new_v1(cid.codec(), *cid.hash()).to_string();
+		let shard = &name[name.len() - 2..];
+		self.root.join("blocks").join(shard).join(name)
+	}
+
+	pub fn has(&self, cid: &Cid) -> bool {
+		self.path_of(cid).is_file()
+	}
+
+	/// Stores a block after checking it matches `cid`.
+	pub fn put(&self, cid: &Cid, block: &[u8]) -> Result<(), StoreError> {
+		verify(cid, block)?;
+		let path = self.path_of(cid);
+		if path.is_file() {
+			return Ok(());
+		}
+		let io_error = |source| StoreError::Io { cid: *cid, source };
+		let dir = path.parent().expect("block paths have a shard directory");
+		fs::create_dir_all(dir).map_err(io_error)?;
+		let temporary = dir.join(format!(".{}.tmp", std::process::id()));
+		fs::write(&temporary, block).map_err(io_error)?;
+		fs::rename(&temporary, &path).map_err(io_error)
+	}
+
+	/// Reads a block, refusing it if its bytes no longer match its CID.
+	pub fn get(&self, cid: &Cid) -> Result<Vec<u8>, StoreError> {
+		let block = fs::read(self.path_of(cid)).map_err(|source| match source.kind() {
+			io::ErrorKind::NotFound => StoreError::NotFound(*cid),
+			_ => StoreError::Io { cid: *cid, source },
+		})?;
+		verify(cid, &block)?;
+		Ok(block)
+	}
+}
+
+impl crate::BlockSink for FsBlockStore {
+	fn put(&mut self, cid: &Cid, block: &[u8]) -> io::Result<()> {
+		FsBlockStore::put(self, cid, block).map_err(io::Error::other)
+	}
+}
