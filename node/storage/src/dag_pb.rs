@@ -7,7 +7,7 @@
 /// UnixFS `Data.Type` of a file.
 const UNIXFS_FILE: u64 = 2;
 
-fn put_varint(out: &mut Vec<u8>, mut value: u64) {
+pub(crate) fn put_varint(out: &mut Vec<u8>, mut value: u64) {
 	loop {
 		let byte = (value & 0x7f) as u8;
 		value >>= 7;
@@ -121,7 +121,7 @@ pub struct DecodedNode {
 #[error("malformed dag-pb/UnixFS block: {0}")]
 pub struct DecodeError(pub &'static str);
 
-fn get_varint(input: &mut &[u8]) -> Result<u64, DecodeError> {
+pub(crate) fn get_varint(input: &mut &[u8]) -> Result<u64, DecodeError> {
 	let mut value = 0u64;
 	for shift in (0..64).step_by(7) {
 		let (&byte, rest) = input.split_first().ok_or(DecodeError("truncated varint"))?;

@@ -33,6 +33,25 @@ pub enum ExportError {
 	Write(io::Error),
 }
 
+/// A block's links, in order, and the file bytes it carries itself.
+pub fn parse_block(cid: &Cid, block: Vec<u8>) -> Result<(Vec<Cid>, Vec<u8>), ExportError> {
+	match cid.codec() {
+		RAW => Ok((Vec::new(), block)),
+		DAG_PB => {
+			let node = dag_pb::decode_file_node(&block)
+				.map_err(|source| ExportError::Decode { cid: *cid, source })?;
+			let links = node
+				.links
+				.iter()
+				.map(|bytes| Cid::try_from(bytes.as_slice()))
+				.collect::<Result<Vec<_>, _>>()
+				.map_err(|_| ExportError::BadLink { cid: *cid })?;
+			Ok((links, node.file_data))
+		}
+		codec => Err(ExportError::UnsupportedCodec { cid: *cid, codec }),
+	}
+}
+
 /// Writes the file under `root` to `out`; returns the bytes written.
 pub fn export(
 	root: &Cid,
@@ -47,27 +66,12 @@ pub fn export(
 			stack.pop();
 			continue;
 		};
-		let block = source.get(&cid)?;
-		let data = match cid.codec() {
-			RAW => block,
-			DAG_PB => {
-				let node = dag_pb::decode_file_node(&block)
-					.map_err(|source| ExportError::Decode { cid, source })?;
-				if !node.links.is_empty() {
-					let children = node
-						.links
-						.iter()
-						.map(|bytes| Cid::try_from(bytes.as_slice()))
-						.collect::<Result<Vec<_>, _>>()
-						.map_err(|_| ExportError::BadLink { cid })?;
-					stack.push(children.into_iter());
-				}
-				node.file_data
-			}
-			codec => return Err(ExportError::UnsupportedCodec { cid, codec }),
-		};
+		let (links, data) = parse_block(&cid, source.get(&cid)?)?;
 		out.write_all(&data).map_err(ExportError::Write)?;
 		written += data.len() as u64;
+		if !links.is_empty() {
+			stack.push(links.into_iter());
+		}
 	}
 	Ok(written)
 }

@@ -5,11 +5,13 @@
 //! disk and [`exporter`] streams a file back out, refusing any block that does not match its
 //! CID.
 
+pub mod car;
 pub mod dag_pb;
 pub mod exporter;
 pub mod importer;
 pub mod store;
 
+pub use car::{export_car, import_car, CarError};
 pub use exporter::{export, BlockSource, ExportError};
 pub use importer::{import, BlockSink, CidMode, ImportOptions, Imported};
 pub use store::{FsBlockStore, StoreError};

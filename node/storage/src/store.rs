@@ -23,6 +23,8 @@ pub enum StoreError {
 	UnsupportedHash(Cid),
 	#[error("block store I/O on {cid}: {source}")]
 	Io { cid: Cid, source: io::Error },
+	#[error("block store I/O: {0}")]
+	Dir(io::Error),
 }
 
 /// Whether `block` hashes to the digest in `cid`.
@@ -86,6 +88,85 @@ impl FsBlockStore {
 		})?;
 		verify(cid, &block)?;
 		Ok(block)
+	}
+}
+
+impl FsBlockStore {
+	fn pin_path(&self, root: &Cid) -> PathBuf {
+		self.root.join("pins").join(Cid::new_v1(root.codec(), *root.hash()).to_string())
+	}
+
+	/// Pins `root` and everything under it against garbage collection. The whole DAG must
+	/// be in the store.
+	pub fn pin(&self, root: &Cid) -> Result<(), crate::ExportError> {
+		self.reachable(root, &mut std::collections::HashSet::new())?;
+		let path = self.pin_path(root);
+		let io_error = |source| StoreError::Io { cid: *root, source };
+		fs::create_dir_all(path.parent().expect("pins directory")).map_err(io_error)?;
+		fs::write(&path, root.to_string()).map_err(io_error)?;
+		Ok(())
+	}
+
+	/// Removes a pin; returns whether it existed. Blocks stay until [`Self::gc`].
+	pub fn unpin(&self, root: &Cid) -> io::Result<bool> {
+		match fs::remove_file(self.pin_path(root)) {
+			Ok(()) => Ok(true),
+			Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+			Err(e) => Err(e),
+		}
+	}
+
+	/// The pinned roots, as CIDv1.
+	pub fn pins(&self) -> io::Result<Vec<Cid>> {
+		let dir = self.root.join("pins");
+		if !dir.is_dir() {
+			return Ok(Vec::new());
+		}
+		let mut pins = Vec::new();
+		for entry in fs::read_dir(dir)? {
+			let name = entry?.file_name();
+			if let Ok(cid) = Cid::try_from(name.to_string_lossy().as_ref()) {
+				pins.push(cid);
+			}
+		}
+		pins.sort_by_key(|cid| cid.to_string());
+		Ok(pins)
+	}
+
+	/// Adds every block under `root` to `seen` (as CIDv1), verifying each.
+	fn reachable(
+		&self,
+		root: &Cid,
+		seen: &mut std::collections::HashSet<Cid>,
+	) -> Result<(), crate::ExportError> {
+		let mut todo = vec![*root];
+		while let Some(cid) = todo.pop() {
+			if !seen.insert(Cid::new_v1(cid.codec(), *cid.hash())) {
+				continue;
+			}
+			todo.extend(crate::exporter::parse_block(&cid, self.get(&cid)?)?.0);
+		}
+		Ok(())
+	}
+
+	/// Deletes every block no pin reaches; returns how many were deleted.
+	pub fn gc(&self) -> Result<u64, crate::ExportError> {
+		let mut keep = std::collections::HashSet::new();
+		for pin in self.pins().map_err(StoreError::Dir)? {
+			self.reachable(&pin, &mut keep)?;
+		}
+		let mut deleted = 0;
+		let shards = fs::read_dir(self.root.join("blocks")).map_err(StoreError::Dir)?;
+		for shard in shards.flatten() {
+			for entry in fs::read_dir(shard.path()).into_iter().flatten().flatten() {
+				let name = entry.file_name();
+				let Ok(cid) = Cid::try_from(name.to_string_lossy().as_ref()) else { continue };
+				if !keep.contains(&cid) && fs::remove_file(entry.path()).is_ok() {
+					deleted += 1;
+				}
+			}
+		}
+		Ok(deleted)
 	}
 }
 
