@@ -43,6 +43,10 @@ pub enum Subcommand {
 
 	/// Db meta columns information.
 	ChainInfo(sc_cli::ChainInfoCmd),
+
+	/// Model files in the node's IPFS-compatible block store: add, get, pin, unpin, ls, gc,
+	/// export-car, import-car.
+	Storage(crate::storage_cmd::StorageCmd),
 }
 
 /// The `citrate-node` command line.

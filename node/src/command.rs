@@ -125,6 +125,7 @@ pub fn run() -> sc_cli::Result<()> {
 				_ => Err("Only `benchmark pallet` is supported by citrate-node.".into()),
 			})
 		}
+		Some(Subcommand::Storage(cmd)) => cmd.run(),
 		Some(Subcommand::ChainInfo(cmd)) => {
 			let runner = cli.create_runner(cmd)?;
 			runner.sync_run(|config| cmd.run::<Block>(&config))

@@ -10,6 +10,7 @@ mod cli;
 mod command;
 mod rpc;
 mod service;
+mod storage_cmd;
 
 fn main() -> polkadot_sdk::sc_cli::Result<()> {
 	command::run()

@@ -1,0 +1,153 @@
+//! `citrate-node storage …`: the node's IPFS-compatible block store from the command line.
+//! The store lives in `<base-path>/ipfs` (the node's base path by default), so files added
+//! here are what the node serves. CIDs are the ones Kubo's `ipfs add` gives the same file.
+
+use citrate_storage::{
+	export, export_car, import, import_car, CidMode, FsBlockStore, ImportOptions,
+};
+use polkadot_sdk::{sc_cli, sc_service::BasePath};
+use std::{
+	fs::File,
+	io::{BufReader, BufWriter, Write},
+	path::PathBuf,
+};
+
+/// Manage model files in the node's block store.
+#[derive(Debug, clap::Args)]
+pub struct StorageCmd {
+	/// The node's base path; the store is its `ipfs` directory
+	/// [default: the node's default base path].
+	#[arg(long, short = 'd', value_name = "PATH")]
+	pub base_path: Option<PathBuf>,
+
+	#[command(subcommand)]
+	pub action: StorageAction,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum StorageAction {
+	/// Import a file like `ipfs add`, store it, pin it and print its CID.
+	Add {
+		file: PathBuf,
+		/// 0: `ipfs add` defaults (CIDv0); 1: `--cid-version 1 --raw-leaves`.
+		#[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=1))]
+		cid_version: u8,
+		/// Bytes per chunk.
+		#[arg(long, default_value_t = 262_144)]
+		chunk_size: usize,
+		/// Only print the CID; store nothing.
+		#[arg(long)]
+		only_hash: bool,
+	},
+	/// Write a stored file out, checking every block against its CID. With `--output`, the
+	/// file appears only if every block was intact.
+	Get {
+		cid: String,
+		#[arg(long, short)]
+		output: Option<PathBuf>,
+	},
+	/// Protect a stored DAG from garbage collection.
+	Pin { cid: String },
+	/// Remove a pin (the blocks go at the next `gc`).
+	Unpin { cid: String },
+	/// List the pinned roots.
+	Ls,
+	/// Delete every block no pin reaches.
+	Gc,
+	/// Write a stored DAG as a CARv1 file (like `ipfs dag export`).
+	ExportCar {
+		cid: String,
+		#[arg(long, short)]
+		output: PathBuf,
+	},
+	/// Import a CARv1 file, verifying every block, and pin its roots (like `ipfs dag import`).
+	ImportCar { file: PathBuf },
+}
+
+fn failed(error: impl std::fmt::Display) -> sc_cli::Error {
+	sc_cli::Error::Input(error.to_string())
+}
+
+fn parse_cid(text: &str) -> sc_cli::Result<cid::Cid> {
+	cid::Cid::try_from(text).map_err(|e| failed(format!("{text} is not a CID: {e}")))
+}
+
+impl StorageCmd {
+	pub fn run(&self) -> sc_cli::Result<()> {
+		let base = match &self.base_path {
+			Some(path) => path.clone(),
+			None => BasePath::from_project("", "", "citrate-node").path().to_path_buf(),
+		};
+		let open = || FsBlockStore::open(base.join("ipfs")).map_err(failed);
+		let out = std::io::stdout();
+		let mut out = out.lock();
+		match &self.action {
+			StorageAction::Add { file, cid_version, chunk_size, only_hash } => {
+				let mode = if *cid_version == 0 { CidMode::V0 } else { CidMode::V1RawLeaves };
+				let options = ImportOptions { mode, chunk_size: *chunk_size, ..Default::default() };
+				let input = BufReader::new(File::open(file).map_err(failed)?);
+				let imported = if *only_hash {
+					import(input, options, &mut ()).map_err(failed)?
+				} else {
+					let mut store = open()?;
+					let imported = import(input, options, &mut store).map_err(failed)?;
+					store.pin(&imported.root).map_err(failed)?;
+					imported
+				};
+				writeln!(out, "{}", imported.root)?;
+			}
+			StorageAction::Get { cid, output } => {
+				let (cid, store) = (parse_cid(cid)?, open()?);
+				match output {
+					None => {
+						export(&cid, &store, &mut out).map_err(failed)?;
+					}
+					Some(path) => {
+						let partial = path.with_extension("partial");
+						let result = File::create(&partial).map_err(failed).and_then(|file| {
+							let mut writer = BufWriter::new(file);
+							export(&cid, &store, &mut writer).map_err(failed)?;
+							writer.flush().map_err(failed)
+						});
+						match result {
+							Ok(()) => std::fs::rename(&partial, path)?,
+							Err(error) => {
+								let _ = std::fs::remove_file(&partial);
+								return Err(error);
+							}
+						}
+					}
+				}
+			}
+			StorageAction::Pin { cid } => open()?.pin(&parse_cid(cid)?).map_err(failed)?,
+			StorageAction::Unpin { cid } => {
+				if !open()?.unpin(&parse_cid(cid)?)? {
+					return Err(failed(format!("{cid} is not pinned")));
+				}
+			}
+			StorageAction::Ls => {
+				for pin in open()?.pins()? {
+					writeln!(out, "{pin}")?;
+				}
+			}
+			StorageAction::Gc => {
+				let deleted = open()?.gc().map_err(failed)?;
+				writeln!(out, "removed {deleted} blocks")?;
+			}
+			StorageAction::ExportCar { cid, output } => {
+				let (cid, store) = (parse_cid(cid)?, open()?);
+				let mut writer = BufWriter::new(File::create(output)?);
+				export_car(&cid, &store, &mut writer).map_err(failed)?;
+				writer.flush()?;
+			}
+			StorageAction::ImportCar { file } => {
+				let mut input = BufReader::new(File::open(file)?);
+				let (roots, blocks) = import_car(&mut input, &open()?).map_err(failed)?;
+				for root in roots {
+					writeln!(out, "{root} ({blocks} blocks)")?;
+				}
+			}
+		}
+		Ok(())
+	}
+}
