@@ -59,6 +59,26 @@ pub fn unixfs_file(data: &[u8], file_size: u64, block_sizes: impl Iterator<Item 
 	out
 }
 
+fn varint_len(value: u64) -> u64 {
+	u64::from((64 - value.max(1).leading_zeros()).div_ceil(7))
+}
+
+/// Writes into `out` (cleared first) the dag-pb leaf holding file bytes `data`: the same
+/// bytes as `node(&[], &unixfs_file(data, len, empty))`, built in one reused buffer.
+pub fn file_leaf_into(out: &mut Vec<u8>, data: &[u8]) {
+	let len = data.len() as u64;
+	let data_field = if data.is_empty() { 0 } else { 1 + varint_len(len) + len };
+	let unixfs_len = 2 + data_field + 1 + varint_len(len);
+	out.clear();
+	put_key(out, 1, 2);
+	put_varint(out, unixfs_len);
+	put_uint(out, 1, UNIXFS_FILE);
+	if !data.is_empty() {
+		put_bytes(out, 2, data);
+	}
+	put_uint(out, 3, len);
+}
+
 /// A dag-pb `PBNode`: its links (each with an empty name, as Kubo writes them), then `data`.
 pub fn node(links: &[Link], data: &[u8]) -> Vec<u8> {
 	let mut out = Vec::with_capacity(data.len() + links.len() * 48 + 8);
@@ -98,6 +118,20 @@ mod tests {
 			assert!(decode_file_node(&parent[..len]).is_err(), "prefix of {len} bytes");
 		}
 		assert!(decode_file_node(&[0xff; 12]).is_err());
+	}
+
+	#[test]
+	fn leaves_built_in_place_equal_the_general_encoding() {
+		let mut out = vec![9; 3];
+		for len in [0usize, 1, 127, 128, 300, 16_383, 16_384, 262_144] {
+			let data = vec![7u8; len];
+			file_leaf_into(&mut out, &data);
+			assert_eq!(
+				out,
+				node(&[], &unixfs_file(&data, len as u64, core::iter::empty())),
+				"{len}"
+			);
+		}
 	}
 
 	#[test]

@@ -86,7 +86,8 @@ pub fn import(
 	if options.chunk_size == 0 || options.max_links < 2 {
 		return Err(ImportError::BadOptions);
 	}
-	let mut builder = Builder { options, sink, levels: Vec::new(), blocks: 0 };
+	let mut builder =
+		Builder { options, sink, levels: Vec::new(), blocks: 0, leaf_buffer: Vec::new() };
 	let mut input = input;
 	let mut chunk = vec![0u8; options.chunk_size];
 	let mut chunks = 0u64;
@@ -127,6 +128,8 @@ struct Builder<'a, S> {
 	/// Links waiting for a parent, per level (0 = leaves), each with its CID.
 	levels: Vec<Vec<(Cid, Link)>>,
 	blocks: u64,
+	/// Reused for every dag-pb leaf, so a large import does not allocate per chunk.
+	leaf_buffer: Vec<u8>,
 }
 
 impl<S: BlockSink> Builder<'_, S> {
@@ -146,11 +149,12 @@ impl<S: BlockSink> Builder<'_, S> {
 		let (cid, tsize) = match self.options.mode {
 			CidMode::V1RawLeaves => (self.store(RAW, data)?, data.len() as u64),
 			CidMode::V0 => {
-				let block = dag_pb::node(
-					&[],
-					&dag_pb::unixfs_file(data, data.len() as u64, std::iter::empty()),
-				);
-				(self.store(DAG_PB, &block)?, block.len() as u64)
+				let mut block = std::mem::take(&mut self.leaf_buffer);
+				dag_pb::file_leaf_into(&mut block, data);
+				let stored = self.store(DAG_PB, &block);
+				let size = block.len() as u64;
+				self.leaf_buffer = block;
+				(stored?, size)
 			}
 		};
 		let link = Link { cid: cid.to_bytes(), tsize, file_size: data.len() as u64 };

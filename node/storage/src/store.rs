@@ -68,6 +68,11 @@ impl FsBlockStore {
 	/// Stores a block after checking it matches `cid`.
 	pub fn put(&self, cid: &Cid, block: &[u8]) -> Result<(), StoreError> {
 		verify(cid, block)?;
+		self.write(cid, block)
+	}
+
+	/// Stores a block whose CID was just computed from these bytes.
+	fn write(&self, cid: &Cid, block: &[u8]) -> Result<(), StoreError> {
 		let path = self.path_of(cid);
 		if path.is_file() {
 			return Ok(());
@@ -170,8 +175,10 @@ impl FsBlockStore {
 	}
 }
 
+/// The importer's sink: it computed each CID from the block's bytes, so they are not hashed
+/// a second time.
 impl crate::BlockSink for FsBlockStore {
 	fn put(&mut self, cid: &Cid, block: &[u8]) -> io::Result<()> {
-		FsBlockStore::put(self, cid, block).map_err(io::Error::other)
+		self.write(cid, block).map_err(io::Error::other)
 	}
 }
