@@ -8,6 +8,7 @@ use sha2::{Digest, Sha256};
 use std::{
 	fs, io,
 	path::{Path, PathBuf},
+	sync::atomic::{AtomicU64, Ordering},
 };
 
 const SHA2_256: u64 = 0x12;
@@ -79,9 +80,21 @@ impl FsBlockStore {
 		}
 		let io_error = |source| StoreError::Io { cid: *cid, source };
 		let dir = path.parent().expect("block paths have a shard directory");
-		fs::create_dir_all(dir).map_err(io_error)?;
-		let temporary = dir.join(format!(".{}.tmp", std::process::id()));
-		fs::write(&temporary, block).map_err(io_error)?;
+		// Unique per process and per write, so concurrent writers never share a file.
+		static WRITES: AtomicU64 = AtomicU64::new(0);
+		let temporary = dir.join(format!(
+			".{}-{}.tmp",
+			std::process::id(),
+			WRITES.fetch_add(1, Ordering::Relaxed)
+		));
+		if let Err(error) = fs::write(&temporary, block) {
+			// The shard directory is made on its first block only.
+			if error.kind() != io::ErrorKind::NotFound {
+				return Err(io_error(error));
+			}
+			fs::create_dir_all(dir).map_err(io_error)?;
+			fs::write(&temporary, block).map_err(io_error)?;
+		}
 		fs::rename(&temporary, &path).map_err(io_error)
 	}
 
