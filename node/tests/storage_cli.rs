@@ -77,7 +77,8 @@ fn a_corrupted_block_fails_the_get_and_writes_no_file() {
 	std::fs::write(&file, b"a model small enough for one raw block").unwrap();
 	let cid = ok(&node, &["add", "--cid-version", "1", file.to_str().unwrap()]).trim().to_string();
 
-	let block = walk(&node.join("ipfs/blocks")).into_iter().find(|p| p.ends_with(&cid)).unwrap();
+	let store = citrate_storage::FsBlockStore::open(node.join("ipfs")).unwrap();
+	let block = store.block_path(&cid::Cid::try_from(cid.as_str()).unwrap());
 	std::fs::write(&block, b"a model small enough for one raw blocK").unwrap();
 
 	let out = work.join("out.bin");
@@ -87,17 +88,4 @@ fn a_corrupted_block_fails_the_get_and_writes_no_file() {
 	assert!(stderr.contains(&cid) && stderr.contains("does not match its CID"), "{stderr}");
 	assert!(!out.exists() && !out.with_extension("partial").exists(), "nothing was written");
 	std::fs::remove_dir_all(&work).unwrap();
-}
-
-fn walk(dir: &Path) -> Vec<PathBuf> {
-	let mut files = Vec::new();
-	for entry in std::fs::read_dir(dir).unwrap() {
-		let path = entry.unwrap().path();
-		if path.is_dir() {
-			files.extend(walk(&path));
-		} else {
-			files.push(path);
-		}
-	}
-	files
 }

@@ -56,14 +56,14 @@ impl FsBlockStore {
 
 	/// The file a block lives in: `blocks/<last two chars>/<CIDv1 base32>`, like Kubo's
 	/// flatfs sharding, so no directory grows too large.
-	fn path_of(&self, cid: &Cid) -> PathBuf {
+	pub fn block_path(&self, cid: &Cid) -> PathBuf {
 		let name = Cid::new_v1(cid.codec(), *cid.hash()).to_string();
 		let shard = &name[name.len() - 2..];
 		self.root.join("blocks").join(shard).join(name)
 	}
 
 	pub fn has(&self, cid: &Cid) -> bool {
-		self.path_of(cid).is_file()
+		self.block_path(cid).is_file()
 	}
 
 	/// Stores a block after checking it matches `cid`.
@@ -74,7 +74,7 @@ impl FsBlockStore {
 
 	/// Stores a block whose CID was just computed from these bytes.
 	fn write(&self, cid: &Cid, block: &[u8]) -> Result<(), StoreError> {
-		let path = self.path_of(cid);
+		let path = self.block_path(cid);
 		if path.is_file() {
 			return Ok(());
 		}
@@ -100,7 +100,7 @@ impl FsBlockStore {
 
 	/// Reads a block, refusing it if its bytes no longer match its CID.
 	pub fn get(&self, cid: &Cid) -> Result<Vec<u8>, StoreError> {
-		let block = fs::read(self.path_of(cid)).map_err(|source| match source.kind() {
+		let block = fs::read(self.block_path(cid)).map_err(|source| match source.kind() {
 			io::ErrorKind::NotFound => StoreError::NotFound(*cid),
 			_ => StoreError::Io { cid: *cid, source },
 		})?;
