@@ -37,6 +37,7 @@ mod tests;
 
 pub use citrate_model_primitives::{
 	LicenseKind, ModelAccessControl, ModelId, ModelRegistryInspect, ModelStatsRecorder,
+	ModelSummary,
 };
 pub use types::*;
 pub use weights::WeightInfo;
@@ -273,10 +274,13 @@ impl<T: Config> Pallet<T> {
 		(owner_share, price.saturating_sub(owner_share))
 	}
 
-	fn owned_model(who: &T::AccountId, model_id: ModelId) -> Result<(), Error<T>> {
-		let owner = T::Registry::model_owner(model_id).ok_or(Error::<T>::ModelNotFound)?;
-		ensure!(&owner == who, Error::<T>::NotModelOwner);
-		Ok(())
+	fn owned_model(
+		who: &T::AccountId,
+		model_id: ModelId,
+	) -> Result<ModelSummary<T::AccountId>, Error<T>> {
+		let model = T::Registry::model(model_id).ok_or(Error::<T>::ModelNotFound)?;
+		ensure!(&model.owner == who, Error::<T>::NotModelOwner);
+		Ok(model)
 	}
 
 	/// Creates or updates a tier for the model's owner `who`; see [`Pallet::set_tier`].
@@ -288,8 +292,8 @@ impl<T: Config> Pallet<T> {
 		duration: BlockNumberFor<T>,
 		max_uses: u32,
 	) -> DispatchResult {
-		Self::owned_model(&who, model_id)?;
-		ensure!(T::Registry::is_active(model_id), Error::<T>::ModelNotActive);
+		let model = Self::owned_model(&who, model_id)?;
+		ensure!(model.active, Error::<T>::ModelNotActive);
 		ensure!(tier_id < T::MaxTiersPerModel::get(), Error::<T>::TierIdOutOfRange);
 		ensure!(!duration.is_zero(), Error::<T>::ZeroDuration);
 
@@ -340,8 +344,9 @@ impl<T: Config> Pallet<T> {
 		tier_id: TierId,
 		max_price: BalanceOf<T>,
 	) -> Result<AccessGrant<T>, DispatchError> {
-		let owner = T::Registry::model_owner(model_id).ok_or(Error::<T>::ModelNotFound)?;
-		ensure!(T::Registry::is_active(model_id), Error::<T>::ModelNotActive);
+		let ModelSummary { owner, active, .. } =
+			T::Registry::model(model_id).ok_or(Error::<T>::ModelNotFound)?;
+		ensure!(active, Error::<T>::ModelNotActive);
 		let tier = Tiers::<T>::get(model_id, tier_id).ok_or(Error::<T>::TierNotFound)?;
 		ensure!(buyer != &owner, Error::<T>::OwnerHasAccess);
 		ensure!(tier.price <= max_price, Error::<T>::PriceAboveLimit);
@@ -391,10 +396,10 @@ impl<T: Config> Pallet<T> {
 	/// Whether `who` needs no grant: the owner, or anyone for an open-source model without
 	/// tiers for sale. `None` when the model does not exist.
 	fn free_for(who: &T::AccountId, model_id: ModelId) -> Option<bool> {
-		let owner = T::Registry::model_owner(model_id)?;
+		let model = T::Registry::model(model_id)?;
 		Some(
-			&owner == who
-				|| (T::Registry::license_kind(model_id) == Some(LicenseKind::OpenSource)
+			&model.owner == who
+				|| (model.license_kind == LicenseKind::OpenSource
 					&& TierCount::<T>::get(model_id) == 0),
 		)
 	}

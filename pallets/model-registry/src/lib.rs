@@ -626,16 +626,12 @@ impl<T: Config> Pallet<T> {
 }
 
 impl<T: Config> ModelRegistryInspect<T::AccountId> for Pallet<T> {
-	fn model_owner(model_id: ModelId) -> Option<T::AccountId> {
-		Models::<T>::get(model_id).map(|m| m.owner)
-	}
-
-	fn is_active(model_id: ModelId) -> bool {
-		Models::<T>::get(model_id).is_some_and(|m| m.status == ModelStatus::Active)
-	}
-
-	fn license_kind(model_id: ModelId) -> Option<LicenseKind> {
-		Models::<T>::get(model_id).map(|m| m.license.kind)
+	fn model(model_id: ModelId) -> Option<ModelSummary<T::AccountId>> {
+		Models::<T>::get(model_id).map(|m| ModelSummary {
+			owner: m.owner,
+			active: m.status == ModelStatus::Active,
+			license_kind: m.license.kind,
+		})
 	}
 }
 

@@ -298,11 +298,11 @@ fn deprecate_marks_the_version_and_its_errors() {
 			ModelRegistry::deprecate(RuntimeOrigin::signed(BOB), 1),
 			Error::<Test>::NotOwner
 		);
-		assert!(<ModelRegistry as ModelRegistryInspect<AccountId>>::is_active(1));
+		assert!(<ModelRegistry as ModelRegistryInspect<AccountId>>::model(1).unwrap().active);
 
 		assert_ok!(ModelRegistry::deprecate(RuntimeOrigin::signed(ALICE), 1));
 		assert_eq!(Models::<Test>::get(1).unwrap().status, ModelStatus::Deprecated);
-		assert!(!<ModelRegistry as ModelRegistryInspect<AccountId>>::is_active(1));
+		assert!(!<ModelRegistry as ModelRegistryInspect<AccountId>>::model(1).unwrap().active);
 		assert_eq!(
 			last_event(),
 			RuntimeEvent::ModelRegistry(Event::ModelDeprecated { model_id: 1 })
@@ -394,11 +394,15 @@ fn stats_recorder_updates_usage_and_rewards() {
 			<ModelRegistry as ModelStatsRecorder<Balance>>::record_usage(1, u64::MAX),
 			Err(Error::<Test>::Overflow.into())
 		);
-		assert_eq!(<ModelRegistry as ModelRegistryInspect<AccountId>>::model_owner(1), Some(ALICE));
 		assert_eq!(
-			<ModelRegistry as ModelRegistryInspect<AccountId>>::license_kind(1),
-			Some(LicenseKind::OpenSource)
+			<ModelRegistry as ModelRegistryInspect<AccountId>>::model(1),
+			Some(ModelSummary {
+				owner: ALICE,
+				active: true,
+				license_kind: LicenseKind::OpenSource
+			})
 		);
+		assert_eq!(<ModelRegistry as ModelRegistryInspect<AccountId>>::model(99), None);
 	});
 }
 

@@ -3,6 +3,7 @@
 use crate::{BalanceOf, Config};
 pub use citrate_model_primitives::{
 	LicenseKind, ModelAccessControl, ModelId, ModelRegistryInspect, ModelStatsRecorder,
+	ModelSummary,
 };
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use polkadot_sdk::{

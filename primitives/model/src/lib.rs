@@ -33,14 +33,19 @@ pub enum LicenseKind {
 	Custom,
 }
 
+/// What other pallets need to know about a model, read in one storage access.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct ModelSummary<AccountId> {
+	pub owner: AccountId,
+	/// False once the owner deprecated the model.
+	pub active: bool,
+	pub license_kind: LicenseKind,
+}
+
 /// What other pallets may read from the model registry.
 pub trait ModelRegistryInspect<AccountId> {
-	/// The owner of a model, if it exists.
-	fn model_owner(model_id: ModelId) -> Option<AccountId>;
-	/// Whether a model exists and has not been deprecated.
-	fn is_active(model_id: ModelId) -> bool;
-	/// The license family of a model, if it exists.
-	fn license_kind(model_id: ModelId) -> Option<LicenseKind>;
+	/// Owner, status and license family of a model, if it exists.
+	fn model(model_id: ModelId) -> Option<ModelSummary<AccountId>>;
 }
 
 /// How other pallets (access payments, inference) update a model's usage statistics.
