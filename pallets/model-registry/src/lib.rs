@@ -461,7 +461,7 @@ impl<T: Config> Pallet<T> {
 		cid: Vec<u8>,
 		framework: Framework,
 		size_bytes: u64,
-	) -> Result<ModelId, DispatchError> {
+	) -> Result<PublishedVersion, DispatchError> {
 		let name = Self::bounded_name(name)?;
 		let (cid, binary_cid) = Self::checked_cid(cid)?;
 		let mut history = ModelVersions::<T>::get(&name).ok_or(Error::<T>::NameNotFound)?;
@@ -487,7 +487,7 @@ impl<T: Config> Pallet<T> {
 		ModelVersions::<T>::insert(&name, history);
 
 		Self::deposit_event(Event::VersionPublished { model_id, name, version, previous, cid });
-		Ok(model_id)
+		Ok(PublishedVersion { model_id, version, previous })
 	}
 
 	/// Sets the metadata of `model_id` for its owner `who`; see [`Pallet::set_metadata`].

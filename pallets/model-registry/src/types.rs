@@ -128,6 +128,15 @@ pub struct ModelInfo<T: Config> {
 	pub deposit: ModelDeposit<T>,
 }
 
+/// What `do_publish_version` created: the new version's id and number, and the id of the
+/// version it follows.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct PublishedVersion {
+	pub model_id: ModelId,
+	pub version: u32,
+	pub previous: ModelId,
+}
+
 /// Every version ever published under one name.
 #[derive(
 	CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound, Encode, Decode, MaxEncodedLen, TypeInfo,

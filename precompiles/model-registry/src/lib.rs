@@ -116,15 +116,11 @@ where
 		call: &IModelRegistry::publishVersionCall,
 		env: &mut impl Ext<T = T>,
 	) -> Result<Vec<u8>, Error> {
-		// The call, plus reading the new version and its history back for the log.
-		env.charge(
-			<T as pallet_model_registry::Config>::WeightInfo::publish_version()
-				.saturating_add(Self::reads(2)),
-		)?;
+		env.charge(<T as pallet_model_registry::Config>::WeightInfo::publish_version())?;
 		ensure_mutable(env)?;
 		ensure_no_value(env, "publishVersion")?;
 		let owner = caller_account(env)?;
-		let model_id = pallet_model_registry::Pallet::<T>::do_publish_version(
+		let published = pallet_model_registry::Pallet::<T>::do_publish_version(
 			owner,
 			call.name.as_bytes().to_vec(),
 			call.cid.as_bytes().to_vec(),
@@ -132,23 +128,16 @@ where
 			call.sizeBytes,
 		)
 		.map_err(|e| dispatch_revert("ModelRegistry.publishVersion", e))?;
-		let model = Models::<T>::get(model_id).ok_or_else(|| revert("version not stored"))?;
-		let previous = pallet_model_registry::Pallet::<T>::versions_of(&model.name)
-			.iter()
-			.rev()
-			.nth(1)
-			.copied()
-			.unwrap_or_default();
 		emit(
 			env,
 			IModelRegistry::VersionPublished {
-				modelId: model_id,
-				previousId: previous,
-				version: model.version,
+				modelId: published.model_id,
+				previousId: published.previous,
+				version: published.version,
 				cid: call.cid.clone(),
 			},
 		)?;
-		Ok(IModelRegistry::publishVersionCall::abi_encode_returns(&model_id))
+		Ok(IModelRegistry::publishVersionCall::abi_encode_returns(&published.model_id))
 	}
 
 	fn set_metadata(
