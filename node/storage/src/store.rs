@@ -12,6 +12,7 @@ use std::{
 };
 
 const SHA2_256: u64 = 0x12;
+const RAW: u64 = 0x55;
 
 /// Why a block could not be served.
 #[derive(Debug, thiserror::Error)]
@@ -151,7 +152,9 @@ impl FsBlockStore {
 		Ok(pins)
 	}
 
-	/// Adds every block under `root` to `seen` (as CIDv1), verifying each.
+	/// Adds every block under `root` to `seen` (as CIDv1). Parents are read and verified to
+	/// follow their links; raw leaves carry no links, so they are only checked to be present,
+	/// which keeps pinning and GC from re-hashing gigabytes of weights.
 	fn reachable(
 		&self,
 		root: &Cid,
@@ -160,6 +163,12 @@ impl FsBlockStore {
 		let mut todo = vec![*root];
 		while let Some(cid) = todo.pop() {
 			if !seen.insert(Cid::new_v1(cid.codec(), *cid.hash())) {
+				continue;
+			}
+			if cid.codec() == RAW {
+				if !self.has(&cid) {
+					return Err(StoreError::NotFound(cid).into());
+				}
 				continue;
 			}
 			todo.extend(crate::exporter::parse_block(&cid, self.get(&cid)?)?.0);
