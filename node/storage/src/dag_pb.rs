@@ -4,8 +4,7 @@
 //! Field order follows the dag-pb spec's canonical form (links before data) and proto2's
 //! unpacked repeated fields, which is what makes the block bytes, and so the CIDs, match.
 
-/// UnixFS `Data.Type` of a file.
-const UNIXFS_FILE: u64 = 2;
+pub use citrate_ipfs_primitives::dag_pb::{decode_file_node, DecodeError, FileNode, UNIXFS_FILE};
 
 pub(crate) fn put_varint(out: &mut Vec<u8>, mut value: u64) {
 	loop {
@@ -110,9 +109,10 @@ mod tests {
 		let parent = node(&[link.clone(), link], &unixfs_file(b"", 512, [256, 256].into_iter()));
 		let decoded = decode_file_node(&parent).unwrap();
 		assert_eq!(decoded.links.len(), 2);
-		assert!(decoded.file_data.is_empty());
+		assert_eq!(decoded.block_sizes, [256, 256]);
+		assert!(decoded.data.is_empty());
 		let leaf = node(&[], &unixfs_file(b"abc", 3, core::iter::empty()));
-		assert_eq!(decode_file_node(&leaf).unwrap().file_data, b"abc");
+		assert_eq!(decode_file_node(&leaf).unwrap().data, b"abc");
 		// Every strict prefix is malformed; none panics.
 		for len in 0..parent.len() {
 			assert!(decode_file_node(&parent[..len]).is_err(), "prefix of {len} bytes");
@@ -139,101 +139,5 @@ mod tests {
 		let mut out = Vec::new();
 		put_varint(&mut out, 262_144);
 		assert_eq!(out, [0x80, 0x80, 0x10]);
-	}
-}
-
-/// A decoded dag-pb node: child CIDs (binary) and the UnixFS data bytes it carries.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct DecodedNode {
-	pub links: Vec<Vec<u8>>,
-	/// UnixFS `Data.Data`: the file bytes of a dag-pb leaf, empty for a parent.
-	pub file_data: Vec<u8>,
-}
-
-/// Why a block is not a UnixFS file node.
-#[derive(Debug, PartialEq, Eq, thiserror::Error)]
-#[error("malformed dag-pb/UnixFS block: {0}")]
-pub struct DecodeError(pub &'static str);
-
-pub(crate) fn get_varint(input: &mut &[u8]) -> Result<u64, DecodeError> {
-	let mut value = 0u64;
-	for shift in (0..64).step_by(7) {
-		let (&byte, rest) = input.split_first().ok_or(DecodeError("truncated varint"))?;
-		*input = rest;
-		value |= u64::from(byte & 0x7f) << shift;
-		if byte & 0x80 == 0 {
-			return Ok(value);
-		}
-	}
-	Err(DecodeError("varint too long"))
-}
-
-/// Splits a protobuf message into `(field, wire type, bytes or varint)` items.
-fn fields(mut input: &[u8]) -> impl Iterator<Item = Result<(u64, Field<'_>), DecodeError>> {
-	std::iter::from_fn(move || {
-		if input.is_empty() {
-			return None;
-		}
-		let item = (|| {
-			let key = get_varint(&mut input)?;
-			let field = match key & 7 {
-				0 => Field::Varint(get_varint(&mut input)?),
-				2 => {
-					let len = usize::try_from(get_varint(&mut input)?)
-						.map_err(|_| DecodeError("length too large"))?;
-					if len > input.len() {
-						return Err(DecodeError("truncated field"));
-					}
-					let (bytes, rest) = input.split_at(len);
-					input = rest;
-					Field::Bytes(bytes)
-				}
-				_ => return Err(DecodeError("unsupported wire type")),
-			};
-			Ok((key >> 3, field))
-		})();
-		if item.is_err() {
-			input = &[];
-		}
-		Some(item)
-	})
-}
-
-enum Field<'a> {
-	Varint(u64),
-	Bytes(&'a [u8]),
-}
-
-/// Decodes a dag-pb block holding a UnixFS file node.
-pub fn decode_file_node(block: &[u8]) -> Result<DecodedNode, DecodeError> {
-	let mut node = DecodedNode::default();
-	let mut unixfs = None;
-	for item in fields(block) {
-		match item? {
-			(2, Field::Bytes(link)) => {
-				let mut hash = None;
-				for item in fields(link) {
-					if let (1, Field::Bytes(bytes)) = item? {
-						hash = Some(bytes.to_vec());
-					}
-				}
-				node.links.push(hash.ok_or(DecodeError("link without a hash"))?);
-			}
-			(1, Field::Bytes(data)) => unixfs = Some(data),
-			_ => return Err(DecodeError("unexpected PBNode field")),
-		}
-	}
-	let mut kind = None;
-	for item in fields(unixfs.ok_or(DecodeError("no UnixFS data"))?) {
-		match item? {
-			(1, Field::Varint(value)) => kind = Some(value),
-			(2, Field::Bytes(data)) => node.file_data = data.to_vec(),
-			_ => {}
-		}
-	}
-	// Kubo writes file chunks as `File`; older importers used `Raw` (0) for leaves.
-	match kind {
-		Some(UNIXFS_FILE) | Some(0) => Ok(node),
-		_ => Err(DecodeError("not a UnixFS file")),
 	}
 }

@@ -43,10 +43,10 @@ pub fn parse_block(cid: &Cid, block: Vec<u8>) -> Result<(Vec<Cid>, Vec<u8>), Exp
 			let links = node
 				.links
 				.iter()
-				.map(|bytes| Cid::try_from(bytes.as_slice()))
+				.map(|bytes| Cid::try_from(*bytes))
 				.collect::<Result<Vec<_>, _>>()
 				.map_err(|_| ExportError::BadLink { cid: *cid })?;
-			Ok((links, node.file_data))
+			Ok((links, node.data.to_vec()))
 		}
 		codec => Err(ExportError::UnsupportedCodec { cid: *cid, codec }),
 	}

@@ -56,6 +56,14 @@ impl BlockSink for () {
 	}
 }
 
+/// Keeps every block in memory: for tests and small files.
+impl BlockSink for std::collections::HashMap<Cid, Vec<u8>> {
+	fn put(&mut self, cid: &Cid, block: &[u8]) -> io::Result<()> {
+		self.insert(*cid, block.to_vec());
+		Ok(())
+	}
+}
+
 /// The result of an import.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Imported {

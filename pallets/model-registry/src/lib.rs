@@ -25,7 +25,7 @@ extern crate alloc;
 
 pub use pallet::*;
 
-pub mod cid;
+pub use citrate_ipfs_primitives::cid;
 mod types;
 pub mod weights;
 

@@ -95,6 +95,16 @@ pub fn raw_sha256_v1_base16(digest: &[u8; 32]) -> Vec<u8> {
 	text
 }
 
+/// Parses a binary CID: a bare sha2-256 multihash (CIDv0, as dag-pb links to v0 blocks hold
+/// it) or `0x01 · codec · multihash` (CIDv1).
+pub fn from_binary(bytes: &[u8]) -> Result<Cid, CidError> {
+	if bytes.len() == 34 && bytes[0] == 0x12 && bytes[1] == 0x20 {
+		parse_v0(bytes)
+	} else {
+		parse_v1(bytes)
+	}
+}
+
 /// Parses a textual CID (v0 or v1).
 pub fn parse(text: &[u8]) -> Result<Cid, CidError> {
 	if text.is_empty() || text.len() > MAX_CID_TEXT_LEN {
@@ -352,6 +362,19 @@ mod tests {
 			text.extend_from_slice(std::format!("{b:02x}").as_bytes());
 		}
 		text
+	}
+
+	#[test]
+	fn parses_binary_cids_of_both_versions() {
+		let v0 = parse(V0).unwrap();
+		let mut multihash = std::vec![0x12, 0x20];
+		multihash.extend_from_slice(v0.digest());
+		assert_eq!(from_binary(&multihash), Ok(v0));
+		let raw = parse(V1_RAW).unwrap();
+		let (bytes, len) = raw.to_v1_bytes();
+		assert_eq!(from_binary(&bytes[..len]), Ok(raw));
+		assert_eq!(from_binary(&multihash[..33]), Err(CidError::Malformed));
+		assert_eq!(from_binary(&[]), Err(CidError::Malformed));
 	}
 
 	#[test]
