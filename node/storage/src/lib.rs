@@ -6,7 +6,7 @@
 //! CID.
 
 pub mod car;
-pub mod dag_pb;
+pub use citrate_ipfs_primitives::dag_pb;
 pub mod exporter;
 pub mod importer;
 pub mod store;
