@@ -60,6 +60,26 @@ pub struct Cli {
 
 	#[clap(flatten)]
 	pub wasm_cache: WasmCacheParams,
+
+	#[clap(flatten)]
+	pub ipfs: IpfsParams,
+}
+
+/// The node's IPFS side: its block store (`<base-path>/ipfs`) served as a trustless gateway,
+/// which the pinning offchain worker also reads its proofs from.
+#[derive(Debug, Clone, clap::Args)]
+pub struct IpfsParams {
+	/// Port of the trustless gateway (`/ipfs/{cid}?format=raw|car`); 0 picks a free one.
+	#[arg(long, value_name = "PORT", default_value_t = 8080)]
+	pub ipfs_gateway_port: u16,
+
+	/// Listen on every interface instead of 127.0.0.1 only.
+	#[arg(long)]
+	pub ipfs_gateway_external: bool,
+
+	/// Do not serve the gateway (the pinning offchain worker then cannot answer challenges).
+	#[arg(long, conflicts_with_all = ["ipfs_gateway_port", "ipfs_gateway_external"])]
+	pub no_ipfs_gateway: bool,
 }
 
 /// Where the runtime compiled to machine code is kept between starts. Compiling the runtime

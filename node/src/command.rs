@@ -53,6 +53,7 @@ impl SubstrateCli for Cli {
 pub fn run() -> sc_cli::Result<()> {
 	let cli = Cli::from_args();
 	let wasm_cache = cli.wasm_cache.dir();
+	let ipfs = cli.ipfs.clone();
 
 	match &cli.subcommand {
 		Some(Subcommand::Key(cmd)) => cmd.run(&cli),
@@ -140,13 +141,14 @@ pub fn run() -> sc_cli::Result<()> {
 								Block,
 								<Block as sp_runtime::traits::Block>::Hash,
 							>,
-						>(config, wasm_cache.as_deref())
+						>(config, wasm_cache.as_deref(), &ipfs)
 						.map_err(sc_cli::Error::Service)
 					}
 					sc_network::config::NetworkBackendType::Litep2p => {
 						service::new_full::<sc_network::Litep2pNetworkBackend>(
 							config,
 							wasm_cache.as_deref(),
+							&ipfs,
 						)
 						.map_err(sc_cli::Error::Service)
 					}

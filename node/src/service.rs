@@ -175,6 +175,7 @@ pub fn new_full<
 >(
 	config: Configuration,
 	wasm_cache_dir: Option<&Path>,
+	ipfs: &crate::cli::IpfsParams,
 ) -> Result<TaskManager, ServiceError> {
 	let sc_service::PartialComponents {
 		client,
@@ -231,6 +232,20 @@ pub fn new_full<
 			metrics,
 			gap_sync_body_policy: None,
 		})?;
+
+	if !ipfs.no_ipfs_gateway {
+		let url = start_ipfs_gateway(&config, ipfs, &task_manager)?;
+		// Tell the pinning offchain worker where to read blocks for its proofs.
+		if let Some(mut offchain_db) = backend.offchain_storage() {
+			use codec::Encode;
+			use polkadot_sdk::sp_core::offchain::OffchainStorage;
+			offchain_db.set(
+				polkadot_sdk::sp_core::offchain::STORAGE_PREFIX,
+				citrate_runtime::pallet_pinning::GATEWAY_STORAGE_KEY,
+				&url.as_bytes().to_vec().encode(),
+			);
+		}
+	}
 
 	if config.offchain_worker.enabled {
 		let offchain_workers =
@@ -365,4 +380,41 @@ pub fn new_full<
 	}
 
 	Ok(task_manager)
+}
+
+/// Serves `<base-path>/ipfs` as a trustless gateway; returns its URL.
+fn start_ipfs_gateway(
+	config: &Configuration,
+	ipfs: &crate::cli::IpfsParams,
+	task_manager: &TaskManager,
+) -> Result<String, ServiceError> {
+	let store = citrate_storage::FsBlockStore::open(config.base_path.path().join("ipfs"))
+		.map_err(|error| ServiceError::Other(format!("opening the IPFS block store: {error}")))?;
+	let ip = if ipfs.ipfs_gateway_external {
+		std::net::Ipv4Addr::UNSPECIFIED
+	} else {
+		std::net::Ipv4Addr::LOCALHOST
+	};
+	let listener = std::net::TcpListener::bind((ip, ipfs.ipfs_gateway_port))
+		.and_then(|listener| listener.set_nonblocking(true).map(|()| listener))
+		.map_err(|error| {
+			ServiceError::Other(format!(
+				"IPFS gateway port {}: {error} (choose another with --ipfs-gateway-port)",
+				ipfs.ipfs_gateway_port
+			))
+		})?;
+	let address = listener.local_addr().map_err(|e| ServiceError::Other(e.to_string()))?;
+	let url = format!("http://127.0.0.1:{}", address.port());
+	log::info!("🌐 IPFS gateway on http://{address} (/ipfs/{{cid}}?format=raw|car)");
+	let store = Arc::new(store);
+	task_manager.spawn_handle().spawn("ipfs-gateway", None, async move {
+		let served = match tokio::net::TcpListener::from_std(listener) {
+			Ok(listener) => citrate_storage::gateway::serve(listener, store).await,
+			Err(error) => Err(error),
+		};
+		if let Err(error) = served {
+			log::error!("IPFS gateway stopped: {error}");
+		}
+	});
+	Ok(url)
 }

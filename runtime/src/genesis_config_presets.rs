@@ -18,6 +18,9 @@ use polkadot_sdk::{
 /// What each well-known dev account starts with: one million CTR.
 pub const DEV_ENDOWMENT: crate::Balance = 1_000_000 * UNITS;
 
+/// What the pinning reward pool starts with on test networks: 10,000 eras of rewards.
+pub const PINNING_POOL_ENDOWMENT: crate::Balance = 100_000 * UNITS;
+
 /// The account of the `IModelAccess` precompile, which holds a purchase's value while the
 /// pallet pays it out. It exists from genesis so that the first buyer does not also pay its
 /// existential deposit.
@@ -36,7 +39,10 @@ fn genesis(
 			balances: endowed_accounts
 				.into_iter()
 				.map(|account| (account, DEV_ENDOWMENT))
-				.chain([(model_access_precompile_account(), EXISTENTIAL_DEPOSIT)])
+				.chain([
+					(model_access_precompile_account(), EXISTENTIAL_DEPOSIT),
+					(crate::Pinning::reward_pool_account(), PINNING_POOL_ENDOWMENT),
+				])
 				.collect(),
 			..Default::default()
 		},
@@ -154,6 +160,8 @@ mod tests {
 			assert_eq!(Balances::free_balance(&treasury), EXISTENTIAL_DEPOSIT);
 			let precompile = model_access_precompile_account();
 			assert_eq!(Balances::free_balance(&precompile), EXISTENTIAL_DEPOSIT);
+			let pool = crate::Pinning::reward_pool_account();
+			assert_eq!(Balances::free_balance(&pool), PINNING_POOL_ENDOWMENT);
 			assert_eq!(
 				<Runtime as ReviveConfig>::AddressMapper::to_account_id(&H160(
 					pallet_model_access_precompile::fixed_address()

@@ -30,6 +30,7 @@ use polkadot_sdk::{
 
 pub use pallet_model_access;
 pub use pallet_model_registry;
+pub use pallet_pinning;
 
 /// The runtime version. `spec_name` is what polkadot.js apps shows as the chain's runtime.
 #[polkadot_sdk::sp_version::runtime_version]
@@ -114,6 +115,8 @@ pub type Block = generic::Block<Header, UncheckedExtrinsic>;
 
 /// The transaction extensions applied to every signed transaction.
 pub type TxExtension = (
+	// First: an authorized call (a pinning proof) needs no signer.
+	frame_system::AuthorizeCall<Runtime>,
 	frame_system::CheckNonZeroSender<Runtime>,
 	frame_system::CheckSpecVersion<Runtime>,
 	frame_system::CheckTxVersion<Runtime>,
@@ -195,4 +198,7 @@ mod runtime {
 
 	#[runtime::pallet_index(21)]
 	pub type ModelAccess = pallet_model_access;
+
+	#[runtime::pallet_index(22)]
+	pub type Pinning = pallet_pinning;
 }

@@ -72,6 +72,12 @@ fn section(out: &mut impl Write, parts: &[&[u8]]) -> io::Result<()> {
 	parts.iter().try_for_each(|part| out.write_all(part))
 }
 
+/// Writes a CARv1 holding only `root`'s block (a gateway's `dag-scope=block`).
+pub fn export_root_block_car(root: &Cid, block: &[u8], out: &mut impl Write) -> io::Result<()> {
+	section(out, &[&header(&[*root])])?;
+	section(out, &[&root.to_bytes(), block])
+}
+
 /// Writes the DAG under `root` as a CARv1; returns the number of blocks written.
 pub fn export_car(
 	root: &Cid,

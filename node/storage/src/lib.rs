@@ -8,6 +8,7 @@
 pub mod car;
 pub use citrate_ipfs_primitives::dag_pb;
 pub mod exporter;
+pub mod gateway;
 pub mod importer;
 pub mod store;
 

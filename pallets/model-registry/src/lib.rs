@@ -633,6 +633,10 @@ impl<T: Config> ModelRegistryInspect<T::AccountId> for Pallet<T> {
 			license_kind: m.license.kind,
 		})
 	}
+
+	fn model_of_cid(cid_v1: &[u8]) -> Option<ModelId> {
+		ModelIdByCid::<T>::get(BinaryCid::try_from(cid_v1.to_vec()).ok()?)
+	}
 }
 
 impl<T: Config> ModelStatsRecorder<BalanceOf<T>> for Pallet<T> {

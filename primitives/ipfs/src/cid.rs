@@ -84,15 +84,21 @@ impl Cid {
 	}
 }
 
-/// The base16 text (`f01551220…`) of the CIDv1 naming one raw block whose sha2-256 is
-/// `digest`.
-pub fn raw_sha256_v1_base16(digest: &[u8; 32]) -> Vec<u8> {
+/// The base16 text (`f01…`) of a binary CID, as gateways and `ipfs` commands accept it.
+pub fn base16_text(binary: &[u8]) -> Vec<u8> {
 	const HEX: &[u8; 16] = b"0123456789abcdef";
-	let mut text = b"f01551220".to_vec();
-	for byte in digest {
+	let mut text = Vec::with_capacity(1 + 2 * binary.len());
+	text.push(b'f');
+	for byte in binary {
 		text.extend_from_slice(&[HEX[usize::from(byte >> 4)], HEX[usize::from(byte & 0x0f)]]);
 	}
 	text
+}
+
+/// The base16 text (`f01551220…`) of the CIDv1 naming one raw block whose sha2-256 is
+/// `digest`.
+pub fn raw_sha256_v1_base16(digest: &[u8; 32]) -> Vec<u8> {
+	base16_text(&[&[0x01, 0x55, 0x12, 0x20][..], digest].concat())
 }
 
 /// Parses a binary CID: a bare sha2-256 multihash (CIDv0, as dag-pb links to v0 blocks hold
@@ -357,11 +363,7 @@ mod tests {
 	/// The base16 (`f…`) text of a CID's binary CIDv1 form.
 	fn base16(cid: &Cid) -> std::vec::Vec<u8> {
 		let (bytes, len) = cid.to_v1_bytes();
-		let mut text = std::vec![b'f'];
-		for b in &bytes[..len] {
-			text.extend_from_slice(std::format!("{b:02x}").as_bytes());
-		}
-		text
+		base16_text(&bytes[..len])
 	}
 
 	#[test]

@@ -46,6 +46,9 @@ pub struct ModelSummary<AccountId> {
 pub trait ModelRegistryInspect<AccountId> {
 	/// Owner, status and license family of a model, if it exists.
 	fn model(model_id: ModelId) -> Option<ModelSummary<AccountId>>;
+	/// The model whose weights are the file with this root CID, given in binary CIDv1 form
+	/// (a CIDv0 and its CIDv1 name the same model).
+	fn model_of_cid(cid_v1: &[u8]) -> Option<ModelId>;
 }
 
 /// How other pallets (access payments, inference) update a model's usage statistics.

@@ -3,6 +3,7 @@
 
 mod model_access;
 mod model_registry;
+mod pinning;
 mod revive;
 
 pub use revive::EthExtraImpl;

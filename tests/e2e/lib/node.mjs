@@ -32,8 +32,9 @@ async function freePort() {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Starts `citrate-node --dev` with its RPC, p2p and Prometheus ports on 127.0.0.1, waits for
- * block #1 and returns `{ api, rpcUrl, prometheusUrl, stop }`.
+ * Starts `citrate-node --dev` with its RPC, p2p, Prometheus and IPFS gateway ports on
+ * 127.0.0.1, waits for block #1 and returns
+ * `{ api, rpcUrl, prometheusUrl, gatewayUrl, basePath, logFile, stop }`.
  */
 export function startDevNode(options = {}) {
   return startNode({ ...options, chainArgs: ['--dev'] });
@@ -49,7 +50,9 @@ export async function startNode({ chainArgs, extraArgs = [], waitForBlock = true
   if (!fs.existsSync(binary)) {
     throw new Error(`citrate-node not found at ${binary}: build it with 'cargo build -p citrate-node'`);
   }
-  const [rpcPort, p2pPort, prometheusPort] = [await freePort(), await freePort(), await freePort()];
+  const [rpcPort, p2pPort, prometheusPort, gatewayPort] = [
+    await freePort(), await freePort(), await freePort(), await freePort(),
+  ];
   const basePath = fs.mkdtempSync(path.join(os.tmpdir(), 'citrate-e2e-'));
   const logFile = path.join(basePath, 'node.log');
   const log = fs.openSync(logFile, 'w');
@@ -60,6 +63,7 @@ export async function startNode({ chainArgs, extraArgs = [], waitForBlock = true
       '--base-path', basePath,
       '--rpc-port', String(rpcPort),
       '--prometheus-port', String(prometheusPort),
+      '--ipfs-gateway-port', String(gatewayPort),
       '--listen-addr', `/ip4/127.0.0.1/tcp/${p2pPort}`,
       '--no-mdns',
       '--no-telemetry',
@@ -76,7 +80,8 @@ export async function startNode({ chainArgs, extraArgs = [], waitForBlock = true
       for (let i = 0; i < 100 && exited === null; i++) await sleep(100);
       if (exited === null) child.kill('SIGKILL');
     }
-    fs.rmSync(basePath, { recursive: true, force: true });
+    if (process.env.CITRATE_KEEP_NODE_LOGS) console.error(`node log kept at ${logFile}`);
+    else fs.rmSync(basePath, { recursive: true, force: true });
   };
 
   const rpcUrl = `ws://127.0.0.1:${rpcPort}`;
@@ -112,6 +117,9 @@ export async function startNode({ chainArgs, extraArgs = [], waitForBlock = true
     api,
     rpcUrl,
     prometheusUrl: `http://127.0.0.1:${prometheusPort}/metrics`,
+    gatewayUrl: `http://127.0.0.1:${gatewayPort}`,
+    basePath,
+    logFile,
     stop: async () => {
       await api.disconnect();
       await stop();
@@ -119,7 +127,8 @@ export async function startNode({ chainArgs, extraArgs = [], waitForBlock = true
   };
 }
 
-/** A polkadot.js connection that knows pallet-revive's transaction extension. */
+/** A polkadot.js connection that knows the runtime's extra transaction extensions (both
+ * carry no data in signed transactions). */
 export async function connect(rpcUrl) {
   const provider = new WsProvider(rpcUrl, false);
   await provider.connect();
@@ -127,6 +136,9 @@ export async function connect(rpcUrl) {
     provider,
     noInitWarn: true,
     throwOnConnect: true,
-    signedExtensions: { EthSetOrigin: { extrinsic: {}, payload: {} } },
+    signedExtensions: {
+      AuthorizeCall: { extrinsic: {}, payload: {} },
+      EthSetOrigin: { extrinsic: {}, payload: {} },
+    },
   });
 }

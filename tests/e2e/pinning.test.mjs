@@ -1,0 +1,156 @@
+// End-to-end: pinning incentives on a real `citrate-node --dev`. A file added to the node's
+// block store is served by its trustless gateway; Alice registers it as a model, bonds as a
+// pinner and reports the pin; the node's offchain worker answers the era's challenge with
+// blocks read from the gateway, the runtime verifies the proof, and the reward is paid.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { CarReader } from '@ipld/car';
+import { Keyring } from '@polkadot/keyring';
+import { u8aToHex } from '@polkadot/util';
+import { xxhashAsHex } from '@polkadot/util-crypto';
+import { CID } from 'multiformats/cid';
+import { sha256 } from 'multiformats/hashes/sha2';
+import { nodeBinary, startDevNode } from './lib/node.mjs';
+import { findEvent, submit } from './lib/tx.mjs';
+
+const UNITS = 10n ** 18n;
+// 3 full 256 KiB chunks and a partial one: a dag-pb root over four leaves.
+const FILE_SIZE = 3 * 262_144 + 1_234;
+const ERA_LENGTH = 4;
+const RESPONSE_WINDOW = 3;
+
+let node;
+let api;
+let alice;
+let file;
+let cid;
+
+/** Every event from now on, until `predicate` matches one; rejects after `timeoutMs`. */
+function waitForEvent(predicate, timeoutMs, seen = []) {
+  return new Promise((resolve, reject) => {
+    let unsubscribe;
+    const timer = setTimeout(() => {
+      unsubscribe?.();
+      reject(new Error(`no matching event in ${timeoutMs} ms; saw ${seen.join(', ')}`));
+    }, timeoutMs);
+    api.query.system.events((records) => {
+      for (const { event } of records) {
+        seen.push(`${event.section}.${event.method}`);
+        if (predicate(event)) {
+          clearTimeout(timer);
+          unsubscribe?.();
+          resolve(event);
+          return;
+        }
+      }
+    }).then((u) => { unsubscribe = u; });
+  });
+}
+
+before(async () => {
+  node = await startDevNode();
+  api = node.api;
+  alice = new Keyring({ type: 'sr25519' }).addFromUri('//Alice');
+  file = path.join(node.basePath, 'model.bin');
+  fs.writeFileSync(file, crypto.randomBytes(FILE_SIZE));
+  // The CLI writes into the running node's store (`<base-path>/ipfs`).
+  cid = execFileSync(nodeBinary(), ['storage', '--base-path', node.basePath, 'add', file])
+    .toString()
+    .trim();
+});
+
+after(async () => {
+  await node?.stop();
+});
+
+test('(a) the gateway serves what the node holds: raw blocks, CARs and files', async () => {
+  const root = CID.parse(cid);
+  assert.equal(root.version, 0, 'ipfs add defaults give a CIDv0');
+
+  const raw = await fetch(`${node.gatewayUrl}/ipfs/${cid}?format=raw`);
+  assert.equal(raw.status, 200);
+  assert.equal(raw.headers.get('content-type'), 'application/vnd.ipld.raw');
+  const block = new Uint8Array(await raw.arrayBuffer());
+  assert.deepEqual((await sha256.digest(block)).bytes, root.multihash.bytes, 'the block hashes to its CID');
+
+  const car = await fetch(`${node.gatewayUrl}/ipfs/${cid}`, {
+    headers: { accept: 'application/vnd.ipld.car' },
+  });
+  assert.equal(car.status, 200);
+  const reader = await CarReader.fromBytes(new Uint8Array(await car.arrayBuffer()));
+  assert.deepEqual((await reader.getRoots()).map(String), [cid]);
+  const blocks = [];
+  for await (const b of reader.blocks()) blocks.push(b);
+  assert.equal(blocks.length, 5, 'the root and four leaves');
+  for (const b of blocks) {
+    assert.deepEqual((await sha256.digest(b.bytes)).bytes, b.cid.multihash.bytes);
+  }
+
+  const whole = await fetch(`${node.gatewayUrl}/ipfs/${cid}`);
+  assert.equal(whole.status, 200);
+  assert.ok(Buffer.from(await whole.arrayBuffer()).equals(fs.readFileSync(file)));
+
+  const unknown = 'bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku';
+  assert.equal((await fetch(`${node.gatewayUrl}/ipfs/${unknown}?format=raw`)).status, 404);
+  assert.equal((await fetch(`${node.gatewayUrl}/ipfs/not-a-cid?format=raw`)).status, 400);
+});
+
+test('(b) a pinned model is challenged, the offchain worker proves it, the reward is paid', async () => {
+  // Short eras for the test: the era length and window are storage parameters.
+  const u32 = (n) => u8aToHex(api.createType('u32', n).toU8a());
+  const setStorage = api.tx.system.setStorage([
+    [xxhashAsHex(':PinningEraLength:', 128), u32(ERA_LENGTH)],
+    [xxhashAsHex(':PinningResponseWindow:', 128), u32(RESPONSE_WINDOW)],
+  ]);
+  assert.equal((await submit(api, api.tx.sudo.sudo(setStorage), alice)).error, null);
+
+  let { error } = await submit(
+    api,
+    api.tx.modelRegistry.registerModel('pinned-model', cid, 'Custom', 'Onnx', FILE_SIZE, 'OpenSource', 'MIT'),
+    alice,
+  );
+  assert.equal(error, null);
+
+  // Alice's proof key goes into the node's keystore; the worker signs with it.
+  const proofKey = u8aToHex(alice.publicKey);
+  await api.rpc.author.insertKey('pinr', '//Alice', proofKey);
+  const bond = 100n * UNITS;
+  ({ error } = await submit(api, api.tx.pinning.registerPinner(bond, proofKey), alice));
+  assert.equal(error, null);
+  const reported = await submit(api, api.tx.pinning.reportPin(cid, FILE_SIZE), alice);
+  assert.equal(reported.error, null);
+  const pinEvent = findEvent(reported.events, 'pinning', 'PinReported');
+  const sinceEra = pinEvent.data.sinceEra.toNumber();
+
+  assert.equal(api.consts.pinning.rewardPerEra.toBigInt(), 10n * UNITS);
+
+  const accepted = await waitForEvent(
+    (e) => e.section === 'pinning' && e.method === 'ProofAccepted' && e.data.pinner.toString() === alice.address,
+    (ERA_LENGTH * 3 + 4) * 6_000,
+  );
+  assert.equal(accepted.data.era.toNumber(), sinceEra, 'answered in the first era it was challenged');
+
+  // The proof came in as an authorized general transaction: no signer, no fee.
+  const era = await api.query.pinning.currentEra();
+  const pin = (await api.query.pinning.pins(alice.address, pinEvent.data.cid)).unwrap();
+  assert.equal(pin.lastAnswer.unwrap().era.toNumber(), sinceEra);
+  assert.ok(pin.lastAnswer.unwrap().valid.isTrue);
+  assert.ok(era.index.toNumber() >= sinceEra);
+
+  const paid = await waitForEvent(
+    (e) => e.section === 'pinning' && e.method === 'RewardPaid',
+    (ERA_LENGTH + 4) * 6_000,
+  );
+  assert.equal(paid.data.pinner.toString(), alice.address);
+  assert.equal(paid.data.era.toNumber(), sinceEra);
+  // The only proven pin takes the whole era budget.
+  assert.equal(paid.data.amount.toBigInt(), 10n * UNITS);
+  assert.equal(
+    (await api.query.balances.holds(alice.address)).find((h) => h.id.isPinning)?.amount.toBigInt(),
+    bond,
+  );
+});
