@@ -12,9 +12,12 @@ import { CarReader } from '@ipld/car';
 import { Keyring } from '@polkadot/keyring';
 import { u8aToHex } from '@polkadot/util';
 import { xxhashAsHex } from '@polkadot/util-crypto';
+import { Interface, getAddress } from 'ethers';
 import { CID } from 'multiformats/cid';
 import { sha256 } from 'multiformats/hashes/sha2';
+import { compileFile } from '../../scripts/lib/solc.mjs';
 import { nodeBinary, startDevNode } from './lib/node.mjs';
+import { callTx, logsOf, revertReason, view } from './lib/revive.mjs';
 import { findEvent, submit } from './lib/tx.mjs';
 
 const UNITS = 10n ** 18n;
@@ -28,6 +31,8 @@ let api;
 let alice;
 let file;
 let cid;
+let sinceEra;
+const PINNING_ADDRESS = '0x000000000000000000000000000000000c030000';
 
 /** Every event from now on, until `predicate` matches one; rejects after `timeoutMs`. */
 function waitForEvent(predicate, timeoutMs, seen = []) {
@@ -124,7 +129,7 @@ test('(b) a pinned model is challenged, the offchain worker proves it, the rewar
   const reported = await submit(api, api.tx.pinning.reportPin(cid, FILE_SIZE), alice);
   assert.equal(reported.error, null);
   const pinEvent = findEvent(reported.events, 'pinning', 'PinReported');
-  const sinceEra = pinEvent.data.sinceEra.toNumber();
+  sinceEra = pinEvent.data.sinceEra.toNumber();
 
   assert.equal(api.consts.pinning.rewardPerEra.toBigInt(), 10n * UNITS);
 
@@ -153,4 +158,44 @@ test('(b) a pinned model is challenged, the offchain worker proves it, the rewar
     (await api.query.balances.holds(alice.address)).find((h) => h.id.isPinning)?.amount.toBigInt(),
     bond,
   );
+});
+
+test('(c) contracts see the proven pin through IPinningIncentives', async () => {
+  const contracts = path.resolve(import.meta.dirname, '../../contracts');
+  const iface = new Interface(
+    compileFile(path.join(contracts, 'interfaces/IPinningIncentives.sol')).IPinningIncentives.abi,
+  );
+  const keyring = new Keyring({ type: 'sr25519' });
+  const bob = keyring.addFromUri('//Bob');
+  const aliceEvm = getAddress((await api.call.reviveApi.address(alice.address)).toHex());
+
+  const [pinning] = await view(api, bob.address, PINNING_ADDRESS, iface, 'verifyPinning', [cid, aliceEvm]);
+  assert.equal(pinning.pinned, true);
+  assert.equal(pinning.size, BigInt(FILE_SIZE));
+  assert.ok(Number(pinning.lastAnsweredEra) >= sinceEra);
+  assert.equal(pinning.verified, true);
+  // The CIDv1 text names the same pin.
+  const v1 = CID.parse(cid).toV1().toString();
+  assert.equal((await view(api, bob.address, PINNING_ADDRESS, iface, 'verifyPinning', [v1, aliceEvm]))[0].pinned, true);
+  const bobEvm = getAddress((await api.call.reviveApi.address(bob.address)).toHex());
+  assert.equal((await view(api, bob.address, PINNING_ADDRESS, iface, 'verifyPinning', [cid, bobEvm]))[0].pinned, false);
+  assert.deepEqual([...(await view(api, bob.address, PINNING_ADDRESS, iface, 'pinnersOf', [cid]))[0]], [aliceEvm]);
+  const [era] = await view(api, bob.address, PINNING_ADDRESS, iface, 'currentEra');
+  assert.equal(Number(era), (await api.query.pinning.currentEra()).index.toNumber());
+
+  assert.equal(
+    await revertReason(api, bob.address, PINNING_ADDRESS, iface, 'reportPinning', [cid, 1]),
+    'Pinning.reportPinning: NotRegistered',
+  );
+  assert.equal(
+    await revertReason(api, bob.address, PINNING_ADDRESS, iface, 'verifyPinning', ['not-a-cid', aliceEvm]),
+    'Pinning.verifyPinning: InvalidCid',
+  );
+
+  // Alice stops pinning through the precompile: a log, and the pin is gone from storage.
+  const removed = await submit(api, await callTx(api, alice, PINNING_ADDRESS, iface, 'removePinning', [cid]), alice);
+  assert.equal(removed.error, null);
+  const [log] = logsOf(removed.events, PINNING_ADDRESS, iface);
+  assert.deepEqual([log.name, log.args.pinner, log.args.cid], ['PinRemoved', aliceEvm, cid]);
+  assert.equal((await api.query.pinning.pinCount()).toNumber(), 0);
 });

@@ -402,18 +402,14 @@ pub mod pallet {
 		#[pallet::call_index(2)]
 		pub fn report_pin(origin: OriginFor<T>, cid: CidText, size: u64) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			Self::do_report_pin(who, &cid, size)
+			Self::do_report_pin(who, &cid, size).map(|_| ())
 		}
 
 		/// Stops pinning `cid`. The current era's reward for it is forfeited.
 		#[pallet::call_index(3)]
 		pub fn remove_pin(origin: OriginFor<T>, cid: CidText) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			let (binary, _) = Self::parse_cid(&cid)?;
-			ensure!(Pins::<T>::contains_key(&who, &binary), Error::<T>::NotPinned);
-			Self::remove_pin_entry(&who, &binary);
-			Self::deposit_event(Event::PinRemoved { pinner: who, cid: binary });
-			Ok(())
+			Self::do_remove_pin(who, &cid)
 		}
 
 		/// Answers this era's challenge of `proof.pinner`'s pin of `proof.cid`. Sent unsigned
@@ -492,8 +488,13 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Records `who`'s pin of `cid`; the extrinsic and the precompile both call this.
-	pub fn do_report_pin(who: T::AccountId, cid: &[u8], size: u64) -> DispatchResult {
+	/// Records `who`'s pin of `cid`; returns the first era it is challenged in. The extrinsic
+	/// and the precompile both call this.
+	pub fn do_report_pin(
+		who: T::AccountId,
+		cid: &[u8],
+		size: u64,
+	) -> Result<EraIndex, DispatchError> {
 		let mut info = Pinners::<T>::get(&who).ok_or(Error::<T>::NotRegistered)?;
 		let (binary, _) = Self::parse_cid(cid)?;
 		let model_id = T::Registry::model_of_cid(&binary).ok_or(Error::<T>::ModelNotRegistered)?;
@@ -521,6 +522,15 @@ impl<T: Config> Pallet<T> {
 			size,
 			since_era,
 		});
+		Ok(since_era)
+	}
+
+	/// Removes `who`'s pin of `cid`; the extrinsic and the precompile both call this.
+	pub fn do_remove_pin(who: T::AccountId, cid: &[u8]) -> DispatchResult {
+		let (binary, _) = Self::parse_cid(cid)?;
+		ensure!(Pins::<T>::contains_key(&who, &binary), Error::<T>::NotPinned);
+		Self::remove_pin_entry(&who, &binary);
+		Self::deposit_event(Event::PinRemoved { pinner: who, cid: binary });
 		Ok(())
 	}
 

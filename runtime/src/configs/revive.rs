@@ -43,6 +43,7 @@ impl pallet_revive::Config for Runtime {
 	type Precompiles = (
 		pallet_model_registry_precompile::ModelRegistryPrecompile<Self>,
 		pallet_model_access_precompile::ModelAccessPrecompile<Self>,
+		pallet_pinning_precompile::PinningPrecompile<Self>,
 	);
 	/// `block.coinbase` is the Aura author's account.
 	type FindAuthor = AuraAuthorAccount;

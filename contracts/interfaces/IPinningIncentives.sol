@@ -1,0 +1,1 @@
+../../precompiles/pinning/IPinningIncentives.sol
