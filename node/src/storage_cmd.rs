@@ -3,7 +3,8 @@
 //! here are what the node serves. CIDs are the ones Kubo's `ipfs add` gives the same file.
 
 use citrate_storage::{
-	export, export_car, import, import_car, CidMode, FsBlockStore, ImportOptions,
+	export, export_car, import, import_car, CidMode, FsBlockStore, GatewayFetcher, ImportOptions,
+	KuboClient,
 };
 use polkadot_sdk::{sc_cli, sc_service::BasePath};
 use std::{
@@ -62,6 +63,19 @@ pub enum StorageAction {
 	},
 	/// Import a CARv1 file, verifying every block, and pin its roots (like `ipfs dag import`).
 	ImportCar { file: PathBuf },
+	/// Fetch a DAG from other IPFS nodes into the store, verifying every block, and pin it:
+	/// from trustless gateways tried in order (`--gateway`, repeatable), or from a Kubo RPC
+	/// API (`--api`).
+	Fetch {
+		cid: String,
+		#[arg(long = "gateway", value_name = "URL", required_unless_present = "api")]
+		gateways: Vec<String>,
+		#[arg(long, value_name = "URL", conflicts_with = "gateways")]
+		api: Option<String>,
+		/// Seconds each request may take.
+		#[arg(long, default_value_t = 60)]
+		timeout: u64,
+	},
 }
 
 fn failed(error: impl std::fmt::Display) -> sc_cli::Error {
@@ -146,6 +160,25 @@ impl StorageCmd {
 				for root in roots {
 					writeln!(out, "{root} ({blocks} blocks)")?;
 				}
+			}
+			StorageAction::Fetch { cid, gateways, api, timeout } => {
+				let (cid, store) = (parse_cid(cid)?, std::sync::Arc::new(open()?));
+				let timeout = std::time::Duration::from_secs(*timeout);
+				let runtime = tokio::runtime::Builder::new_current_thread()
+					.enable_all()
+					.build()
+					.map_err(failed)?;
+				let blocks = runtime.block_on(async {
+					match api {
+						Some(api) => KuboClient::new(api, timeout)?.get(&cid, store).await,
+						None => {
+							GatewayFetcher::new(gateways.clone(), timeout)?
+								.fetch_dag(&cid, store)
+								.await
+						}
+					}
+				});
+				writeln!(out, "{cid} ({} blocks fetched)", blocks.map_err(failed)?)?;
 			}
 		}
 		Ok(())

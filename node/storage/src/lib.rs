@@ -10,9 +10,11 @@ pub use citrate_ipfs_primitives::dag_pb;
 pub mod exporter;
 pub mod gateway;
 pub mod importer;
+pub mod remote;
 pub mod store;
 
 pub use car::{export_car, import_car, CarError};
 pub use exporter::{export, BlockSource, ExportError};
 pub use importer::{import, BlockSink, CidMode, ImportOptions, Imported};
+pub use remote::{GatewayFetcher, KuboClient, RemoteError};
 pub use store::{FsBlockStore, StoreError};
