@@ -80,6 +80,16 @@ pub struct IpfsParams {
 	/// Do not serve the gateway (the pinning offchain worker then cannot answer challenges).
 	#[arg(long, conflicts_with_all = ["ipfs_gateway_port", "ipfs_gateway_external"])]
 	pub no_ipfs_gateway: bool,
+
+	/// A Kubo RPC API (e.g. http://127.0.0.1:5001) to fetch blocks the store lacks from;
+	/// each is verified against its CID and kept.
+	#[arg(long, value_name = "URL")]
+	pub ipfs_api: Option<String>,
+
+	/// Trustless gateways to fetch blocks the store lacks from, tried in order (repeatable);
+	/// each block is verified against its CID and kept.
+	#[arg(long = "ipfs-fetch-gateway", value_name = "URL", conflicts_with = "ipfs_api")]
+	pub ipfs_fetch_gateways: Vec<String>,
 }
 
 /// Where the runtime compiled to machine code is kept between starts. Compiling the runtime

@@ -406,10 +406,23 @@ fn start_ipfs_gateway(
 	let address = listener.local_addr().map_err(|e| ServiceError::Other(e.to_string()))?;
 	let url = format!("http://127.0.0.1:{}", address.port());
 	log::info!("🌐 IPFS gateway on http://{address} (/ipfs/{{cid}}?format=raw|car)");
+	let timeout = std::time::Duration::from_secs(60);
+	let upstream = match (&ipfs.ipfs_api, ipfs.ipfs_fetch_gateways.is_empty()) {
+		(Some(api), _) => Some(citrate_storage::Upstream::Kubo(
+			citrate_storage::KuboClient::new(api, timeout)
+				.map_err(|e| ServiceError::Other(e.to_string()))?,
+		)),
+		(None, false) => Some(citrate_storage::Upstream::Gateways(
+			citrate_storage::GatewayFetcher::new(ipfs.ipfs_fetch_gateways.clone(), timeout)
+				.map_err(|e| ServiceError::Other(e.to_string()))?,
+		)),
+		(None, true) => None,
+	};
 	let store = Arc::new(store);
 	task_manager.spawn_handle().spawn("ipfs-gateway", None, async move {
+		let source = citrate_storage::CachingSource::new(store, upstream);
 		let served = match tokio::net::TcpListener::from_std(listener) {
-			Ok(listener) => citrate_storage::gateway::serve(listener, store).await,
+			Ok(listener) => citrate_storage::gateway::serve(listener, source).await,
 			Err(error) => Err(error),
 		};
 		if let Err(error) = served {

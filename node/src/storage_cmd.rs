@@ -103,8 +103,10 @@ impl StorageCmd {
 				let imported = if *only_hash {
 					import(input, options, &mut ()).map_err(failed)?
 				} else {
-					let mut store = open()?;
-					let imported = import(input, options, &mut store).map_err(failed)?;
+					let store = open()?;
+					let mut writer = store.background_writer();
+					let imported = import(input, options, &mut writer).map_err(failed)?;
+					writer.finish().map_err(failed)?;
 					store.pin(&imported.root).map_err(failed)?;
 					imported
 				};

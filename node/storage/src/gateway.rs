@@ -7,10 +7,12 @@
 //! - `GET /ipfs/{cid}`: the file's bytes, for people with `curl`.
 //!
 //! Every block is checked against its CID as it is read from disk; a corrupted block ends
-//! the response (and is logged with its CID) rather than being sent. `HEAD` answers the same
-//! headers without a body. The node binds it to 127.0.0.1 unless told otherwise.
+//! the response (and is logged with its CID) rather than being sent. Blocks the store lacks
+//! come from the configured upstream (a Kubo daemon or other gateways), verified, and are
+//! kept. `HEAD` answers the same headers without a body. The node binds it to 127.0.0.1
+//! unless told otherwise.
 
-use crate::{car, export, store::StoreError, FsBlockStore};
+use crate::{car, export, exporter::BlockSource, remote::CachingSource, store::StoreError};
 use bytes::Bytes;
 use cid::Cid;
 use http_body_util::{combinators::BoxBody, BodyExt, Full, StreamBody};
@@ -29,8 +31,9 @@ const CAR: &str = "application/vnd.ipld.car";
 const FRAME: usize = 256 * 1024;
 const LOG_TARGET: &str = "ipfs-gateway";
 
-/// Serves `store` on `listener` until the listener fails.
-pub async fn serve(listener: TcpListener, store: Arc<FsBlockStore>) -> io::Result<()> {
+/// Serves `source` on `listener` until the listener fails.
+pub async fn serve(listener: TcpListener, source: CachingSource) -> io::Result<()> {
+	let store = Arc::new(source);
 	loop {
 		let (stream, _) = listener.accept().await?;
 		let store = store.clone();
@@ -85,7 +88,7 @@ fn text(status: StatusCode, message: impl Into<String>) -> Response<Body> {
 		.expect("valid response")
 }
 
-async fn handle(request: Request<Incoming>, store: Arc<FsBlockStore>) -> Response<Body> {
+async fn handle(request: Request<Incoming>, store: Arc<CachingSource>) -> Response<Body> {
 	if request.method() != Method::GET && request.method() != Method::HEAD {
 		return text(StatusCode::METHOD_NOT_ALLOWED, "only GET and HEAD");
 	}

@@ -47,11 +47,21 @@ impl Default for ImportOptions {
 /// Receives every block of an import, leaves first and the root last.
 pub trait BlockSink {
 	fn put(&mut self, cid: &Cid, block: &[u8]) -> io::Result<()>;
+
+	/// A block given as consecutive parts (a dag-pb leaf: header, file data, trailer), so
+	/// sinks that copy anyway need not have it joined first.
+	fn put_parts(&mut self, cid: &Cid, parts: &[&[u8]]) -> io::Result<()> {
+		self.put(cid, &parts.concat())
+	}
 }
 
 /// Counts blocks and drops them: for computing a CID only (`ipfs add --only-hash`).
 impl BlockSink for () {
 	fn put(&mut self, _: &Cid, _: &[u8]) -> io::Result<()> {
+		Ok(())
+	}
+
+	fn put_parts(&mut self, _: &Cid, _: &[&[u8]]) -> io::Result<()> {
 		Ok(())
 	}
 }
@@ -94,8 +104,7 @@ pub fn import(
 	if options.chunk_size == 0 || options.max_links < 2 {
 		return Err(ImportError::BadOptions);
 	}
-	let mut builder =
-		Builder { options, sink, levels: Vec::new(), blocks: 0, leaf_buffer: Vec::new() };
+	let mut builder = Builder { options, sink, levels: Vec::new(), blocks: 0 };
 	let mut input = input;
 	let mut chunk = vec![0u8; options.chunk_size];
 	let mut chunks = 0u64;
@@ -136,33 +145,37 @@ struct Builder<'a, S> {
 	/// Links waiting for a parent, per level (0 = leaves), each with its CID.
 	levels: Vec<Vec<(Cid, Link)>>,
 	blocks: u64,
-	/// Reused for every dag-pb leaf, so a large import does not allocate per chunk.
-	leaf_buffer: Vec<u8>,
 }
 
 impl<S: BlockSink> Builder<'_, S> {
-	fn store(&mut self, codec: u64, block: &[u8]) -> Result<Cid, ImportError> {
-		let digest = Sha256::digest(block);
-		let hash = Multihash::<64>::wrap(SHA2_256, &digest).expect("32-byte digest fits");
+	/// Hashes and stores the block made of `parts`, in order.
+	fn store(&mut self, codec: u64, parts: &[&[u8]]) -> Result<Cid, ImportError> {
+		let mut hasher = Sha256::new();
+		parts.iter().for_each(|part| hasher.update(part));
+		let hash =
+			Multihash::<64>::wrap(SHA2_256, &hasher.finalize()).expect("32-byte digest fits");
 		let cid = match self.options.mode {
 			CidMode::V0 => Cid::new_v0(hash).expect("sha2-256 dag-pb is a valid CIDv0"),
 			CidMode::V1RawLeaves => Cid::new_v1(codec, hash),
 		};
-		self.sink.put(&cid, block).map_err(ImportError::Store)?;
+		match parts {
+			[block] => self.sink.put(&cid, block),
+			_ => self.sink.put_parts(&cid, parts),
+		}
+		.map_err(ImportError::Store)?;
 		self.blocks += 1;
 		Ok(cid)
 	}
 
 	fn leaf(&mut self, data: &[u8]) -> Result<(Cid, Link), ImportError> {
 		let (cid, tsize) = match self.options.mode {
-			CidMode::V1RawLeaves => (self.store(RAW, data)?, data.len() as u64),
+			CidMode::V1RawLeaves => (self.store(RAW, &[data])?, data.len() as u64),
 			CidMode::V0 => {
-				let mut block = std::mem::take(&mut self.leaf_buffer);
-				dag_pb::file_leaf_into(&mut block, data);
-				let stored = self.store(DAG_PB, &block);
-				let size = block.len() as u64;
-				self.leaf_buffer = block;
-				(stored?, size)
+				// The data is hashed and handed on in place, between its small header and
+				// trailer, never copied into a leaf buffer.
+				let (prefix, suffix) = dag_pb::file_leaf_parts(data.len());
+				let size = (prefix.len() + data.len() + suffix.len()) as u64;
+				(self.store(DAG_PB, &[&prefix, data, &suffix])?, size)
 			}
 		};
 		let link = Link { cid: cid.to_bytes(), tsize, file_size: data.len() as u64 };
@@ -189,7 +202,7 @@ impl<S: BlockSink> Builder<'_, S> {
 		let file_size = links.iter().map(|l| l.file_size).sum();
 		let data = dag_pb::unixfs_file(b"", file_size, links.iter().map(|l| l.file_size));
 		let block = dag_pb::node(&links, &data);
-		let cid = self.store(DAG_PB, &block)?;
+		let cid = self.store(DAG_PB, &[&block])?;
 		let tsize = block.len() as u64 + links.iter().map(|l| l.tsize).sum::<u64>();
 		Ok((cid, Link { cid: cid.to_bytes(), tsize, file_size }))
 	}

@@ -16,5 +16,5 @@ pub mod store;
 pub use car::{export_car, import_car, CarError};
 pub use exporter::{export, BlockSource, ExportError};
 pub use importer::{import, BlockSink, CidMode, ImportOptions, Imported};
-pub use remote::{GatewayFetcher, KuboClient, RemoteError};
-pub use store::{FsBlockStore, StoreError};
+pub use remote::{CachingSource, GatewayFetcher, KuboClient, RemoteError, Upstream};
+pub use store::{BackgroundWriter, FsBlockStore, StoreError};

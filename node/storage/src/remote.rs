@@ -69,6 +69,17 @@ fn size_field(value: &serde_json::Value) -> Option<u64> {
 	value.as_u64().or_else(|| value.as_str()?.parse().ok())
 }
 
+/// A response's body, which must be the block `cid` names.
+async fn verified_body(response: reqwest::Response, url: String, cid: &Cid) -> Result<Vec<u8>> {
+	let block = response
+		.bytes()
+		.await
+		.map_err(|source| RemoteError::Http { url: url.clone(), source })?
+		.to_vec();
+	verify(cid, &block).map_err(|source| RemoteError::Block { url, source: Box::new(source) })?;
+	Ok(block)
+}
+
 /// Result of [`KuboClient::add`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Added {
@@ -258,16 +269,8 @@ impl KuboClient {
 
 	/// `ipfs block get`, verified against `cid`.
 	pub async fn block_get(&self, cid: &Cid) -> Result<Vec<u8>> {
-		let url = self.url("block/get");
 		let response = self.post("block/get", &self.read_args(cid), None).await?;
-		let block = response
-			.bytes()
-			.await
-			.map_err(|source| RemoteError::Http { url: url.clone(), source })?
-			.to_vec();
-		verify(cid, &block)
-			.map_err(|source| RemoteError::Block { url, source: Box::new(source) })?;
-		Ok(block)
+		verified_body(response, self.url("block/get"), cid).await
 	}
 
 	/// `ipfs block stat`: the block's size in bytes.
@@ -345,14 +348,7 @@ impl GatewayFetcher {
 			let message = response.text().await.unwrap_or_default().trim().to_string();
 			return Err(RemoteError::Status { url, status: status.as_u16(), message });
 		}
-		let block = response
-			.bytes()
-			.await
-			.map_err(|source| RemoteError::Http { url: url.clone(), source })?
-			.to_vec();
-		verify(cid, &block)
-			.map_err(|source| RemoteError::Block { url, source: Box::new(source) })?;
-		Ok(block)
+		verified_body(response, url, cid).await
 	}
 
 	/// One block, from the first gateway that returns bytes matching `cid`.
@@ -392,6 +388,58 @@ impl GatewayFetcher {
 		}
 		store.pin(root)?;
 		Ok(fetched)
+	}
+}
+
+/// Where blocks the local store lacks come from, when the operator configured any.
+#[derive(Clone)]
+pub enum Upstream {
+	/// A Kubo-compatible daemon's RPC API (`block/get`).
+	Kubo(KuboClient),
+	/// Trustless gateways, tried in order.
+	Gateways(GatewayFetcher),
+}
+
+impl Upstream {
+	/// The block `cid` names, verified.
+	pub async fn block(&self, cid: &Cid) -> Result<Vec<u8>> {
+		match self {
+			Self::Kubo(client) => client.block_get(cid).await,
+			Self::Gateways(fetcher) => fetcher.block(cid).await,
+		}
+	}
+}
+
+/// The local store, falling back to an [`Upstream`] for the blocks it lacks; fetched blocks
+/// are verified, then kept in the store. Reads block the calling thread, so use it from
+/// blocking threads (`spawn_blocking`), as the gateway does.
+#[derive(Clone)]
+pub struct CachingSource {
+	pub store: Arc<FsBlockStore>,
+	upstream: Option<Upstream>,
+	runtime: tokio::runtime::Handle,
+}
+
+impl CachingSource {
+	/// Must be called inside a tokio runtime, which then runs the upstream fetches.
+	pub fn new(store: Arc<FsBlockStore>, upstream: Option<Upstream>) -> Self {
+		Self { store, upstream, runtime: tokio::runtime::Handle::current() }
+	}
+}
+
+impl crate::BlockSource for CachingSource {
+	fn get(&self, cid: &Cid) -> std::result::Result<Vec<u8>, StoreError> {
+		match (self.store.get(cid), &self.upstream) {
+			(Err(StoreError::NotFound(_)), Some(upstream)) => {
+				let block = self.runtime.block_on(upstream.block(cid)).map_err(|error| {
+					log::warn!(target: "ipfs-fetch", "{cid} is not held here and upstream failed: {error}");
+					StoreError::NotFound(*cid)
+				})?;
+				self.store.put(cid, &block)?;
+				Ok(block)
+			}
+			(result, _) => result,
+		}
 	}
 }
 

@@ -43,6 +43,7 @@ pub fn verify(cid: &Cid, block: &[u8]) -> Result<(), StoreError> {
 }
 
 /// Blocks on disk under one directory.
+#[derive(Clone)]
 pub struct FsBlockStore {
 	root: PathBuf,
 }
@@ -202,5 +203,78 @@ impl FsBlockStore {
 impl crate::BlockSink for FsBlockStore {
 	fn put(&mut self, cid: &Cid, block: &[u8]) -> io::Result<()> {
 		self.write(cid, block).map_err(io::Error::other)
+	}
+}
+
+/// Blocks in flight between the importer and the writer thread; bounds the memory a
+/// [`BackgroundWriter`] holds to this many chunks.
+const IN_FLIGHT: usize = 8;
+
+/// An importer sink that writes blocks on a second thread, so hashing the next chunk overlaps
+/// writing this one (an import is otherwise hashing, then file-system time, in turn). Block
+/// buffers go back and forth, so a multi-GB import allocates [`IN_FLIGHT`] + 1 of them.
+/// Call [`BackgroundWriter::finish`] before relying on the blocks being stored.
+pub struct BackgroundWriter {
+	blocks: Option<std::sync::mpsc::SyncSender<(Cid, Vec<u8>)>>,
+	spare: std::sync::mpsc::Receiver<Vec<u8>>,
+	thread: Option<std::thread::JoinHandle<Result<(), StoreError>>>,
+}
+
+impl FsBlockStore {
+	/// A sink writing into this store from a background thread.
+	pub fn background_writer(&self) -> BackgroundWriter {
+		let (blocks, incoming) = std::sync::mpsc::sync_channel::<(Cid, Vec<u8>)>(IN_FLIGHT);
+		let (give_back, spare) = std::sync::mpsc::sync_channel(IN_FLIGHT + 1);
+		let store = self.clone();
+		let thread = std::thread::spawn(move || {
+			for (cid, block) in incoming {
+				store.write(&cid, &block)?;
+				let _ = give_back.try_send(block);
+			}
+			Ok(())
+		});
+		BackgroundWriter { blocks: Some(blocks), spare, thread: Some(thread) }
+	}
+}
+
+impl BackgroundWriter {
+	/// Waits until every block is written; returns the first write error.
+	pub fn finish(mut self) -> Result<(), StoreError> {
+		self.join()
+	}
+
+	fn join(&mut self) -> Result<(), StoreError> {
+		self.blocks = None;
+		match self.thread.take().map(|thread| thread.join()) {
+			Some(Ok(result)) => result,
+			Some(Err(_)) => Err(StoreError::Dir(io::Error::other("the block writer panicked"))),
+			None => Ok(()),
+		}
+	}
+}
+
+impl crate::BlockSink for BackgroundWriter {
+	fn put(&mut self, cid: &Cid, block: &[u8]) -> io::Result<()> {
+		self.put_parts(cid, &[block])
+	}
+
+	fn put_parts(&mut self, cid: &Cid, parts: &[&[u8]]) -> io::Result<()> {
+		let mut buffer = self.spare.try_recv().unwrap_or_default();
+		buffer.clear();
+		parts.iter().for_each(|part| buffer.extend_from_slice(part));
+		let sent = self.blocks.as_ref().map(|blocks| blocks.send((*cid, buffer)));
+		match sent {
+			Some(Ok(())) => Ok(()),
+			// The writer stopped at an error: report it.
+			_ => Err(io::Error::other(
+				self.join().err().map_or("the block writer stopped".into(), |e| e.to_string()),
+			)),
+		}
+	}
+}
+
+impl Drop for BackgroundWriter {
+	fn drop(&mut self) {
+		let _ = self.join();
 	}
 }

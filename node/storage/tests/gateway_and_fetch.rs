@@ -3,7 +3,8 @@
 //! corrupted block on disk all give the expected outcome, naming the CID on failure.
 
 use citrate_storage::{
-	gateway, import, CidMode, FsBlockStore, GatewayFetcher, ImportOptions, RemoteError,
+	gateway, import, CachingSource, CidMode, FsBlockStore, GatewayFetcher, ImportOptions,
+	RemoteError, Upstream,
 };
 use std::{path::PathBuf, sync::Arc, time::Duration};
 use tokio::{io::AsyncWriteExt, net::TcpListener};
@@ -29,9 +30,13 @@ fn store_with_file(name: &str, mode: CidMode) -> (Arc<FsBlockStore>, cid::Cid, V
 }
 
 async fn serve(store: Arc<FsBlockStore>) -> String {
+	serve_with_upstream(store, None).await
+}
+
+async fn serve_with_upstream(store: Arc<FsBlockStore>, upstream: Option<Upstream>) -> String {
 	let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
 	let url = format!("http://{}", listener.local_addr().unwrap());
-	tokio::spawn(gateway::serve(listener, store));
+	tokio::spawn(gateway::serve(listener, CachingSource::new(store, upstream)));
 	url
 }
 
@@ -174,4 +179,30 @@ async fn an_unreachable_gateway_is_skipped() {
 		GatewayFetcher::new(vec!["http://127.0.0.1:9".into(), honest], Duration::from_secs(10))
 			.unwrap();
 	assert!(fetcher.block(&root).await.is_ok());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gateway_serves_what_only_its_upstream_holds_and_keeps_it() {
+	let (source, root, data) = store_with_file("upstream-source", CidMode::V1RawLeaves);
+	let honest = serve(source).await;
+	let liar = lying_gateway().await;
+	let timeout = Duration::from_secs(10);
+
+	// The node's store is empty; its upstream is [liar, honest].
+	let local = Arc::new(FsBlockStore::open(temp_dir("upstream-local")).unwrap());
+	let upstream =
+		Upstream::Gateways(GatewayFetcher::new(vec![liar.clone(), honest], timeout).unwrap());
+	let url = serve_with_upstream(local.clone(), Some(upstream)).await;
+	let file = reqwest::get(format!("{url}/ipfs/{root}")).await.unwrap();
+	assert_eq!(file.status(), 200);
+	assert_eq!(file.bytes().await.unwrap().to_vec(), data);
+	assert!(local.has(&root), "fetched blocks are kept");
+
+	// With only the liar upstream, nothing is served and nothing kept.
+	let empty = Arc::new(FsBlockStore::open(temp_dir("upstream-empty")).unwrap());
+	let upstream = Upstream::Gateways(GatewayFetcher::new(vec![liar], timeout).unwrap());
+	let url = serve_with_upstream(empty.clone(), Some(upstream)).await;
+	let raw = reqwest::get(format!("{url}/ipfs/{root}?format=raw")).await.unwrap();
+	assert_eq!(raw.status(), 404);
+	assert!(!empty.has(&root));
 }

@@ -90,3 +90,29 @@ fn the_store_refuses_a_block_that_does_not_match_its_cid() {
 		std::fs::remove_dir_all(dir).unwrap();
 	}
 }
+
+#[test]
+fn the_background_writer_stores_everything_and_reports_write_errors() {
+	let dir = temp_dir("background");
+	let store = FsBlockStore::open(&dir).unwrap();
+	let data = content(64 * 200 + 3);
+	let mut writer = store.background_writer();
+	let imported = import(&data[..], options(CidMode::V0), &mut writer).unwrap();
+	writer.finish().unwrap();
+	let mut out = Vec::new();
+	export(&imported.root, &store, &mut out).unwrap();
+	assert_eq!(out, data);
+
+	// A store whose block directory is gone and replaced by a file cannot be written: the
+	// error comes back from the import or from `finish`, never silently.
+	let broken_dir = temp_dir("background-broken");
+	let broken = FsBlockStore::open(&broken_dir).unwrap();
+	std::fs::remove_dir_all(broken_dir.join("blocks")).unwrap();
+	std::fs::write(broken_dir.join("blocks"), b"not a directory").unwrap();
+	let mut writer = broken.background_writer();
+	let imported = import(&data[..], options(CidMode::V1RawLeaves), &mut writer);
+	let finished = writer.finish();
+	assert!(imported.is_err() || finished.is_err());
+	std::fs::remove_dir_all(&dir).unwrap();
+	std::fs::remove_dir_all(&broken_dir).unwrap();
+}

@@ -70,20 +70,24 @@ fn varint_len(value: u64) -> u64 {
 	u64::from((64 - value.max(1).leading_zeros()).div_ceil(7))
 }
 
-/// Writes into `out` (cleared first) the dag-pb leaf holding file bytes `data`: the same
-/// bytes as `node(&[], &unixfs_file(data, len, empty))`, built in one reused buffer.
-pub fn file_leaf_into(out: &mut Vec<u8>, data: &[u8]) {
-	let len = data.len() as u64;
-	let data_field = if data.is_empty() { 0 } else { 1 + varint_len(len) + len };
+/// The bytes before and after the file data in the dag-pb leaf holding `len` file bytes, so a
+/// leaf can be hashed and written from its parts without copying the data:
+/// `prefix ‖ data ‖ suffix` equals `node(&[], &unixfs_file(data, len, empty))`.
+pub fn file_leaf_parts(len: usize) -> (Vec<u8>, Vec<u8>) {
+	let len = len as u64;
+	let data_field = if len == 0 { 0 } else { 1 + varint_len(len) + len };
 	let unixfs_len = 2 + data_field + 1 + varint_len(len);
-	out.clear();
-	put_key(out, 1, 2);
-	put_varint(out, unixfs_len);
-	put_uint(out, 1, UNIXFS_FILE);
-	if !data.is_empty() {
-		put_bytes(out, 2, data);
+	let mut prefix = Vec::with_capacity(16);
+	put_key(&mut prefix, 1, 2);
+	put_varint(&mut prefix, unixfs_len);
+	put_uint(&mut prefix, 1, UNIXFS_FILE);
+	if len > 0 {
+		put_key(&mut prefix, 2, 2);
+		put_varint(&mut prefix, len);
 	}
-	put_uint(out, 3, len);
+	let mut suffix = Vec::with_capacity(11);
+	put_uint(&mut suffix, 3, len);
+	(prefix, suffix)
 }
 
 /// A dag-pb `PBNode`: its links (each with an empty name, as Kubo writes them), then `data`.
@@ -280,13 +284,12 @@ mod tests {
 	}
 
 	#[test]
-	fn leaves_built_in_place_equal_the_general_encoding() {
-		let mut out = vec![9; 3];
-		for len in [0usize, 1, 127, 128, 300, 16_383, 16_384, 262_144] {
+	fn leaves_built_from_parts_equal_the_general_encoding() {
+		for len in [0usize, 1, 127, 128, 300, 16_383, 16_384, 262_144, 1 << 20] {
 			let data = vec![7u8; len];
-			file_leaf_into(&mut out, &data);
+			let (prefix, suffix) = file_leaf_parts(len);
 			assert_eq!(
-				out,
+				[prefix, data.clone(), suffix].concat(),
 				node(&[], &unixfs_file(&data, len as u64, core::iter::empty())),
 				"{len}"
 			);

@@ -38,23 +38,11 @@ impl pallet_model_access::BenchmarkHelper<crate::AccountId> for RegistryBenchmar
 		owner: &crate::AccountId,
 		license: pallet_model_access::LicenseKind,
 	) -> pallet_model_access::ModelId {
-		use pallet_model_registry::{Framework, ModelType, NextModelId};
-		let id = NextModelId::<Runtime>::get();
+		let id = pallet_model_registry::NextModelId::<Runtime>::get();
 		// A distinct CIDv1 per model id.
 		let mut digest = [0u8; 32];
 		digest[24..].copy_from_slice(&id.to_be_bytes());
 		let cid = pallet_model_registry::cid::raw_sha256_v1_base16(&digest);
-		ModelRegistry::do_register_model(
-			owner.clone(),
-			alloc::format!("bench-{id}").into_bytes(),
-			cid,
-			ModelType::Language,
-			Framework::Onnx,
-			1,
-			license,
-			b"LicenseRef-bench".to_vec(),
-		)
-		.expect("benchmark model registers");
-		id
+		super::model_registry::register_benchmark_model(owner, cid, license)
 	}
 }

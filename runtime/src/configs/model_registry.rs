@@ -26,3 +26,27 @@ impl pallet_model_registry::Config for Runtime {
 	type MaxVersions = ConstU32<64>;
 	type WeightInfo = pallet_model_registry::weights::SubstrateWeight<Runtime>;
 }
+
+/// Registers a model named `bench-<id>` whose weights have root `cid`, for the benchmarks of
+/// the pallets that need registered models (access, pinning).
+#[cfg(feature = "runtime-benchmarks")]
+pub(super) fn register_benchmark_model(
+	owner: &crate::AccountId,
+	cid: alloc::vec::Vec<u8>,
+	license: pallet_model_registry::LicenseKind,
+) -> pallet_model_registry::ModelId {
+	use pallet_model_registry::{Framework, ModelType, NextModelId};
+	let id = NextModelId::<Runtime>::get();
+	crate::ModelRegistry::do_register_model(
+		owner.clone(),
+		alloc::format!("bench-{id}").into_bytes(),
+		cid,
+		ModelType::Language,
+		Framework::Onnx,
+		1,
+		license,
+		b"LicenseRef-bench".to_vec(),
+	)
+	.expect("benchmark model registers");
+	id
+}

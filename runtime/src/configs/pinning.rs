@@ -104,19 +104,10 @@ impl pallet_pinning::BenchmarkHelper<crate::AccountId> for RegistryBenchmarkHelp
 		owner: &crate::AccountId,
 		cid: alloc::vec::Vec<u8>,
 	) -> pallet_pinning::ModelId {
-		use pallet_model_registry::{Framework, LicenseKind, ModelType, NextModelId};
-		let id = NextModelId::<Runtime>::get();
-		ModelRegistry::do_register_model(
-			owner.clone(),
-			alloc::format!("bench-{id}").into_bytes(),
+		super::model_registry::register_benchmark_model(
+			owner,
 			cid,
-			ModelType::Language,
-			Framework::Onnx,
-			1,
-			LicenseKind::OpenSource,
-			b"Apache-2.0".to_vec(),
+			pallet_model_registry::LicenseKind::OpenSource,
 		)
-		.expect("benchmark model registers");
-		id
 	}
 }
