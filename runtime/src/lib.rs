@@ -38,10 +38,12 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: Cow::Borrowed("citrate"),
 	impl_name: Cow::Borrowed("citrate-node"),
 	authoring_version: 1,
-	spec_version: 100,
+	// 101: the pinning pallet and its precompile.
+	spec_version: 101,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
-	transaction_version: 1,
+	// 2: `AuthorizeCall` joined the transaction extensions (pinning proofs).
+	transaction_version: 2,
 	system_version: 1,
 };
 
