@@ -1,0 +1,49 @@
+//! Everything that can go wrong between a request and its result, each with a message a caller
+//! can act on. Nothing in this crate panics on bad models or bad inputs.
+
+use citrate_tensor_codec::{CodecError, DType};
+
+/// The engine's error.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+	#[error("model file is {size} bytes; the limit is {limit}")]
+	ModelTooLarge { size: u64, limit: u64 },
+	#[error("not a valid model file: {0}")]
+	InvalidModel(String),
+	#[error("the model cannot run here: {0}")]
+	Unsupported(String),
+	#[error("missing input `{0}`")]
+	MissingInput(String),
+	#[error("unexpected input `{name}`; the model takes {expected:?}")]
+	UnexpectedInput { name: String, expected: Vec<String> },
+	#[error("input `{name}` is {actual:?}; the model takes {expected}")]
+	InputDType { name: String, expected: String, actual: DType },
+	#[error("input `{name}` has shape {actual:?}; the model takes {expected}")]
+	InputShape { name: String, expected: String, actual: Vec<u32> },
+	#[error("input `{name}` has {elements} elements; the limit is {limit}")]
+	TooManyElements { name: String, elements: u64, limit: u64 },
+	#[error("this request needs about {flops} FLOPs; the limit is {limit}")]
+	TooManyFlops { flops: u128, limit: u128 },
+	#[error("this request needs about {bytes} bytes of memory; the limit is {limit}")]
+	TooMuchMemory { bytes: u64, limit: u64 },
+	#[error("inference stopped after the {limit_ms} ms time limit")]
+	Timeout { limit_ms: u64 },
+	#[error("inference failed: {0}")]
+	Runtime(String),
+	#[error("tensor codec: {0}")]
+	Codec(#[from] CodecError),
+	#[error("{0}")]
+	Pipeline(String),
+	#[error("model cache: {0}")]
+	Cache(String),
+	#[error("i/o: {0}")]
+	Io(#[from] std::io::Error),
+}
+
+/// The crate's result.
+pub type Result<T, E = Error> = core::result::Result<T, E>;
+
+/// Tract's error with its causes on one line, most specific last.
+pub(crate) fn chain(error: &tract_onnx::prelude::TractError) -> String {
+	format!("{error:#}")
+}
