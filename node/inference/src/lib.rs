@@ -2,6 +2,8 @@
 //!
 //! Runs registered models off-chain for the chain, and stands alone without one:
 //! - [`onnx`]: the tract backend (ONNX, deterministic CPU), with caps from [`Limits`];
+//! - `candle` (feature `candle`, on by default; `cuda` / `metal` for GPUs): HF safetensors
+//!   models of known architectures — BERT encoders, Whisper;
 //! - [`pipelines`]: text, images and audio in, labels, embeddings and text out, chosen by the
 //!   model's task;
 //! - [`cache`]: loaded models by content id under a memory budget;
@@ -10,6 +12,8 @@
 //! - tensors cross the API in the [`citrate_tensor_codec`] form that extrinsics carry.
 
 pub mod cache;
+#[cfg(feature = "candle")]
+pub mod candle;
 pub mod cost;
 mod error;
 pub mod limits;

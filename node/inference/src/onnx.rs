@@ -661,6 +661,34 @@ fn scan_graph(
 	for tensor in &graph.initializer {
 		*weight_bytes = weight_bytes.saturating_add(scan_tensor(tensor, limits)?);
 	}
+	// Small integer constants by name: the shapes ConstantOfShape and Expand would build.
+	let shapes: std::collections::HashMap<&str, Vec<i64>> = graph
+		.initializer
+		.iter()
+		.map(|t| (t.name.as_str(), t))
+		.chain(graph.node.iter().filter(|n| n.op_type == "Constant").filter_map(|n| {
+			Some((n.output.first()?.as_str(), n.attribute.iter().find_map(|a| a.t.as_ref())?))
+		}))
+		.filter_map(|(name, t)| Some((name, small_ints(t)?)))
+		.collect();
+	for node in &graph.node {
+		let shape_input = match node.op_type.as_str() {
+			"ConstantOfShape" => node.input.first(),
+			"Expand" => node.input.get(1),
+			_ => None,
+		};
+		if let Some(shape) = shape_input.and_then(|name| shapes.get(name.as_str())) {
+			let elements = shape
+				.iter()
+				.try_fold(1u64, |acc, &d| u64::try_from(d).ok().and_then(|d| acc.checked_mul(d)));
+			if elements.is_none_or(|n| n > limits.max_model_tensor_elements) {
+				return Err(Error::InvalidModel(format!(
+					"{} node `{}` would build a tensor of shape {shape:?}, over the limit of {} elements",
+					node.op_type, node.name, limits.max_model_tensor_elements
+				)));
+			}
+		}
+	}
 	for node in &graph.node {
 		for attribute in &node.attribute {
 			for tensor in attribute.t.iter().chain(&attribute.tensors) {
@@ -672,6 +700,23 @@ fn scan_graph(
 		}
 	}
 	Ok(())
+}
+
+/// The values of a stored int64 tensor of at most 8 elements.
+fn small_ints(tensor: &pb::TensorProto) -> Option<Vec<i64>> {
+	if tensor.data_type != 7 {
+		return None;
+	}
+	let values: Vec<i64> = if tensor.raw_data.is_empty() {
+		tensor.int64_data.clone()
+	} else {
+		tensor
+			.raw_data
+			.chunks_exact(8)
+			.map(|c| i64::from_le_bytes(c.try_into().unwrap_or_default()))
+			.collect()
+	};
+	(values.len() <= 8).then_some(values)
 }
 
 /// Checks one stored tensor; returns its size in bytes.

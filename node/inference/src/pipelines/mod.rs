@@ -1,2 +1,114 @@
 //! Task pipelines: what a user or contract sends (text, an image, audio) in, what they want
 //! (embeddings, labels, text) out, with the model in between.
+//!
+//! Every pipeline's result converts to named tensors ([`Output::to_tensors`]) in a fixed
+//! layout, so the output hash a proof signs covers exactly what the caller receives.
+
+pub mod audio;
+pub mod image;
+pub mod text;
+pub mod vad;
+
+use crate::{Error, Result};
+use citrate_tensor_codec::{DType, Tensor};
+
+/// The tasks a model can be registered for (the registry's `InferenceTask`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Task {
+	FeatureExtraction,
+	TextClassification,
+	ImageClassification,
+	Ocr,
+	SpeechToText,
+	VoiceActivity,
+	TextGeneration,
+	RawTensors,
+}
+
+/// One class and its probability.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Label {
+	pub id: u32,
+	pub name: String,
+	pub score: f32,
+}
+
+/// What a pipeline returns.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Output {
+	/// One vector per input text, `dims` long each.
+	Embeddings { dims: usize, values: Vec<f32> },
+	/// The top classes per input, best first.
+	Labels(Vec<Vec<Label>>),
+	/// Text (OCR, speech-to-text, generation).
+	Text(String),
+	/// Speech probability per 32 ms chunk of 16 kHz audio.
+	SpeechProbabilities(Vec<f32>),
+	/// Raw tensors.
+	Tensors(Vec<Tensor>),
+}
+
+impl Output {
+	/// The canonical tensors of this output, which `proof::output_hash` hashes:
+	/// - embeddings: `embeddings` f32 [n, dims];
+	/// - labels: `label_ids` i64 [n, k] and `scores` f32 [n, k] (label names come from the
+	///   model's label list, so ids are enough);
+	/// - text: `text` u8 [bytes] (UTF-8);
+	/// - speech probabilities: `speech_probabilities` f32 [chunks];
+	/// - tensors: as they are.
+	pub fn to_tensors(&self) -> Result<Vec<Tensor>> {
+		Ok(match self {
+			Output::Embeddings { dims, values } => {
+				let rows = values.len().checked_div(*dims).unwrap_or(0);
+				vec![Tensor::from_f32("embeddings", vec![rows as u32, *dims as u32], values)?]
+			}
+			Output::Labels(rows) => {
+				let k = rows.first().map_or(0, Vec::len);
+				if rows.iter().any(|r| r.len() != k) {
+					return Err(Error::Pipeline("label rows of different lengths".into()));
+				}
+				let shape = vec![rows.len() as u32, k as u32];
+				let ids =
+					rows.iter().flatten().flat_map(|l| i64::from(l.id).to_le_bytes()).collect();
+				let scores: Vec<f32> = rows.iter().flatten().map(|l| l.score).collect();
+				vec![
+					Tensor::new("label_ids", DType::I64, shape.clone(), ids)?,
+					Tensor::from_f32("scores", shape, &scores)?,
+				]
+			}
+			Output::Text(text) => vec![Tensor::new(
+				"text",
+				DType::U8,
+				vec![text.len() as u32],
+				text.as_bytes().to_vec(),
+			)?],
+			Output::SpeechProbabilities(p) => {
+				vec![Tensor::from_f32("speech_probabilities", vec![p.len() as u32], p)?]
+			}
+			Output::Tensors(tensors) => tensors.clone(),
+		})
+	}
+}
+
+/// Softmax of `logits`, computed in f64 and rounded, so it sums to 1 within f32 precision.
+pub fn softmax(logits: &[f32]) -> Vec<f32> {
+	let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+	let exps: Vec<f64> = logits.iter().map(|&l| f64::from(l - max).exp()).collect();
+	let sum: f64 = exps.iter().sum();
+	exps.iter().map(|e| (e / sum) as f32).collect()
+}
+
+/// The `k` best of `scores` as labels named from `names` (ties: the lower id first).
+pub fn top_k(scores: &[f32], k: usize, names: &[String]) -> Vec<Label> {
+	let mut order: Vec<usize> = (0..scores.len()).collect();
+	order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(a.cmp(&b)));
+	order
+		.into_iter()
+		.take(k)
+		.map(|i| Label {
+			id: i as u32,
+			name: names.get(i).cloned().unwrap_or_else(|| format!("class {i}")),
+			score: scores[i],
+		})
+		.collect()
+}

@@ -71,3 +71,23 @@ pub fn max_abs_diff(
 	let (a, e) = (actual.to_f32().expect("f32"), expected.to_f32().expect("f32"));
 	a.iter().zip(&e).map(|(a, e)| (a - e).abs()).fold(0.0, f32::max)
 }
+
+/// `text` spoken by espeak-ng (Debian package `espeak-ng`), as 16 kHz mono samples.
+pub fn speak(text: &str) -> Vec<f32> {
+	let output = std::process::Command::new("espeak-ng")
+		.args(["--stdout", "-s", "150", text])
+		.output()
+		.expect("espeak-ng runs (scripts/test.sh installs it)");
+	assert!(output.status.success(), "espeak-ng failed");
+	let (samples, rate) =
+		citrate_inference::pipelines::audio::decode_wav(&output.stdout).expect("espeak-ng WAV");
+	citrate_inference::pipelines::audio::resample(&samples, rate, 16_000)
+}
+
+/// Lowercase words without punctuation.
+pub fn words(text: &str) -> Vec<String> {
+	text.split_whitespace()
+		.map(|w| w.chars().filter(|c| c.is_alphanumeric()).collect::<String>().to_lowercase())
+		.filter(|w| !w.is_empty())
+		.collect()
+}

@@ -1,0 +1,291 @@
+//! Inference benchmark on the real models: cold load, warm latency (median, p95) and peak
+//! memory for tract (and candle), beside onnxruntime on the same model, machine and thread
+//! count, measured in the same run. Prints a markdown table and writes it to a file.
+//!
+//!     cargo bench -p citrate-inference --bench models -- [--threads N] [--runs N] [--out FILE]
+//!
+//! Each measurement runs in its own process (this binary re-run with `--child`, and
+//! `scripts/bench_onnxruntime.py` in `$CITRATE_BENCH_PYTHON`, default python3), so peak RSS is
+//! the model's own. Cold load = read + parse + optimise + first run; RSS = peak growth over
+//! the process before loading.
+
+use citrate_inference::{
+	codec::{encode, DType, Tensor},
+	onnx::{LoadOptions, OnnxModel},
+	Limits,
+};
+use std::{
+	path::{Path, PathBuf},
+	process::Command,
+	time::Instant,
+};
+
+struct Case {
+	name: &'static str,
+	file: &'static str,
+	inputs: fn() -> Vec<Tensor>,
+	/// Runs on candle (no onnxruntime counterpart).
+	candle: bool,
+}
+
+fn lcg(count: usize, seed: u32) -> Vec<f32> {
+	let mut x = seed;
+	(0..count)
+		.map(|_| {
+			x = x.wrapping_mul(1664525).wrapping_add(1013904223);
+			(x >> 24) as f32 / 255.0 * 2.0 - 1.0
+		})
+		.collect()
+}
+
+fn image(name: &str, shape: [u32; 4]) -> Tensor {
+	Tensor::from_f32(name, shape.to_vec(), &lcg(shape.iter().product::<u32>() as usize, 1)).unwrap()
+}
+
+fn bert(sequence: u32) -> Vec<Tensor> {
+	let ids: Vec<i64> = (0..sequence).map(|i| 1000 + i64::from(i) * 37 % 20000).collect();
+	let i64s = |name: &str, values: &[i64]| {
+		Tensor::new(
+			name,
+			DType::I64,
+			vec![1, sequence],
+			values.iter().flat_map(|v| v.to_le_bytes()).collect(),
+		)
+		.unwrap()
+	};
+	vec![
+		i64s("input_ids", &ids),
+		i64s("attention_mask", &vec![1; sequence as usize]),
+		i64s("token_type_ids", &vec![0; sequence as usize]),
+	]
+}
+
+const CASES: &[Case] = &[
+	Case {
+		name: "MiniLM-L6 int8, 32 tokens",
+		file: "all-minilm-l6-v2-int8/model.onnx",
+		inputs: || bert(32),
+		candle: false,
+	},
+	Case {
+		name: "MiniLM-L6 int8, 128 tokens",
+		file: "all-minilm-l6-v2-int8/model.onnx",
+		inputs: || bert(128),
+		candle: false,
+	},
+	Case {
+		name: "MiniLM-L6 fp32 (candle), 32 tokens",
+		file: "all-minilm-l6-v2/model.safetensors",
+		inputs: || bert(32),
+		candle: true,
+	},
+	Case {
+		name: "EfficientNet-Lite0, 224²",
+		file: "efficientnet-lite0/model.onnx",
+		inputs: || vec![image("images", [1, 3, 224, 224])],
+		candle: false,
+	},
+	Case {
+		name: "Silero VAD, 32 ms chunk",
+		file: "silero-vad/silero_vad_16k.onnx",
+		inputs: || {
+			vec![
+				Tensor::from_f32("input", vec![1, 576], &lcg(576, 2)).unwrap(),
+				Tensor::from_f32("state", vec![2, 1, 128], &[0.0; 256]).unwrap(),
+			]
+		},
+		candle: false,
+	},
+	Case {
+		name: "PP-OCRv4 det, 320²",
+		file: "pp-ocrv4/det.onnx",
+		inputs: || vec![image("x", [1, 3, 320, 320])],
+		candle: false,
+	},
+	Case {
+		name: "PP-OCRv4 rec, 48×320",
+		file: "pp-ocrv4/rec.onnx",
+		inputs: || vec![image("x", [1, 3, 48, 320])],
+		candle: false,
+	},
+	Case {
+		name: "PP-OCR cls, 48×192",
+		file: "pp-ocrv4/cls.onnx",
+		inputs: || vec![image("x", [1, 3, 48, 192])],
+		candle: false,
+	},
+	Case {
+		name: "terrain UNet, 128²",
+		file: "terrain-unet/unet.onnx",
+		inputs: || {
+			vec![
+				image("noisy", [1, 1, 128, 128]),
+				Tensor::from_f32("sigma", vec![1], &[0.5]).unwrap(),
+				Tensor::from_f32("difficulty", vec![1], &[1.0]).unwrap(),
+			]
+		},
+		candle: false,
+	},
+];
+
+fn models_dir() -> PathBuf {
+	std::env::var_os("CITRATE_MODELS_DIR").map(PathBuf::from).unwrap_or_else(|| {
+		PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/citrate/models")
+	})
+}
+
+fn peak_rss() -> u64 {
+	std::fs::read_to_string("/proc/self/status")
+		.ok()
+		.and_then(|s| {
+			s.lines()
+				.find(|l| l.starts_with("VmHWM:"))
+				.and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+		})
+		.map_or(0, |kib| kib * 1024)
+}
+
+/// One measurement in this process; prints `load_ms latency… peak_rss` as JSON.
+fn child(case: &Case, threads: usize, runs: usize) {
+	let inputs = (case.inputs)();
+	let path = models_dir().join(case.file);
+	let baseline = peak_rss();
+	let started = Instant::now();
+	let run: Box<dyn Fn() -> Vec<Tensor>> = if case.candle {
+		#[cfg(feature = "candle")]
+		{
+			let bytes = std::fs::read(&path).expect("model");
+			let config = std::fs::read(path.with_file_name("config.json")).expect("config");
+			let device = citrate_inference::candle::device(true).unwrap();
+			let model = citrate_inference::candle::bert::BertEncoder::load(
+				&bytes,
+				&config,
+				&device,
+				&Limits::default(),
+			)
+			.expect("loads");
+			Box::new(move || model.run(&inputs).expect("runs"))
+		}
+		#[cfg(not(feature = "candle"))]
+		panic!("built without candle")
+	} else {
+		let bytes = std::fs::read(&path).expect("model");
+		let model = OnnxModel::load(&bytes, &LoadOptions { limits: Limits::default(), threads })
+			.expect("loads");
+		drop(bytes);
+		Box::new(move || model.run(&inputs).expect("runs"))
+	};
+	run();
+	let load_ms = started.elapsed().as_secs_f64() * 1000.0;
+	let latencies: Vec<f64> = (0..runs)
+		.map(|_| {
+			let t = Instant::now();
+			run();
+			t.elapsed().as_secs_f64() * 1000.0
+		})
+		.collect();
+	println!(
+		"{{\"load_ms\": {load_ms}, \"latencies_ms\": {latencies:?}, \"peak_rss_bytes\": {}}}",
+		peak_rss().saturating_sub(baseline)
+	);
+}
+
+struct Measured {
+	load_ms: f64,
+	median_ms: f64,
+	p95_ms: f64,
+	rss_mb: f64,
+}
+
+fn parse(output: &[u8]) -> Option<Measured> {
+	let line = String::from_utf8_lossy(output);
+	let json: serde_json::Value = serde_json::from_str(line.lines().last()?).ok()?;
+	let mut latencies: Vec<f64> =
+		json["latencies_ms"].as_array()?.iter().filter_map(|v| v.as_f64()).collect();
+	latencies.sort_by(f64::total_cmp);
+	let at = |q: f64| latencies[((latencies.len() - 1) as f64 * q).round() as usize];
+	Some(Measured {
+		load_ms: json["load_ms"].as_f64()?,
+		median_ms: at(0.5),
+		p95_ms: at(0.95),
+		rss_mb: json["peak_rss_bytes"].as_f64()? / 1e6,
+	})
+}
+
+fn main() {
+	let args: Vec<String> = std::env::args().collect();
+	let value =
+		|flag: &str| args.iter().position(|a| a == flag).and_then(|i| args.get(i + 1)).cloned();
+	let threads: usize = value("--threads").and_then(|v| v.parse().ok()).unwrap_or(1);
+	let runs: usize = value("--runs").and_then(|v| v.parse().ok()).unwrap_or(30);
+	if let Some(name) = value("--child") {
+		let case = CASES.iter().find(|c| c.name == name).expect("known case");
+		return child(case, threads, runs);
+	}
+	let out = value("--out").map(PathBuf::from).unwrap_or_else(|| {
+		PathBuf::from(std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into()))
+			.join("inference-bench.md")
+	});
+	let python = std::env::var("CITRATE_BENCH_PYTHON").unwrap_or_else(|_| "python3".into());
+	let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/bench_onnxruntime.py");
+	let exe = std::env::current_exe().expect("own path");
+	let tmp = std::env::temp_dir().join(format!("citrate-bench-{}", std::process::id()));
+	std::fs::create_dir_all(&tmp).unwrap();
+
+	let mut table = String::from(
+		"| model | engine | cold load (ms) | median (ms) | p95 (ms) | peak RSS (MB) | latency ÷ onnxruntime |\n|---|---|---|---|---|---|---|\n",
+	);
+	for case in CASES {
+		let ours = Command::new(&exe)
+			.args([
+				"--child",
+				case.name,
+				"--threads",
+				&threads.to_string(),
+				"--runs",
+				&runs.to_string(),
+			])
+			.output()
+			.expect("child runs");
+		let ours = parse(&ours.stdout)
+			.unwrap_or_else(|| panic!("{}: {}", case.name, String::from_utf8_lossy(&ours.stderr)));
+		let engine = if case.candle { "candle" } else { "tract" };
+		let reference = (!case.candle).then(|| {
+			let inputs = tmp.join(format!("{}.cten", case.name.replace(['/', ' ', ','], "_")));
+			std::fs::write(&inputs, encode(&(case.inputs)()).unwrap()).unwrap();
+			let output = Command::new(&python)
+				.arg(&script)
+				.arg(models_dir().join(case.file))
+				.arg(&inputs)
+				.args([threads.to_string(), runs.to_string()])
+				.output()
+				.expect("python runs");
+			parse(&output.stdout).unwrap_or_else(|| {
+				panic!("onnxruntime on {}: {}", case.name, String::from_utf8_lossy(&output.stderr))
+			})
+		});
+		let ratio = reference
+			.as_ref()
+			.map_or("—".to_string(), |r| format!("{:.2}", ours.median_ms / r.median_ms));
+		table += &format!(
+			"| {} | {engine} | {:.0} | {:.2} | {:.2} | {:.0} | {ratio} |\n",
+			case.name, ours.load_ms, ours.median_ms, ours.p95_ms, ours.rss_mb
+		);
+		if let Some(r) = reference {
+			table += &format!(
+				"| {} | onnxruntime | {:.0} | {:.2} | {:.2} | {:.0} | 1.00 |\n",
+				case.name, r.load_ms, r.median_ms, r.p95_ms, r.rss_mb
+			);
+		}
+		eprintln!("measured {}", case.name);
+	}
+	let header = format!(
+		"Inference benchmark: {threads} thread(s), {runs} warm runs per model, {} CPUs.\n\n",
+		std::thread::available_parallelism().map_or(0, |n| n.get())
+	);
+	let report = header + &table;
+	println!("{report}");
+	std::fs::write(&out, &report).expect("write the table");
+	eprintln!("wrote {}", out.display());
+	let _ = std::fs::remove_dir_all(&tmp);
+}

@@ -1,0 +1,178 @@
+//! Text pipelines: feature extraction (sentence embeddings) with a Hugging Face tokenizer.
+
+use super::Output;
+use crate::{codec::DType, codec::Tensor, onnx::OnnxModel, Error, Result};
+use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
+
+/// Largest `tokenizer.json` accepted.
+pub const MAX_TOKENIZER_BYTES: usize = 32 << 20;
+
+/// Most texts in one request.
+pub const MAX_TEXTS: usize = 64;
+
+/// A tokenizer from a `tokenizer.json`, padding each batch to its longest text and truncating
+/// to `max_tokens`.
+pub fn load_tokenizer(json: &[u8], max_tokens: usize) -> Result<Tokenizer> {
+	if json.len() > MAX_TOKENIZER_BYTES {
+		return Err(Error::Pipeline(format!(
+			"tokenizer.json is {} bytes; the limit is {MAX_TOKENIZER_BYTES}",
+			json.len()
+		)));
+	}
+	let mut tokenizer = Tokenizer::from_bytes(json)
+		.map_err(|e| Error::Pipeline(format!("not a tokenizer.json: {e}")))?;
+	let pad_id = tokenizer.get_padding().map_or(0, |p| p.pad_id);
+	let pad_token =
+		tokenizer.get_padding().map_or_else(|| "[PAD]".to_string(), |p| p.pad_token.clone());
+	tokenizer.with_padding(Some(PaddingParams {
+		strategy: PaddingStrategy::BatchLongest,
+		pad_id,
+		pad_token,
+		..PaddingParams::default()
+	}));
+	tokenizer
+		.with_truncation(Some(TruncationParams { max_length: max_tokens, ..Default::default() }))
+		.map_err(|e| Error::Pipeline(format!("tokenizer truncation: {e}")))?;
+	Ok(tokenizer)
+}
+
+/// Token tensors for `texts`, as BERT-style encoders take them (`input_ids`,
+/// `attention_mask`, `token_type_ids`, i64 [batch, sequence]).
+pub fn encode_texts(tokenizer: &Tokenizer, texts: &[&str]) -> Result<Vec<Tensor>> {
+	if texts.is_empty() || texts.len() > MAX_TEXTS {
+		return Err(Error::Pipeline(format!("send 1 to {MAX_TEXTS} texts, not {}", texts.len())));
+	}
+	let encodings = tokenizer
+		.encode_batch(texts.to_vec(), true)
+		.map_err(|e| Error::Pipeline(format!("tokenizing: {e}")))?;
+	let sequence = encodings.first().map_or(0, |e| e.get_ids().len());
+	let shape = vec![texts.len() as u32, sequence as u32];
+	let column = |name: &str, get: fn(&tokenizers::Encoding) -> &[u32]| {
+		let data = encodings
+			.iter()
+			.flat_map(|e| get(e).iter().flat_map(|&v| i64::from(v).to_le_bytes()))
+			.collect();
+		Tensor::new(name, DType::I64, shape.clone(), data)
+	};
+	Ok(vec![
+		column("input_ids", tokenizers::Encoding::get_ids)?,
+		column("attention_mask", tokenizers::Encoding::get_attention_mask)?,
+		column("token_type_ids", tokenizers::Encoding::get_type_ids)?,
+	])
+}
+
+/// Mean of `hidden` ([batch, sequence, dims]) over the tokens `mask` keeps, each row scaled to
+/// unit length: sentence-transformers' mean pooling and normalisation.
+pub fn mean_pool_normalized(hidden: &[f32], mask: &[i64], batch: usize, dims: usize) -> Vec<f32> {
+	let sequence = mask.len().checked_div(batch).unwrap_or(0);
+	let mut out = vec![0f32; batch * dims];
+	for b in 0..batch {
+		let row = &mut out[b * dims..(b + 1) * dims];
+		let mut kept = 0f32;
+		for s in 0..sequence {
+			if mask[b * sequence + s] != 0 {
+				kept += 1.0;
+				let token = &hidden[(b * sequence + s) * dims..(b * sequence + s + 1) * dims];
+				row.iter_mut().zip(token).for_each(|(r, t)| *r += t);
+			}
+		}
+		row.iter_mut().for_each(|r| *r /= kept.max(1e-9));
+		let norm = row.iter().map(|r| r * r).sum::<f32>().sqrt().max(1e-12);
+		row.iter_mut().for_each(|r| *r /= norm);
+	}
+	out
+}
+
+/// A text encoder whose first output is the last hidden state [batch, sequence, dims].
+pub enum Encoder {
+	/// An ONNX export (tract).
+	Onnx(OnnxModel),
+	/// HF safetensors (candle).
+	#[cfg(feature = "candle")]
+	Bert(crate::candle::bert::BertEncoder),
+}
+
+impl Encoder {
+	fn takes(&self, input: &str) -> bool {
+		match self {
+			Encoder::Onnx(model) => model.inputs().iter().any(|spec| spec.name == input),
+			#[cfg(feature = "candle")]
+			Encoder::Bert(_) => true,
+		}
+	}
+
+	fn run(&self, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
+		match self {
+			Encoder::Onnx(model) => model.run(inputs),
+			#[cfg(feature = "candle")]
+			Encoder::Bert(model) => model.run(inputs),
+		}
+	}
+}
+
+impl From<OnnxModel> for Encoder {
+	fn from(model: OnnxModel) -> Self {
+		Encoder::Onnx(model)
+	}
+}
+
+#[cfg(feature = "candle")]
+impl From<crate::candle::bert::BertEncoder> for Encoder {
+	fn from(model: crate::candle::bert::BertEncoder) -> Self {
+		Encoder::Bert(model)
+	}
+}
+
+/// Sentence embeddings: tokenize, encode, mean-pool over real tokens, normalise.
+pub struct SentenceEmbedder {
+	encoder: Encoder,
+	tokenizer: Tokenizer,
+}
+
+impl SentenceEmbedder {
+	/// An embedder from a loaded encoder and its `tokenizer.json`.
+	pub fn new(
+		encoder: impl Into<Encoder>,
+		tokenizer_json: &[u8],
+		max_tokens: usize,
+	) -> Result<Self> {
+		Ok(SentenceEmbedder {
+			encoder: encoder.into(),
+			tokenizer: load_tokenizer(tokenizer_json, max_tokens)?,
+		})
+	}
+
+	/// The tokenizer, for callers that build their own inputs.
+	pub fn tokenizer(&self) -> &Tokenizer {
+		&self.tokenizer
+	}
+
+	/// One unit-length embedding per text.
+	pub fn embed(&self, texts: &[&str]) -> Result<Output> {
+		let mut inputs = encode_texts(&self.tokenizer, texts)?;
+		// Encoders exported without token types take only ids and mask.
+		inputs.retain(|t| self.encoder.takes(&t.name));
+		let outputs = self.encoder.run(&inputs)?;
+		let hidden = outputs
+			.first()
+			.and_then(|t| t.to_f32().filter(|_| t.shape.len() == 3).map(|v| (v, t.shape[2])))
+			.ok_or_else(|| {
+				Error::Pipeline("the encoder's first output is not f32 [batch, seq, dims]".into())
+			})?;
+		let mask: Vec<i64> = inputs
+			.iter()
+			.find(|t| t.name == "attention_mask")
+			.map(|t| {
+				t.data
+					.chunks_exact(8)
+					.map(|c| i64::from_le_bytes(c.try_into().unwrap_or_default()))
+					.collect()
+			})
+			.ok_or_else(|| Error::Pipeline("the encoder takes no attention_mask".into()))?;
+		let dims = hidden.1 as usize;
+		Ok(Output::Embeddings {
+			dims,
+			values: mean_pool_normalized(&hidden.0, &mask, texts.len(), dims),
+		})
+	}
+}

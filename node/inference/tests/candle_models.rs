@@ -1,0 +1,119 @@
+//! The candle backend on real models: MiniLM fp32 (safetensors) against MiniLM int8 (ONNX,
+//! tract) and onnxruntime's golden; Whisper tiny.en (converted from CTranslate2) transcribing
+//! speech synthesised by espeak-ng; Silero VAD finding that speech.
+#![cfg(feature = "candle")]
+
+mod common;
+
+use citrate_inference::{
+	candle::{bert::BertEncoder, device, whisper::WhisperModel},
+	onnx::{LoadOptions, OnnxModel},
+	pipelines::{
+		text::SentenceEmbedder,
+		vad::{segments, SileroVad},
+		Output,
+	},
+	Error, Limits,
+};
+use common::*;
+
+const SENTENCES: [&str; 2] = [
+	"A man is playing a guitar.",
+	"The new movie is awesome and everybody should watch it this weekend!",
+];
+
+fn cosine(a: &[f32], b: &[f32]) -> f32 {
+	let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
+	let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt();
+	dot / (norm(a) * norm(b))
+}
+
+fn vectors(output: Output) -> Vec<Vec<f32>> {
+	let Output::Embeddings { dims, values } = output else { panic!("embeddings") };
+	values.chunks(dims).map(<[f32]>::to_vec).collect()
+}
+
+#[test]
+fn minilm_fp32_on_candle_agrees_with_int8_on_tract() {
+	let tokenizer = std::fs::read(model("all-minilm-l6-v2/tokenizer.json")).unwrap();
+	let bert = BertEncoder::load(
+		&read_model("all-minilm-l6-v2/model.safetensors"),
+		&read_model("all-minilm-l6-v2/config.json"),
+		&device(true).unwrap(),
+		&Limits::default(),
+	)
+	.unwrap();
+	let estimate = bert.estimate(1, 16);
+	assert!(estimate.flops > 300_000_000 && estimate.flops < 400_000_000, "{estimate:?}");
+	let fp32 = SentenceEmbedder::new(bert, &tokenizer, 128).unwrap();
+	let int8 = SentenceEmbedder::new(
+		OnnxModel::load(&read_model("all-minilm-l6-v2-int8/model.onnx"), &LoadOptions::default())
+			.unwrap(),
+		&tokenizer,
+		128,
+	)
+	.unwrap();
+	let golden = tensor(&golden("minilm-int8"), "embeddings").to_f32().unwrap();
+	let candle = vectors(fp32.embed(&SENTENCES).unwrap());
+	let tract = vectors(int8.embed(&SENTENCES).unwrap());
+	for (i, (c, t)) in candle.iter().zip(&tract).enumerate() {
+		let (with_tract, with_golden) = (cosine(c, t), cosine(c, &golden[i * 384..(i + 1) * 384]));
+		println!("sentence {i}: cosine fp32/int8 {with_tract:.5}, fp32/onnxruntime int8 {with_golden:.5}");
+		assert!(with_tract >= 0.999 && with_golden >= 0.999, "{with_tract} {with_golden}");
+	}
+}
+
+fn whisper() -> WhisperModel {
+	WhisperModel::load(
+		&read_model("whisper-tiny-en/model.safetensors"),
+		&read_model("whisper-tiny-en-ct2/tokenizer.json"),
+		&device(true).unwrap(),
+		&Limits::default(),
+	)
+	.unwrap()
+}
+
+#[test]
+fn whisper_transcribes_synthetic_speech() {
+	let model = whisper();
+	for sentence in [
+		"The quick brown fox jumps over the lazy dog.",
+		"Please send the model results to the blockchain.",
+	] {
+		let Output::Text(text) = model.transcribe(&speak(sentence)).unwrap() else { panic!() };
+		let (said, heard) = (words(sentence), words(&text));
+		let matched = said.iter().filter(|w| heard.contains(w)).count();
+		println!("said {sentence:?}, heard {text:?}: {matched}/{} words", said.len());
+		assert!(matched * 10 >= said.len() * 7, "{text:?}");
+	}
+}
+
+#[test]
+fn whisper_refuses_bad_audio() {
+	let model = whisper();
+	assert!(matches!(model.transcribe(&[]), Err(Error::Pipeline(_))));
+	assert!(matches!(model.transcribe(&[0.0, f32::NAN]), Err(Error::Pipeline(_))));
+	assert!(matches!(model.transcribe(&vec![0.0; 31 * 16_000]), Err(Error::Pipeline(_))));
+}
+
+#[test]
+fn voice_activity_finds_synthetic_speech_between_silences() {
+	let vad = SileroVad::new(
+		OnnxModel::load(&read_model("silero-vad/silero_vad_16k.onnx"), &LoadOptions::default())
+			.unwrap(),
+	)
+	.unwrap();
+	let speech = speak("Voice activity detection finds the words in this recording.");
+	let mut audio = vec![0.0f32; 16_000];
+	audio.extend(&speech);
+	audio.extend(vec![0.0f32; 16_000]);
+	let Output::SpeechProbabilities(p) = vad.detect(&audio).unwrap() else { panic!() };
+	let found = segments(&p, 0.5);
+	println!("{} chunks, speech segments {found:?}", p.len());
+	// 32 ms chunks: the speech starts after 31.25 chunks of silence and ends 31.25 before the end.
+	assert!(!found.is_empty());
+	let (first, last) = (found[0].0, found[found.len() - 1].1);
+	assert!((28..=40).contains(&first), "{found:?}");
+	assert!(last + 28 <= p.len() && last + 45 >= p.len(), "{found:?} of {}", p.len());
+	assert!(p[..25].iter().all(|&x| x < 0.2), "silence: {:?}", &p[..25]);
+}

@@ -1,0 +1,180 @@
+//! The task pipelines on real models: against onnxruntime's goldens where the pipeline's
+//! arithmetic is shared with `scripts/goldens.py`, and on inputs a person can judge.
+
+mod common;
+
+use citrate_inference::{
+	onnx::{LoadOptions, OnnxModel},
+	pipelines::{
+		image::{imagenet_labels, ImageClassifier, Normalization},
+		text::SentenceEmbedder,
+		vad::{segments, SileroVad, VadStream, CHUNK},
+		Output,
+	},
+	proof::output_hash,
+};
+use common::*;
+
+fn load(path: &str) -> OnnxModel {
+	OnnxModel::load(&read_model(path), &LoadOptions::default()).expect("model loads")
+}
+
+fn minilm_int8() -> SentenceEmbedder {
+	let tokenizer = std::fs::read(model("all-minilm-l6-v2/tokenizer.json")).unwrap();
+	SentenceEmbedder::new(load("all-minilm-l6-v2-int8/model.onnx"), &tokenizer, 128).unwrap()
+}
+
+fn embeddings(output: Output) -> (usize, Vec<f32>) {
+	match output {
+		Output::Embeddings { dims, values } => (dims, values),
+		other => panic!("not embeddings: {other:?}"),
+	}
+}
+
+fn cosine(a: &[f32], b: &[f32]) -> f32 {
+	let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
+	let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt();
+	dot / (norm(a) * norm(b))
+}
+
+#[test]
+fn feature_extraction_matches_onnxruntime_and_sentence_transformers_pooling() {
+	let embedder = minilm_int8();
+	let texts = [
+		"A man is playing a guitar.",
+		"The new movie is awesome and everybody should watch it this weekend!",
+	];
+	let golden = golden("minilm-int8");
+	// The tokenizer gives the ids the Python tokenizers package gave.
+	let tokens =
+		citrate_inference::pipelines::text::encode_texts(embedder.tokenizer(), &texts).unwrap();
+	assert_eq!(&tokens[0], tensor(&golden, "input_ids"));
+	assert_eq!(&tokens[1], tensor(&golden, "attention_mask"));
+
+	let output = embedder.embed(&texts).unwrap();
+	let tensors = output.to_tensors().unwrap();
+	let diff = max_abs_diff(&tensors[0], tensor(&golden, "embeddings"));
+	println!("MiniLM int8 embeddings max diff vs onnxruntime + numpy pooling = {diff:e}");
+	assert!(diff < 1e-5, "{diff}");
+	let (dims, values) = embeddings(output);
+	assert_eq!(dims, 384);
+	for row in values.chunks(dims) {
+		let norm = row.iter().map(|x| x * x).sum::<f32>().sqrt();
+		assert!((norm - 1.0).abs() < 1e-5, "{norm}");
+	}
+}
+
+#[test]
+fn embeddings_put_paraphrases_together() {
+	let embedder = minilm_int8();
+	let (dims, v) = embeddings(
+		embedder
+			.embed(&[
+				"A man is playing a guitar.",
+				"Someone is strumming an acoustic guitar.",
+				"The central bank raised interest rates again.",
+			])
+			.unwrap(),
+	);
+	let (a, b, c) = (&v[..dims], &v[dims..2 * dims], &v[2 * dims..]);
+	let (close, far) = (cosine(a, b), cosine(a, c));
+	println!("guitar/guitar {close:.3}, guitar/rates {far:.3}");
+	assert!(close > 0.6 && far < 0.2 && close > far + 0.4, "{close} {far}");
+}
+
+#[test]
+fn embedding_batches_match_single_texts() {
+	let embedder = minilm_int8();
+	let texts = ["short", "a somewhat longer sentence that needs padding in a batch"];
+	let (dims, batch) = embeddings(embedder.embed(&texts).unwrap());
+	for (i, text) in texts.iter().enumerate() {
+		let (_, single) = embeddings(embedder.embed(&[text]).unwrap());
+		let similarity = cosine(&single, &batch[i * dims..(i + 1) * dims]);
+		assert!(similarity > 0.99999, "{text}: {similarity}");
+	}
+	assert!(embedder.embed(&[]).is_err());
+}
+
+fn efficientnet() -> ImageClassifier {
+	ImageClassifier::new(
+		load("efficientnet-lite0/model.onnx"),
+		imagenet_labels(),
+		224,
+		Normalization::HALF,
+	)
+	.unwrap()
+}
+
+#[test]
+fn converted_efficientnet_matches_onnxruntime() {
+	let model = load("efficientnet-lite0/model.onnx");
+	let images = lcg_tensor("images", &[1, 3, 224, 224], 5);
+	let images = citrate_inference::codec::Tensor::from_f32(
+		"images",
+		images.shape.clone(),
+		&images.to_f32().unwrap().iter().map(|v| v * 2.0 - 1.0).collect::<Vec<_>>(),
+	)
+	.unwrap();
+	let outputs = model.run(&[images]).unwrap();
+	let diff = max_abs_diff(&outputs[0], tensor(&golden("efficientnet-lite0"), "logits"));
+	println!("EfficientNet-Lite0 logits max diff = {diff:e}");
+	// Observed 6.7e-6 on logits of magnitude ~10.
+	assert!(diff < 1e-4, "{diff}");
+}
+
+#[test]
+fn image_classification_recognises_a_cat_and_an_espresso() {
+	let classifier = efficientnet();
+	let assets = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/assets");
+	for (file, expected) in [
+		// Any of the cat classes: tabby, tiger cat, Egyptian cat.
+		("chelsea.jpg", &[281u32, 282, 285][..]),
+		("coffee.jpg", &[967][..]),
+	] {
+		let output = classifier.classify(&std::fs::read(assets.join(file)).unwrap(), 5).unwrap();
+		let Output::Labels(rows) = &output else { panic!("labels") };
+		let best = &rows[0][0];
+		println!("{file}: {} ({}) {:.3}", best.name, best.id, best.score);
+		assert!(expected.contains(&best.id), "{file}: {rows:?}");
+		assert!(best.score > 0.5, "{file}: {best:?}");
+		let total: f32 = rows[0].iter().map(|l| l.score).sum();
+		assert!(total <= 1.0 + 1e-5);
+		assert_eq!(output_hash(&output.to_tensors().unwrap()).unwrap().len(), 32);
+	}
+	let error = classifier.classify(b"not an image", 5).unwrap_err();
+	assert!(error.to_string().contains("image"), "{error}");
+}
+
+#[test]
+fn voice_activity_streams_like_onnxruntime() {
+	let vad = SileroVad::new(load("silero-vad/silero_vad_16k.onnx")).unwrap();
+	let golden = golden("silero-vad");
+	// The golden's chunks carry 64 samples of context; the audio is their last 512 samples.
+	let audio: Vec<f32> = tensor(&golden, "chunks")
+		.to_f32()
+		.unwrap()
+		.chunks(576)
+		.flat_map(|c| c[64..].to_vec())
+		.collect();
+	let expected = tensor(&golden, "probabilities").to_f32().unwrap();
+
+	// Whole clip, and the same audio in uneven pieces: identical probabilities.
+	let Output::SpeechProbabilities(whole) = vad.detect(&audio).unwrap() else { panic!() };
+	let mut stream = VadStream::default();
+	let mut streamed = vec![];
+	for piece in audio.chunks(700) {
+		streamed.extend(vad.push(&mut stream, piece).unwrap());
+	}
+	assert_eq!(whole, streamed);
+	assert_eq!(whole.len(), audio.len() / CHUNK);
+	for (p, e) in whole.iter().zip(&expected) {
+		assert!((p - e).abs() < 1e-5, "{p} vs {e}");
+	}
+	// Silence is not speech.
+	let Output::SpeechProbabilities(silence) = vad.detect(&vec![0.0; 16_000]).unwrap() else {
+		panic!()
+	};
+	assert!(silence.iter().all(|&p| p < 0.1), "{silence:?}");
+	assert!(segments(&silence, 0.5).is_empty());
+	assert_eq!(segments(&[0.1, 0.8, 0.9, 0.4, 0.2, 0.7], 0.5), vec![(1, 3), (5, 5)]);
+}
