@@ -102,6 +102,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--with-lm", action="store_true", help="also fetch the Gemma 3 GGUF")
     parser.add_argument("--record", action="store_true", help="write scripts/models.sha256")
+    parser.add_argument("--check-conversions", action="store_true",
+                        help="convert again into a temporary directory and compare with the manifest")
     args = parser.parse_args()
 
     out = pathlib.Path(os.environ.get("CITRATE_MODELS_DIR",
@@ -169,6 +171,16 @@ def main():
                 recorded[name] = manifest[name]
 
     sys.path.insert(0, str(ROOT / "scripts" / "convert"))
+    if args.check_conversions:
+        # Byte-for-byte reproducibility: a fresh conversion must hash as recorded.
+        with tempfile.TemporaryDirectory() as tmp:
+            for name, source, module in CONVERSIONS:
+                again = pathlib.Path(tmp) / pathlib.Path(name).name
+                __import__(module).convert(out / source, again)
+                if sha256(again) != manifest.get(name):
+                    failures.append(f"{name}: converting again gave SHA-256 {sha256(again)}")
+                else:
+                    print(f"fetch-models: {name} reconverted, identical")
     for name, source, module in CONVERSIONS:
         if not args.record and present(name):
             print(f"fetch-models: {name} (converted) cached")

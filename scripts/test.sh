@@ -14,7 +14,7 @@ log "cargo clippy (warnings are errors)"
 SKIP_WASM_BUILD=1 cargo clippy --locked --workspace --all-targets -- -D warnings
 
 log "real models for the inference engine's tests (cached in ~/.cache/citrate/models)"
-python3 scripts/fetch-models.py
+python3 scripts/fetch-models.py --check-conversions
 
 log "Rust unit tests"
 cargo test --locked --workspace

@@ -26,6 +26,8 @@ struct Case {
 	inputs: fn() -> Vec<Tensor>,
 	/// Runs on candle (no onnxruntime counterpart).
 	candle: bool,
+	/// Plan per input shape (`LoadOptions::specialize`), as image pipelines load models.
+	specialize: bool,
 }
 
 fn lcg(count: usize, seed: u32) -> Vec<f32> {
@@ -60,72 +62,51 @@ fn bert(sequence: u32) -> Vec<Tensor> {
 	]
 }
 
+fn unet() -> Vec<Tensor> {
+	vec![
+		image("noisy", [1, 1, 128, 128]),
+		Tensor::from_f32("sigma", vec![1], &[0.5]).unwrap(),
+		Tensor::from_f32("difficulty", vec![1], &[1.0]).unwrap(),
+	]
+}
+
+fn vad() -> Vec<Tensor> {
+	vec![
+		Tensor::from_f32("input", vec![1, 576], &lcg(576, 2)).unwrap(),
+		Tensor::from_f32("state", vec![2, 1, 128], &[0.0; 256]).unwrap(),
+	]
+}
+
+const fn case(name: &'static str, file: &'static str, inputs: fn() -> Vec<Tensor>) -> Case {
+	Case { name, file, inputs, candle: false, specialize: false }
+}
+
+const fn specialized(name: &'static str, file: &'static str, inputs: fn() -> Vec<Tensor>) -> Case {
+	Case { name, file, inputs, candle: false, specialize: true }
+}
+
 const CASES: &[Case] = &[
-	Case {
-		name: "MiniLM-L6 int8, 32 tokens",
-		file: "all-minilm-l6-v2-int8/model.onnx",
-		inputs: || bert(32),
-		candle: false,
-	},
-	Case {
-		name: "MiniLM-L6 int8, 128 tokens",
-		file: "all-minilm-l6-v2-int8/model.onnx",
-		inputs: || bert(128),
-		candle: false,
-	},
+	case("MiniLM-L6 int8, 32 tokens", "all-minilm-l6-v2-int8/model.onnx", || bert(32)),
+	case("MiniLM-L6 int8, 128 tokens", "all-minilm-l6-v2-int8/model.onnx", || bert(128)),
 	Case {
 		name: "MiniLM-L6 fp32 (candle), 32 tokens",
 		file: "all-minilm-l6-v2/model.safetensors",
 		inputs: || bert(32),
 		candle: true,
+		specialize: false,
 	},
-	Case {
-		name: "EfficientNet-Lite0, 224²",
-		file: "efficientnet-lite0/model.onnx",
-		inputs: || vec![image("images", [1, 3, 224, 224])],
-		candle: false,
-	},
-	Case {
-		name: "Silero VAD, 32 ms chunk",
-		file: "silero-vad/silero_vad_16k.onnx",
-		inputs: || {
-			vec![
-				Tensor::from_f32("input", vec![1, 576], &lcg(576, 2)).unwrap(),
-				Tensor::from_f32("state", vec![2, 1, 128], &[0.0; 256]).unwrap(),
-			]
-		},
-		candle: false,
-	},
-	Case {
-		name: "PP-OCRv4 det, 320²",
-		file: "pp-ocrv4/det.onnx",
-		inputs: || vec![image("x", [1, 3, 320, 320])],
-		candle: false,
-	},
-	Case {
-		name: "PP-OCRv4 rec, 48×320",
-		file: "pp-ocrv4/rec.onnx",
-		inputs: || vec![image("x", [1, 3, 48, 320])],
-		candle: false,
-	},
-	Case {
-		name: "PP-OCR cls, 48×192",
-		file: "pp-ocrv4/cls.onnx",
-		inputs: || vec![image("x", [1, 3, 48, 192])],
-		candle: false,
-	},
-	Case {
-		name: "terrain UNet, 128²",
-		file: "terrain-unet/unet.onnx",
-		inputs: || {
-			vec![
-				image("noisy", [1, 1, 128, 128]),
-				Tensor::from_f32("sigma", vec![1], &[0.5]).unwrap(),
-				Tensor::from_f32("difficulty", vec![1], &[1.0]).unwrap(),
-			]
-		},
-		candle: false,
-	},
+	case("EfficientNet-Lite0, 224², symbolic plan", "efficientnet-lite0/model.onnx", || {
+		vec![image("images", [1, 3, 224, 224])]
+	}),
+	specialized("EfficientNet-Lite0, 224²", "efficientnet-lite0/model.onnx", || {
+		vec![image("images", [1, 3, 224, 224])]
+	}),
+	case("Silero VAD, 32 ms chunk", "silero-vad/silero_vad_16k.onnx", vad),
+	case("PP-OCRv4 det, 320²", "pp-ocrv4/det.onnx", || vec![image("x", [1, 3, 320, 320])]),
+	case("PP-OCRv4 rec, 48×320", "pp-ocrv4/rec.onnx", || vec![image("x", [1, 3, 48, 320])]),
+	case("PP-OCR cls, 48×192", "pp-ocrv4/cls.onnx", || vec![image("x", [1, 3, 48, 192])]),
+	case("terrain UNet, 128², symbolic plan", "terrain-unet/unet.onnx", unet),
+	specialized("terrain UNet, 128²", "terrain-unet/unet.onnx", unet),
 ];
 
 fn models_dir() -> PathBuf {
@@ -170,8 +151,11 @@ fn child(case: &Case, threads: usize, runs: usize) {
 		panic!("built without candle")
 	} else {
 		let bytes = std::fs::read(&path).expect("model");
-		let model = OnnxModel::load(&bytes, &LoadOptions { limits: Limits::default(), threads })
-			.expect("loads");
+		let model = OnnxModel::load(
+			&bytes,
+			&LoadOptions { threads, specialize: case.specialize, ..LoadOptions::default() },
+		)
+		.expect("loads");
 		drop(bytes);
 		Box::new(move || model.run(&inputs).expect("runs"))
 	};

@@ -56,11 +56,20 @@ pub struct LoadOptions {
 	pub limits: Limits,
 	/// Threads tract's kernels may use for one request; 1 runs on the caller's thread.
 	pub threads: usize,
+	/// Optimise the graph into tract's kernels (default). `false` runs the decluttered graph
+	/// with reference kernels — the plan a model gets when the optimiser rejects it.
+	pub optimize: bool,
+	/// Plan per input shape even when the graph types with symbolic dims. Tract picks its
+	/// fast convolution kernels only for concrete shapes (EfficientNet-Lite0 at 224²: 29 ms
+	/// specialised, 150–245 ms symbolic), so image models whose requests come in a few shapes
+	/// should set this; text models, whose sequence length changes per request, should not
+	/// (each new shape costs a plan build).
+	pub specialize: bool,
 }
 
 impl Default for LoadOptions {
 	fn default() -> Self {
-		LoadOptions { limits: Limits::default(), threads: 1 }
+		LoadOptions { limits: Limits::default(), threads: 1, optimize: true, specialize: false }
 	}
 }
 
@@ -107,6 +116,7 @@ pub struct OnnxModel {
 	outputs: Vec<TensorSpec>,
 	options: LoadOptions,
 	weight_bytes: u64,
+	metadata: Vec<(String, String)>,
 }
 
 enum Prepared {
@@ -174,8 +184,14 @@ impl OnnxModel {
 		let weight_bytes = scan(&proto, limits)?;
 
 		let strict = parse(&proto, false)?;
-		let (typed, relaxed) = match strict.clone().into_typed() {
+		let attempt = if options.specialize {
+			Err(TractError::msg("specialised per input shape"))
+		} else {
+			strict.clone().into_typed()
+		};
+		let (typed, relaxed) = match attempt {
 			Ok(typed) => (Ok(typed), false),
+			Err(_) if options.specialize => (Err("specialised per input shape".to_string()), true),
 			Err(strict_error) => {
 				let relaxed = parse(&proto, true)?;
 				match relaxed.into_typed() {
@@ -234,7 +250,16 @@ impl OnnxModel {
 			Prepared::Symbolic(plan) => weight_bytes.max(plan.cost.weight_bytes()),
 			Prepared::PerShape { .. } => weight_bytes,
 		};
-		Ok(OnnxModel { prepared, inputs, outputs, options: options.clone(), weight_bytes })
+		let metadata =
+			proto.metadata_props.iter().map(|p| (p.key.clone(), p.value.clone())).collect();
+		Ok(OnnxModel {
+			prepared,
+			inputs,
+			outputs,
+			options: options.clone(),
+			weight_bytes,
+			metadata,
+		})
 	}
 
 	/// The inputs the model takes, in order.
@@ -254,6 +279,11 @@ impl OnnxModel {
 			Prepared::Symbolic(plan) => Some(plan.kind),
 			Prepared::PerShape { .. } => None,
 		}
+	}
+
+	/// A `metadata_props` entry of the file (PP-OCR keeps its character list there).
+	pub fn metadata(&self, key: &str) -> Option<&str> {
+		self.metadata.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
 	}
 
 	/// Bytes of weights the loaded model holds.
@@ -417,7 +447,12 @@ impl Plan {
 		let decluttered = typed
 			.into_decluttered()
 			.map_err(|e| Error::Unsupported(format!("tract cannot declutter: {}", chain(&e))))?;
-		let (model, kind) = match decluttered.clone().into_optimized() {
+		let optimized = if options.optimize {
+			decluttered.clone().into_optimized()
+		} else {
+			Err(TractError::msg("optimisation turned off"))
+		};
+		let (model, kind) = match optimized {
 			Ok(optimized) => (
 				fold_constants(optimized, &options.limits)?,
 				if relaxed { PlanKind::RelaxedOptimized } else { PlanKind::Optimized },

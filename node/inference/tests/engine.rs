@@ -16,7 +16,7 @@ use std::{sync::Arc, time::Duration};
 const MINILM: &str = "all-minilm-l6-v2-int8/model.onnx";
 
 fn load_with(limits: Limits, threads: usize) -> Result<OnnxModel, Error> {
-	OnnxModel::load(&read_model(MINILM), &LoadOptions { limits, threads })
+	OnnxModel::load(&read_model(MINILM), &LoadOptions { limits, threads, ..LoadOptions::default() })
 }
 
 fn minilm() -> OnnxModel {

@@ -37,7 +37,7 @@ fn small_limits() -> LoadOptions {
 			max_wall_time: std::time::Duration::from_secs(2),
 			..Limits::default()
 		},
-		threads: 1,
+		..LoadOptions::default()
 	}
 }
 

@@ -99,6 +99,23 @@ fn pp_ocr_models_match_onnxruntime() {
 }
 
 #[test]
+fn the_unoptimised_plan_computes_the_same_function() {
+	// The plan a model gets when tract's optimiser rejects it: decluttered graph, reference
+	// kernels. Same goldens, same tolerance.
+	let options = LoadOptions { optimize: false, ..LoadOptions::default() };
+	let model = OnnxModel::load(&read_model("all-minilm-l6-v2-int8/model.onnx"), &options).unwrap();
+	assert_eq!(model.plan_kind(), Some(PlanKind::Decluttered));
+	let golden = golden("minilm-int8");
+	let inputs: Vec<Tensor> = ["input_ids", "attention_mask", "token_type_ids"]
+		.iter()
+		.map(|n| i64_tensor(&golden, n))
+		.collect();
+	let diff = max_abs_diff(&model.run(&inputs).unwrap()[0], tensor(&golden, "last_hidden_state"));
+	println!("MiniLM int8, decluttered plan, max diff = {diff:e}");
+	assert!(diff < 1e-4, "{diff}");
+}
+
+#[test]
 fn terrain_unet_matches_onnxruntime() {
 	let model = load("terrain-unet/unet.onnx");
 	let noisy = lcg_tensor("noisy", &[1, 1, 128, 128], 4);

@@ -96,8 +96,9 @@ fn embedding_batches_match_single_texts() {
 }
 
 fn efficientnet() -> ImageClassifier {
+	let options = LoadOptions { specialize: true, ..LoadOptions::default() };
 	ImageClassifier::new(
-		load("efficientnet-lite0/model.onnx"),
+		OnnxModel::load(&read_model("efficientnet-lite0/model.onnx"), &options).unwrap(),
 		imagenet_labels(),
 		224,
 		Normalization::HALF,
@@ -177,4 +178,54 @@ fn voice_activity_streams_like_onnxruntime() {
 	assert!(silence.iter().all(|&p| p < 0.1), "{silence:?}");
 	assert!(segments(&silence, 0.5).is_empty());
 	assert_eq!(segments(&[0.1, 0.8, 0.9, 0.4, 0.2, 0.7], 0.5), vec![(1, 3), (5, 5)]);
+}
+
+#[test]
+fn ocr_reads_rendered_text() {
+	use citrate_inference::pipelines::ocr::Ocr;
+	let ocr = Ocr::new(
+		load("pp-ocrv4/det.onnx"),
+		load("pp-ocrv4/rec.onnx"),
+		Some(load("pp-ocrv4/cls.onnx")),
+	)
+	.unwrap();
+	let image = std::fs::read(
+		std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/assets/ocr-text.png"),
+	)
+	.unwrap();
+	let Output::Text(text) = ocr.read(&image).unwrap() else { panic!("text") };
+	println!("OCR: {text:?}");
+	// The Chinese-English recogniser sometimes drops the spaces between English words.
+	let squash =
+		|s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_lowercase();
+	let lines: Vec<String> = text.lines().map(squash).collect();
+	assert_eq!(lines, vec![squash("Citrate runs models"), squash("on chain 2026")], "{text:?}");
+}
+
+#[test]
+fn text_classification_names_the_labels_of_id2label() {
+	use citrate_inference::pipelines::text::{labels_from_config, TextClassifier};
+	let assets = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/assets");
+	let counter = OnnxModel::load(
+		&std::fs::read(assets.join("word-sentiment.onnx")).unwrap(),
+		&LoadOptions::default(),
+	)
+	.unwrap();
+	let labels =
+		labels_from_config(br#"{"id2label": {"1": "negative", "0": "positive"}}"#).unwrap();
+	assert_eq!(labels, ["positive", "negative"]);
+	let tokenizer = std::fs::read(model("all-minilm-l6-v2/tokenizer.json")).unwrap();
+	let classifier = TextClassifier::new(counter, &tokenizer, 128, labels).unwrap();
+	let Output::Labels(rows) = classifier
+		.classify(&["What a great film, I love it!", "An awful, terrible evening."], 2)
+		.unwrap()
+	else {
+		panic!("labels")
+	};
+	assert_eq!(rows[0][0].name, "positive");
+	assert_eq!(rows[1][0].name, "negative");
+	// Two positive words against none: softmax([2, 0]).
+	assert!((rows[0][0].score - 0.880_797).abs() < 1e-5, "{rows:?}");
+	assert!(labels_from_config(br#"{"id2label": {"0": "a", "2": "c"}}"#).is_err());
+	assert!(labels_from_config(b"{}").is_err());
 }

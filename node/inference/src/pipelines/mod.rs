@@ -6,6 +6,7 @@
 
 pub mod audio;
 pub mod image;
+pub mod ocr;
 pub mod text;
 pub mod vad;
 

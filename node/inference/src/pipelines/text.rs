@@ -176,3 +176,72 @@ impl SentenceEmbedder {
 		})
 	}
 }
+
+/// Label names from a Hugging Face `config.json`'s `id2label` (`{"0": "negative", …}`), in
+/// class order.
+pub fn labels_from_config(config_json: &[u8]) -> Result<Vec<String>> {
+	let config: serde_json::Value = serde_json::from_slice(config_json)
+		.map_err(|e| Error::Pipeline(format!("config.json: {e}")))?;
+	let map = config
+		.get("id2label")
+		.and_then(|m| m.as_object())
+		.ok_or_else(|| Error::Pipeline("config.json has no id2label".into()))?;
+	let mut labels = vec![None; map.len()];
+	for (id, name) in map {
+		let slot = id.parse::<usize>().ok().and_then(|i| labels.get_mut(i));
+		match (slot, name.as_str()) {
+			(Some(slot), Some(name)) => *slot = Some(name.to_string()),
+			_ => return Err(Error::Pipeline(format!("id2label entry {id}: {name}"))),
+		}
+	}
+	labels
+		.into_iter()
+		.collect::<Option<Vec<_>>>()
+		.ok_or_else(|| Error::Pipeline("id2label skips an id".into()))
+}
+
+/// Text classification: a sequence classifier whose first output is logits
+/// [batch, classes], with the label names of its `id2label`.
+pub struct TextClassifier {
+	model: OnnxModel,
+	tokenizer: Tokenizer,
+	labels: Vec<String>,
+}
+
+impl TextClassifier {
+	pub fn new(
+		model: OnnxModel,
+		tokenizer_json: &[u8],
+		max_tokens: usize,
+		labels: Vec<String>,
+	) -> Result<Self> {
+		Ok(TextClassifier { model, tokenizer: load_tokenizer(tokenizer_json, max_tokens)?, labels })
+	}
+
+	/// The `k` most likely labels per text.
+	pub fn classify(&self, texts: &[&str], k: usize) -> Result<Output> {
+		let mut inputs = encode_texts(&self.tokenizer, texts)?;
+		inputs.retain(|t| self.model.inputs().iter().any(|spec| spec.name == t.name));
+		let outputs = self.model.run(&inputs)?;
+		let logits = outputs
+			.first()
+			.filter(|t| t.shape.len() == 2 && t.shape[0] as usize == texts.len())
+			.and_then(|t| Some((t.to_f32()?, t.shape[1] as usize)))
+			.ok_or_else(|| {
+				Error::Pipeline("the classifier's output is not f32 [batch, classes]".into())
+			})?;
+		let (values, classes) = logits;
+		if classes != self.labels.len() {
+			return Err(Error::Pipeline(format!(
+				"the classifier has {classes} classes and {} labels",
+				self.labels.len()
+			)));
+		}
+		Ok(Output::Labels(
+			values
+				.chunks(classes)
+				.map(|row| super::top_k(&super::softmax(row), k, &self.labels))
+				.collect(),
+		))
+	}
+}
