@@ -2,8 +2,8 @@
 
 use crate::{BalanceOf, Config};
 pub use citrate_model_primitives::{
-	LicenseKind, ModelAccessControl, ModelId, ModelRegistryInspect, ModelStatsRecorder,
-	ModelSummary,
+	InferenceTask, LicenseKind, ModelAccessControl, ModelId, ModelRegistryInspect,
+	ModelStatsRecorder, ModelSummary,
 };
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use polkadot_sdk::{
@@ -175,38 +175,6 @@ pub mod metadata_limits {
 
 use metadata_limits::*;
 use polkadot_sdk::frame_support::traits::ConstU32;
-
-/// The inference task a model serves; it selects the node's input/output pipeline.
-#[derive(
-	Encode,
-	Decode,
-	DecodeWithMemTracking,
-	MaxEncodedLen,
-	TypeInfo,
-	Clone,
-	Copy,
-	PartialEq,
-	Eq,
-	Debug,
-)]
-pub enum InferenceTask {
-	/// Text in, one embedding vector out (`feature-extraction`).
-	FeatureExtraction,
-	/// Text in, labels with scores out (`text-classification`).
-	TextClassification,
-	/// Image in, top-k labels out (`image-classification`).
-	ImageClassification,
-	/// Image in, recognised text out (`image-to-text` / OCR).
-	Ocr,
-	/// Audio in, transcript out (`automatic-speech-recognition`).
-	SpeechToText,
-	/// Audio in, speech segments out (`voice-activity-detection`).
-	VoiceActivity,
-	/// Prompt in, continuation out (`text-generation`).
-	TextGeneration,
-	/// Named tensors in and out, no pre- or post-processing.
-	RawTensors,
-}
 
 /// Element type of a tensor.
 #[derive(

@@ -34,6 +34,39 @@ pub enum LicenseKind {
 }
 
 /// What other pallets need to know about a model, read in one storage access.
+/// The inference task a model serves; it selects the inference engine's
+/// pipeline (`citrate_inference::pipelines`).
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub enum InferenceTask {
+	/// Text in, one embedding vector out (`feature-extraction`).
+	FeatureExtraction,
+	/// Text in, labels with scores out (`text-classification`).
+	TextClassification,
+	/// Image in, top-k labels out (`image-classification`).
+	ImageClassification,
+	/// Image in, recognised text out (`image-to-text` / OCR).
+	Ocr,
+	/// Audio in, transcript out (`automatic-speech-recognition`).
+	SpeechToText,
+	/// Audio in, speech segments out (`voice-activity-detection`).
+	VoiceActivity,
+	/// Prompt in, continuation out (`text-generation`).
+	TextGeneration,
+	/// Named tensors in and out, no pre- or post-processing.
+	RawTensors,
+}
+
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct ModelSummary<AccountId> {
 	pub owner: AccountId,

@@ -13,18 +13,8 @@ pub mod vad;
 use crate::{Error, Result};
 use citrate_tensor_codec::{DType, Tensor};
 
-/// The tasks a model can be registered for (the registry's `InferenceTask`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Task {
-	FeatureExtraction,
-	TextClassification,
-	ImageClassification,
-	Ocr,
-	SpeechToText,
-	VoiceActivity,
-	TextGeneration,
-	RawTensors,
-}
+/// The tasks a model can be registered for: the registry's `InferenceTask`.
+pub use citrate_model_primitives::InferenceTask as Task;
 
 /// One class and its probability.
 #[derive(Clone, Debug, PartialEq)]
