@@ -13,8 +13,8 @@ cargo fmt --all -- --check
 log "cargo clippy (warnings are errors)"
 SKIP_WASM_BUILD=1 cargo clippy --locked --workspace --all-targets -- -D warnings
 
-log "real models for the inference engine's tests (cached in ~/.cache/citrate/models)"
-python3 scripts/fetch-models.py --check-conversions
+log "real models for the inference engine's tests (cached in ~/.cache/citrate/models; Gemma 3 under the Gemma Terms of Use)"
+python3 scripts/fetch-models.py --with-lm --check-conversions
 
 log "Rust unit tests"
 cargo test --locked --workspace

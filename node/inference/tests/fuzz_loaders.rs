@@ -177,3 +177,32 @@ fn dtype_and_name_checks_hold_for_every_codec_dtype() {
 		assert_eq!(converted.is_err(), dtype == DType::BF16, "{dtype:?}");
 	}
 }
+
+#[cfg(feature = "candle")]
+proptest! {
+	#![proptest_config(ProptestConfig {
+		cases: 2000,
+		rng_seed: RngSeed::Fixed(0xC17A_7E02),
+		failure_persistence: None,
+		..ProptestConfig::default()
+	})]
+
+	/// GGUF headers with hostile counts and lengths: refused, never a panic or a huge
+	/// allocation.
+	#[test]
+	fn hostile_gguf_headers_are_refused(
+		version in 1u32..4,
+		tensors in any::<u64>(),
+		entries in any::<u64>(),
+		body in prop::collection::vec(any::<u8>(), 0..256),
+	) {
+		let mut bytes = b"GGUF".to_vec();
+		bytes.extend(version.to_le_bytes());
+		bytes.extend(tensors.to_le_bytes());
+		bytes.extend(entries.to_le_bytes());
+		bytes.extend(body);
+		let device = citrate_inference::candle::device(true).unwrap();
+		let loaded = citrate_inference::candle::gemma::GemmaModel::load(&bytes, &device, &Limits::default());
+		prop_assert!(loaded.is_err());
+	}
+}

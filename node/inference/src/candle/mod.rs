@@ -7,6 +7,7 @@
 //! (`cost` functions per model), not a graph.
 
 pub mod bert;
+pub mod gemma;
 pub mod mel;
 pub mod whisper;
 
