@@ -157,3 +157,20 @@ fn gemma_generates_greedily_and_samples_reproducibly() {
 	assert_ne!(first, other);
 	assert!(model.generate("x", &GenerationParams { max_tokens: 0, ..greedy }).is_err());
 }
+
+#[test]
+fn candle_models_share_the_model_cache() {
+	use citrate_inference::cache::ModelCache;
+	let bytes = read_model("all-minilm-l6-v2/model.safetensors");
+	let config = read_model("all-minilm-l6-v2/config.json");
+	let cache = ModelCache::new(1 << 30);
+	let load = || BertEncoder::load(&bytes, &config, &device(true).unwrap(), &Limits::default());
+	let first = cache.get_or_load(b"minilm-fp32", bytes.len() as u64, load).unwrap();
+	let second =
+		cache.get_or_load(b"minilm-fp32", bytes.len() as u64, || panic!("cached")).unwrap();
+	assert!(std::sync::Arc::ptr_eq(&first, &second));
+	// 22.7 M parameters held as f32.
+	let stats = cache.stats();
+	assert_eq!((stats.loads, stats.hits), (1, 1));
+	assert!(stats.used_bytes > 85_000_000 && stats.used_bytes < 95_000_000, "{stats:?}");
+}

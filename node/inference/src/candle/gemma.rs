@@ -54,6 +54,7 @@ pub struct GemmaModel {
 	device: Device,
 	limits: Limits,
 	parameters: u64,
+	weight_bytes: u64,
 }
 
 fn metadata<'a>(content: &'a gguf_file::Content, key: &str) -> Result<&'a gguf_file::Value> {
@@ -158,6 +159,8 @@ impl GemmaModel {
 		let mut stop = vec![id("tokenizer.ggml.eos_token_id")?];
 		stop.extend(tokenizer.token_to_id("<end_of_turn>"));
 		let parameters = content.tensor_infos.values().map(|t| t.shape.elem_count() as u64).sum();
+		// Quantised weights stay quantised in memory: about the file's size.
+		let weight_bytes = gguf.len() as u64;
 		let weights = ModelWeights::from_gguf(content, &mut cursor, device)
 			.map_err(|e| Error::InvalidModel(format!("Gemma 3 weights: {e}")))?;
 		Ok(GemmaModel {
@@ -168,7 +171,13 @@ impl GemmaModel {
 			device: device.clone(),
 			limits: limits.clone(),
 			parameters,
+			weight_bytes,
 		})
+	}
+
+	/// Bytes of weights held (quantised, about the file's size).
+	pub fn weight_bytes(&self) -> u64 {
+		self.weight_bytes
 	}
 
 	/// The tokenizer rebuilt from the file.

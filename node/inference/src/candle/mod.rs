@@ -94,3 +94,21 @@ pub fn check_safetensors(
 	}
 	Ok(metadata)
 }
+
+impl crate::cache::CachedModel for bert::BertEncoder {
+	fn memory_bytes(&self) -> u64 {
+		self.weight_bytes()
+	}
+}
+
+impl crate::cache::CachedModel for whisper::WhisperModel {
+	fn memory_bytes(&self) -> u64 {
+		self.weight_bytes()
+	}
+}
+
+impl crate::cache::CachedModel for gemma::GemmaModel {
+	fn memory_bytes(&self) -> u64 {
+		self.weight_bytes()
+	}
+}
