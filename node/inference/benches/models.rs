@@ -12,7 +12,6 @@
 use citrate_inference::{
 	codec::{encode, DType, Tensor},
 	onnx::{LoadOptions, OnnxModel},
-	Limits,
 };
 use std::{
 	path::{Path, PathBuf},
@@ -132,6 +131,7 @@ fn child(case: &Case, threads: usize, runs: usize) {
 	let path = models_dir().join(case.file);
 	let baseline = peak_rss();
 	let started = Instant::now();
+	let flops: u128;
 	let run: Box<dyn Fn() -> Vec<Tensor>> = if case.candle {
 		#[cfg(feature = "candle")]
 		{
@@ -142,9 +142,12 @@ fn child(case: &Case, threads: usize, runs: usize) {
 				&bytes,
 				&config,
 				&device,
-				&Limits::default(),
+				&citrate_inference::Limits::default(),
 			)
 			.expect("loads");
+			// BERT inputs are [1, sequence].
+			let sequence = inputs.first().and_then(|t| t.shape.get(1)).map_or(0, |&n| n as usize);
+			flops = model.estimate(1, sequence).flops;
 			Box::new(move || model.run(&inputs).expect("runs"))
 		}
 		#[cfg(not(feature = "candle"))]
@@ -157,6 +160,7 @@ fn child(case: &Case, threads: usize, runs: usize) {
 		)
 		.expect("loads");
 		drop(bytes);
+		flops = model.estimate(&inputs).expect("estimate").flops;
 		Box::new(move || model.run(&inputs).expect("runs"))
 	};
 	run();
@@ -169,12 +173,14 @@ fn child(case: &Case, threads: usize, runs: usize) {
 		})
 		.collect();
 	println!(
-		"{{\"load_ms\": {load_ms}, \"latencies_ms\": {latencies:?}, \"peak_rss_bytes\": {}}}",
+		"{{\"load_ms\": {load_ms}, \"latencies_ms\": {latencies:?}, \"peak_rss_bytes\": {}, \"flops\": {flops}}}",
 		peak_rss().saturating_sub(baseline)
 	);
 }
 
 struct Measured {
+	/// The cost model's estimate for one run (tract and candle only).
+	flops: f64,
 	load_ms: f64,
 	median_ms: f64,
 	p95_ms: f64,
@@ -189,6 +195,7 @@ fn parse(output: &[u8]) -> Option<Measured> {
 	latencies.sort_by(f64::total_cmp);
 	let at = |q: f64| latencies[((latencies.len() - 1) as f64 * q).round() as usize];
 	Some(Measured {
+		flops: json["flops"].as_f64().unwrap_or(0.0),
 		load_ms: json["load_ms"].as_f64()?,
 		median_ms: at(0.5),
 		p95_ms: at(0.95),
@@ -217,7 +224,7 @@ fn main() {
 	std::fs::create_dir_all(&tmp).unwrap();
 
 	let mut table = String::from(
-		"| model | engine | cold load (ms) | median (ms) | p95 (ms) | peak RSS (MB) | latency ÷ onnxruntime |\n|---|---|---|---|---|---|---|\n",
+		"| model | engine | cold load (ms) | median (ms) | p95 (ms) | peak RSS (MB) | latency ÷ onnxruntime | est. GFLOP | GFLOP/s |\n|---|---|---|---|---|---|---|---|---|\n",
 	);
 	for case in CASES {
 		let ours = Command::new(&exe)
@@ -251,13 +258,20 @@ fn main() {
 		let ratio = reference
 			.as_ref()
 			.map_or("—".to_string(), |r| format!("{:.2}", ours.median_ms / r.median_ms));
+		// The achieved rate calibrates the cost model's `Schedule::ps_per_flop`.
+		let gflop = ours.flops / 1e9;
 		table += &format!(
-			"| {} | {engine} | {:.0} | {:.2} | {:.2} | {:.0} | {ratio} |\n",
-			case.name, ours.load_ms, ours.median_ms, ours.p95_ms, ours.rss_mb
+			"| {} | {engine} | {:.0} | {:.2} | {:.2} | {:.0} | {ratio} | {gflop:.2} | {:.1} |\n",
+			case.name,
+			ours.load_ms,
+			ours.median_ms,
+			ours.p95_ms,
+			ours.rss_mb,
+			gflop / (ours.median_ms / 1000.0)
 		);
 		if let Some(r) = reference {
 			table += &format!(
-				"| {} | onnxruntime | {:.0} | {:.2} | {:.2} | {:.0} | 1.00 |\n",
+				"| {} | onnxruntime | {:.0} | {:.2} | {:.2} | {:.0} | 1.00 | | |\n",
 				case.name, r.load_ms, r.median_ms, r.p95_ms, r.rss_mb
 			);
 		}

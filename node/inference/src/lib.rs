@@ -3,9 +3,9 @@
 //! Runs registered models off-chain for the chain, and stands alone without one:
 //! - [`onnx`]: the tract backend (ONNX, deterministic CPU), with caps from [`Limits`];
 //! - `candle` (feature `candle`, on by default; `cuda` / `metal` for GPUs): HF safetensors
-//!   models of known architectures — BERT encoders, Whisper;
+//!   and GGUF models of known architectures — BERT encoders, Whisper, Gemma 3;
 //! - [`pipelines`]: text, images and audio in, labels, embeddings and text out, chosen by the
-//!   model's task;
+//!   model's task ([`pipelines::Pipeline`]);
 //! - [`cache`]: loaded models by content id under a memory budget;
 //! - [`cost`]: FLOPs and memory estimated from the graph, and the weight formula;
 //! - [`proof`]: the output hash a proof of inference signs;

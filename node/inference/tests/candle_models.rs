@@ -174,3 +174,54 @@ fn candle_models_share_the_model_cache() {
 	assert_eq!((stats.loads, stats.hits), (1, 1));
 	assert!(stats.used_bytes > 85_000_000 && stats.used_bytes < 95_000_000, "{stats:?}");
 }
+
+#[test]
+fn speech_and_generation_pipelines_take_requests_as_tensors() {
+	use citrate_inference::{
+		codec::{DType, Tensor},
+		pipelines::{GenerationParams, ModelFiles, Pipeline, PipelineOptions, Request, Task},
+	};
+	let bytes = |name: &str, data: &[u8]| {
+		Tensor::new(name, DType::U8, vec![data.len() as u32], data.to_vec()).unwrap()
+	};
+	let options = PipelineOptions::default();
+
+	// espeak-ng's own WAV (22.05 kHz), resampled by the pipeline.
+	let mut files = ModelFiles::new();
+	files
+		.insert("model.safetensors", read_model("whisper-tiny-en/model.safetensors"))
+		.insert("tokenizer.json", read_model("whisper-tiny-en-ct2/tokenizer.json"));
+	let whisper = Pipeline::load(Task::SpeechToText, &files, &options).unwrap();
+	let sentence = "Smart contracts can call the model.";
+	let wav = std::process::Command::new("espeak-ng")
+		.args(["--stdout", "-s", "150", sentence])
+		.output()
+		.expect("espeak-ng runs")
+		.stdout;
+	let request = Request::from_tensors(Task::SpeechToText, vec![bytes("audio", &wav)]).unwrap();
+	let Output::Text(text) = whisper.run(&request).unwrap() else { panic!("text") };
+	let (said, heard) = (words(sentence), words(&text));
+	let matched = said.iter().filter(|w| heard.contains(w)).count();
+	println!("said {sentence:?}, heard {text:?}");
+	assert!(matched * 10 >= said.len() * 7, "{text:?}");
+	let error = whisper.run(&Request::Wav(b"RIFF....WAVEjunk".to_vec())).unwrap_err();
+	assert!(error.to_string().contains("WAV"), "{error}");
+
+	let mut files = ModelFiles::new();
+	let gguf = read_model("gemma3-270m/gemma-3-270m-q4_k_m.gguf");
+	files.insert("model.gguf", gguf);
+	let generator = Pipeline::load(Task::TextGeneration, &files, &options).unwrap();
+	let max_tokens = Tensor::new("max_tokens", DType::I64, vec![], 6i64.to_le_bytes().into());
+	let request = Request::from_tensors(
+		Task::TextGeneration,
+		vec![bytes("prompt", b"Paris is the capital of"), max_tokens.unwrap()],
+	)
+	.unwrap();
+	let params = GenerationParams { max_tokens: 6, ..GenerationParams::default() };
+	assert_eq!(
+		generator.run(&request).unwrap(),
+		gemma().generate("Paris is the capital of", &params).unwrap()
+	);
+	assert!(generator.run(&Request::Text(vec!["hi".into()])).is_err());
+	assert!(Pipeline::load(Task::TextGeneration, &ModelFiles::new(), &options).is_err());
+}

@@ -206,3 +206,28 @@ proptest! {
 		prop_assert!(loaded.is_err());
 	}
 }
+
+/// A GGUF file whose one tensor claims 2^40 × 2^40 elements: refused by its shape before
+/// anything multiplies the dims out or reads the data.
+#[cfg(feature = "candle")]
+#[test]
+fn gguf_tensor_shapes_are_checked_before_use() {
+	let mut bytes = b"GGUF".to_vec();
+	bytes.extend(3u32.to_le_bytes()); // version
+	bytes.extend(1u64.to_le_bytes()); // tensors
+	bytes.extend(0u64.to_le_bytes()); // metadata entries
+	bytes.extend(4u64.to_le_bytes());
+	bytes.extend(b"huge");
+	bytes.extend(2u32.to_le_bytes()); // dims
+	bytes.extend((1u64 << 40).to_le_bytes());
+	bytes.extend((1u64 << 40).to_le_bytes());
+	bytes.extend(0u32.to_le_bytes()); // f32
+	bytes.extend(0u64.to_le_bytes()); // offset
+	bytes.resize(bytes.len() + 64, 0);
+	let device = citrate_inference::candle::device(true).unwrap();
+	let error =
+		citrate_inference::candle::gemma::GemmaModel::load(&bytes, &device, &Limits::default())
+			.err()
+			.expect("refused");
+	assert!(error.to_string().contains("tensor `huge` has shape"), "{error}");
+}

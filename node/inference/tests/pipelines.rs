@@ -4,12 +4,13 @@
 mod common;
 
 use citrate_inference::{
+	codec::{DType, Tensor},
 	onnx::{LoadOptions, OnnxModel},
 	pipelines::{
 		image::{imagenet_labels, ImageClassifier, Normalization},
 		text::SentenceEmbedder,
 		vad::{segments, SileroVad, VadStream, CHUNK},
-		Output,
+		ModelFiles, Output, Pipeline, PipelineOptions, Request, Task,
 	},
 	proof::output_hash,
 };
@@ -228,4 +229,111 @@ fn text_classification_names_the_labels_of_id2label() {
 	assert!((rows[0][0].score - 0.880_797).abs() < 1e-5, "{rows:?}");
 	assert!(labels_from_config(br#"{"id2label": {"0": "a", "2": "c"}}"#).is_err());
 	assert!(labels_from_config(b"{}").is_err());
+}
+
+/// A model's files as a registered model's directory would hold them.
+fn files(entries: &[(&str, Vec<u8>)]) -> ModelFiles {
+	let mut files = ModelFiles::new();
+	for (name, bytes) in entries {
+		files.insert(*name, bytes.clone());
+	}
+	files
+}
+
+fn u8_tensor(name: &str, bytes: &[u8]) -> Tensor {
+	Tensor::new(name, DType::U8, vec![bytes.len() as u32], bytes.to_vec()).unwrap()
+}
+
+#[test]
+fn pipelines_are_chosen_by_the_models_task_and_take_requests_as_tensors() {
+	let options = PipelineOptions::default();
+	let assets = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/assets");
+
+	// OCR from the model's directory as fetched: det.onnx, rec.onnx, cls.onnx.
+	let dir = ModelFiles::from_dir(&models_dir().join("pp-ocrv4"), 64 << 20).unwrap();
+	let ocr = Pipeline::load(Task::Ocr, &dir, &options).unwrap();
+	assert_eq!(ocr.task(), Task::Ocr);
+	let png = std::fs::read(assets.join("ocr-text.png")).unwrap();
+	let request = Request::from_tensors(Task::Ocr, vec![u8_tensor("image", &png)]).unwrap();
+	let Output::Text(text) = ocr.run(&request).unwrap() else { panic!("text") };
+	assert_eq!(text.lines().count(), 2, "{text:?}");
+	assert!(text.to_lowercase().contains("chain"), "{text:?}");
+	let error = ocr.run(&Request::Text(vec!["hi".into()])).unwrap_err();
+	assert_eq!(error.to_string(), "an OCR model does not take text");
+	assert!(ModelFiles::from_dir(&models_dir().join("pp-ocrv4"), 1 << 20).is_err());
+
+	// Image classification: the size and normalisation come from preprocessor_config.json,
+	// so the result is the hand-built classifier's.
+	let model = read_model("efficientnet-lite0/model.onnx");
+	let config = br#"{"size": 224, "image_mean": [0.5, 0.5, 0.5], "image_std": [0.5, 0.5, 0.5]}"#;
+	let classifier = Pipeline::load(
+		Task::ImageClassification,
+		&files(&[("model.onnx", model.clone()), ("preprocessor_config.json", config.to_vec())]),
+		&options,
+	)
+	.unwrap();
+	let jpeg = std::fs::read(assets.join("coffee.jpg")).unwrap();
+	let labels = classifier.run(&Request::Image(jpeg.clone())).unwrap();
+	assert_eq!(labels, efficientnet().classify(&jpeg, options.top_k).unwrap());
+	let Output::Labels(rows) = &labels else { panic!("labels") };
+	assert_eq!((rows[0][0].id, rows[0].len()), (967, 5), "{rows:?}");
+	// Without the preprocessor config it normalises with ImageNet statistics: other scores.
+	let plain =
+		Pipeline::load(Task::ImageClassification, &files(&[("model.onnx", model)]), &options)
+			.unwrap();
+	assert_ne!(plain.run(&Request::Image(jpeg)).unwrap(), labels);
+	let missing = Pipeline::load(Task::ImageClassification, &files(&[]), &options);
+	assert!(
+		missing.as_ref().is_err_and(|e| e.to_string().contains("needs `model.onnx`")),
+		"{:?}",
+		missing.err()
+	);
+
+	// Feature extraction (tract) with two texts in one NUL-padded u8 [2, width] tensor.
+	let embedder = Pipeline::load(
+		Task::FeatureExtraction,
+		&files(&[
+			("model.onnx", read_model("all-minilm-l6-v2-int8/model.onnx")),
+			("tokenizer.json", read_model("all-minilm-l6-v2/tokenizer.json")),
+		]),
+		&PipelineOptions { max_tokens: 128, ..PipelineOptions::default() },
+	)
+	.unwrap();
+	let texts = ["A man is playing a guitar.", "Someone plays music."];
+	let width = texts.iter().map(|t| t.len()).max().unwrap();
+	let padded: Vec<u8> =
+		texts.iter().flat_map(|t| t.bytes().chain(std::iter::repeat(0)).take(width)).collect();
+	let rows = Tensor::new("text", DType::U8, vec![2, width as u32], padded).unwrap();
+	let request = Request::from_tensors(Task::FeatureExtraction, vec![rows]).unwrap();
+	assert_eq!(embedder.run(&request).unwrap(), minilm_int8().embed(&texts).unwrap());
+
+	// Voice activity from 16 kHz samples, and the same model as raw tensors.
+	let vad_model = read_model("silero-vad/silero_vad_16k.onnx");
+	let vad =
+		Pipeline::load(Task::VoiceActivity, &files(&[("model.onnx", vad_model.clone())]), &options)
+			.unwrap();
+	let audio = lcg_values(2_000, 3).iter().map(|v| v - 0.5).collect::<Vec<_>>();
+	let samples = Tensor::from_f32("samples", vec![2_000], &audio).unwrap();
+	let request = Request::from_tensors(Task::VoiceActivity, vec![samples]).unwrap();
+	let direct = SileroVad::new(load("silero-vad/silero_vad_16k.onnx")).unwrap();
+	assert_eq!(vad.run(&request).unwrap(), direct.detect(&audio).unwrap());
+	let raw =
+		Pipeline::load(Task::RawTensors, &files(&[("model.onnx", vad_model)]), &options).unwrap();
+	let inputs = vec![
+		lcg_tensor("input", &[1, 576], 4),
+		Tensor::from_f32("state", vec![2, 1, 128], &[0.0; 256]).unwrap(),
+	];
+	let Output::Tensors(outputs) = raw.run(&Request::Tensors(inputs.clone())).unwrap() else {
+		panic!("tensors")
+	};
+	assert_eq!(outputs, load("silero-vad/silero_vad_16k.onnx").run(&inputs).unwrap());
+
+	// Loaded pipelines go in the model cache like single models.
+	let cache = citrate_inference::cache::ModelCache::new(1 << 30);
+	let load_ocr = || Pipeline::load(Task::Ocr, &dir, &options);
+	let first = cache.get_or_load(b"pp-ocrv4", dir.total_bytes(), load_ocr).unwrap();
+	let again = cache.get_or_load(b"pp-ocrv4", dir.total_bytes(), || panic!("cached")).unwrap();
+	assert!(std::sync::Arc::ptr_eq(&first, &again));
+	assert_eq!(cache.stats().used_bytes, first.weight_bytes());
+	assert!(first.weight_bytes() > 5_000_000, "{}", first.weight_bytes());
 }

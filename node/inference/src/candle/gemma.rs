@@ -22,27 +22,7 @@ use tokenizers::{
 	AddedToken, Tokenizer,
 };
 
-/// Most tokens one request may generate.
-pub const MAX_NEW_TOKENS: usize = 512;
-
-/// How to pick each next token.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct GenerationParams {
-	/// Tokens to generate at most (≤ [`MAX_NEW_TOKENS`]).
-	pub max_tokens: usize,
-	/// 0 is greedy (argmax); above 0 samples from the softmax at this temperature.
-	pub temperature: f64,
-	/// Nucleus sampling: keep the most likely tokens up to this much probability.
-	pub top_p: Option<f64>,
-	/// Seed of the sampler: the same seed, prompt and model give the same text.
-	pub seed: u64,
-}
-
-impl Default for GenerationParams {
-	fn default() -> Self {
-		GenerationParams { max_tokens: 32, temperature: 0.0, top_p: None, seed: 0 }
-	}
-}
+pub use crate::pipelines::{GenerationParams, MAX_NEW_TOKENS};
 
 /// A loaded Gemma 3 GGUF model and its tokenizer.
 pub struct GemmaModel {
@@ -149,6 +129,17 @@ impl GemmaModel {
 		let mut cursor = Cursor::new(gguf);
 		let content = gguf_file::Content::read(&mut cursor)
 			.map_err(|e| Error::InvalidModel(format!("not a GGUF file: {e}")))?;
+		// Shapes are read from the file: check them before anything multiplies them out.
+		for (name, info) in &content.tensor_infos {
+			let dims = info.shape.dims();
+			let elements =
+				dims.iter().try_fold(1u64, |acc, &d| acc.checked_mul(u64::try_from(d).ok()?));
+			if elements.is_none_or(|n| n > limits.max_model_tensor_elements) {
+				return Err(Error::InvalidModel(format!(
+					"GGUF tensor `{name}` has shape {dims:?}, over the limit"
+				)));
+			}
+		}
 		let tokenizer = tokenizer_from_gguf(&content)?;
 		let id = |key: &str| -> Result<u32> {
 			metadata(&content, key)?

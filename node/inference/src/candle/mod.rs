@@ -1,5 +1,6 @@
-//! The candle backend: Hugging Face safetensors models of known architectures (BERT-family
-//! encoders, Whisper), on the CPU, or CUDA / Metal with the `cuda` / `metal` features.
+//! The candle backend: Hugging Face safetensors and GGUF models of known architectures
+//! (BERT-family encoders, Whisper, Gemma 3), on the CPU, or CUDA / Metal with the `cuda` /
+//! `metal` features.
 //!
 //! Files are checked before candle sees them ([`check_safetensors`]): the header's size, JSON,
 //! dtypes and that every tensor's bytes lie inside the file, so a hostile file cannot make

@@ -94,6 +94,11 @@ impl ImageClassifier {
 		Ok(ImageClassifier { model, labels, size, normalization })
 	}
 
+	/// Bytes of weights the model holds.
+	pub fn weight_bytes(&self) -> u64 {
+		self.model.weight_bytes()
+	}
+
 	/// The `k` most likely classes for an encoded image.
 	pub fn classify(&self, image: &[u8], k: usize) -> Result<Output> {
 		let image = decode(image)?;

@@ -7,6 +7,7 @@
 pub mod audio;
 pub mod image;
 pub mod ocr;
+pub mod task;
 pub mod text;
 pub mod vad;
 
@@ -15,6 +16,29 @@ use citrate_tensor_codec::{DType, Tensor};
 
 /// The tasks a model can be registered for: the registry's `InferenceTask`.
 pub use citrate_model_primitives::InferenceTask as Task;
+pub use task::{ModelFiles, Pipeline, PipelineOptions, Request};
+
+/// Most tokens one text-generation request may generate.
+pub const MAX_NEW_TOKENS: usize = 512;
+
+/// How to pick each next token.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct GenerationParams {
+	/// Tokens to generate at most (≤ [`MAX_NEW_TOKENS`]).
+	pub max_tokens: usize,
+	/// 0 is greedy (argmax); above 0 samples from the softmax at this temperature.
+	pub temperature: f64,
+	/// Nucleus sampling: keep the most likely tokens up to this much probability.
+	pub top_p: Option<f64>,
+	/// Seed of the sampler: the same seed, prompt and model give the same text.
+	pub seed: u64,
+}
+
+impl Default for GenerationParams {
+	fn default() -> Self {
+		GenerationParams { max_tokens: 32, temperature: 0.0, top_p: None, seed: 0 }
+	}
+}
 
 /// One class and its probability.
 #[derive(Clone, Debug, PartialEq)]

@@ -52,6 +52,13 @@ impl Ocr {
 		Ok(Ocr { det, rec, cls, characters })
 	}
 
+	/// Bytes of weights the detector, recogniser and angle classifier hold.
+	pub fn weight_bytes(&self) -> u64 {
+		self.det.weight_bytes()
+			+ self.rec.weight_bytes()
+			+ self.cls.as_ref().map_or(0, OnnxModel::weight_bytes)
+	}
+
 	/// The text of an encoded image, lines top to bottom joined by newlines.
 	pub fn read(&self, image: &[u8]) -> Result<Output> {
 		let lines = self.lines(&decode(image)?)?;

@@ -101,6 +101,14 @@ impl Encoder {
 		}
 	}
 
+	fn weight_bytes(&self) -> u64 {
+		match self {
+			Encoder::Onnx(model) => model.weight_bytes(),
+			#[cfg(feature = "candle")]
+			Encoder::Bert(model) => model.weight_bytes(),
+		}
+	}
+
 	fn run(&self, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
 		match self {
 			Encoder::Onnx(model) => model.run(inputs),
@@ -145,6 +153,11 @@ impl SentenceEmbedder {
 	/// The tokenizer, for callers that build their own inputs.
 	pub fn tokenizer(&self) -> &Tokenizer {
 		&self.tokenizer
+	}
+
+	/// Bytes of weights the encoder holds.
+	pub fn weight_bytes(&self) -> u64 {
+		self.encoder.weight_bytes()
 	}
 
 	/// One unit-length embedding per text.
@@ -216,6 +229,11 @@ impl TextClassifier {
 		labels: Vec<String>,
 	) -> Result<Self> {
 		Ok(TextClassifier { model, tokenizer: load_tokenizer(tokenizer_json, max_tokens)?, labels })
+	}
+
+	/// Bytes of weights the classifier holds.
+	pub fn weight_bytes(&self) -> u64 {
+		self.model.weight_bytes()
 	}
 
 	/// The `k` most likely labels per text.

@@ -44,6 +44,11 @@ impl SileroVad {
 		Ok(SileroVad { model })
 	}
 
+	/// Bytes of weights the model holds.
+	pub fn weight_bytes(&self) -> u64 {
+		self.model.weight_bytes()
+	}
+
 	/// Feeds `samples` (16 kHz mono, -1..1) to `stream`; returns the speech probability of
 	/// every chunk completed. Samples short of a chunk wait for the next call.
 	pub fn push(&self, stream: &mut VadStream, samples: &[f32]) -> Result<Vec<f32>> {
