@@ -63,7 +63,7 @@ fn minilm_fp32_on_candle_agrees_with_int8_on_tract() {
 	}
 }
 
-fn whisper() -> WhisperModel {
+fn whisper_model() -> WhisperModel {
 	WhisperModel::load(
 		&read_model("whisper-tiny-en/model.safetensors"),
 		&read_model("whisper-tiny-en-ct2/tokenizer.json"),
@@ -75,7 +75,7 @@ fn whisper() -> WhisperModel {
 
 #[test]
 fn whisper_transcribes_synthetic_speech() {
-	let model = whisper();
+	let model = whisper_model();
 	for sentence in [
 		"The quick brown fox jumps over the lazy dog.",
 		"Please send the model results to the blockchain.",
@@ -90,7 +90,7 @@ fn whisper_transcribes_synthetic_speech() {
 
 #[test]
 fn whisper_refuses_bad_audio() {
-	let model = whisper();
+	let model = whisper_model();
 	assert!(matches!(model.transcribe(&[]), Err(Error::Pipeline(_))));
 	assert!(matches!(model.transcribe(&[0.0, f32::NAN]), Err(Error::Pipeline(_))));
 	assert!(matches!(model.transcribe(&vec![0.0; 31 * 16_000]), Err(Error::Pipeline(_))));
@@ -192,14 +192,17 @@ fn speech_and_generation_pipelines_take_requests_as_tensors() {
 		.insert("model.safetensors", read_model("whisper-tiny-en/model.safetensors"))
 		.insert("tokenizer.json", read_model("whisper-tiny-en-ct2/tokenizer.json"));
 	let whisper = Pipeline::load(Task::SpeechToText, &files, &options).unwrap();
-	let sentence = "Smart contracts can call the model.";
+	let sentence = "The quick brown fox jumps over the lazy dog.";
 	let wav = std::process::Command::new("espeak-ng")
 		.args(["--stdout", "-s", "150", sentence])
 		.output()
 		.expect("espeak-ng runs")
 		.stdout;
 	let request = Request::from_tensors(Task::SpeechToText, vec![bytes("audio", &wav)]).unwrap();
-	let Output::Text(text) = whisper.run(&request).unwrap() else { panic!("text") };
+	let transcript = whisper.run(&request).unwrap();
+	// The same transcript as the model given the decoded, resampled samples directly.
+	assert_eq!(transcript, whisper_model().transcribe(&speak(sentence)).unwrap());
+	let Output::Text(text) = transcript else { panic!("text") };
 	let (said, heard) = (words(sentence), words(&text));
 	let matched = said.iter().filter(|w| heard.contains(w)).count();
 	println!("said {sentence:?}, heard {text:?}");
