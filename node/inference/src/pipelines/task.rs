@@ -111,7 +111,7 @@ impl ModelFiles {
 	pub fn require(&self, name: &str, task: Task) -> Result<&[u8]> {
 		self.get(name).ok_or_else(|| {
 			Error::InvalidModel(format!(
-				"a {} model needs `{name}`; it has {:?}",
+				"{} models need `{name}`; this one has {:?}",
 				task_name(task),
 				self.files.keys().collect::<Vec<_>>()
 			))
@@ -246,7 +246,7 @@ impl Request {
 		};
 		if let Some(stray) = tensors.iter().find(|t| !accepted.contains(&t.name.as_str())) {
 			return Err(Error::Pipeline(format!(
-				"a {} request takes {accepted:?}, not `{}`",
+				"{} requests take {accepted:?}, not `{}`",
 				task_name(task),
 				stray.name
 			)));
@@ -527,7 +527,7 @@ impl Pipeline {
 				Ok(Output::Tensors(model.run(inputs)?))
 			}
 			(pipeline, request) => Err(Error::Pipeline(format!(
-				"a {} model does not take {}",
+				"{} models do not take {}",
 				task_name(pipeline.task()),
 				request.kind()
 			))),
