@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""onnxruntime's side of the inference benchmark (node/inference/benches/models.rs runs it).
+"""onnxruntime's side of the inference benchmark (crates/inference/benches/models.rs runs it).
 
     bench_onnxruntime.py MODEL.onnx INPUTS.cten THREADS RUNS
 

@@ -2,7 +2,7 @@
 """Writes the inference engine's golden outputs with onnxruntime, the reference runtime.
 
 Run once by a maintainer when a model or a fixed input changes; the outputs are committed in
-node/inference/tests/goldens/ as tensor-codec (CTEN v1) files and the Rust tests compare
+crates/inference/tests/goldens/ as tensor-codec (CTEN v1) files and the Rust tests compare
 tract's outputs with them. Needs `pip install onnxruntime numpy tokenizers` (any venv) and
 the models from scripts/fetch-models.py.
 
@@ -22,7 +22,7 @@ import onnxruntime as ort
 from tokenizers import Tokenizer
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-OUT = ROOT / "node" / "inference" / "tests" / "goldens"
+OUT = ROOT / "crates" / "inference" / "tests" / "goldens"
 MODELS = pathlib.Path(os.environ.get("CITRATE_MODELS_DIR", pathlib.Path.home() / ".cache/citrate/models"))
 
 DTYPES = {np.dtype("float32"): 0, np.dtype("float16"): 1, np.dtype("float64"): 3, np.dtype("int8"): 4,

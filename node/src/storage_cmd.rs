@@ -3,8 +3,8 @@
 //! here are what the node serves. CIDs are the ones Kubo's `ipfs add` gives the same file.
 
 use citrate_storage::{
-	export, export_car, import, import_car, CidMode, FsBlockStore, GatewayFetcher, ImportOptions,
-	KuboClient,
+	export, export_car, export_tree, import, import_car, import_tree, CidMode, FsBlockStore,
+	GatewayFetcher, ImportOptions, KuboClient, TreeLimits, TreeOptions,
 };
 use polkadot_sdk::{sc_cli, sc_service::BasePath};
 use std::{
@@ -27,9 +27,19 @@ pub struct StorageCmd {
 
 #[derive(Debug, clap::Subcommand)]
 pub enum StorageAction {
-	/// Import a file like `ipfs add`, store it, pin it and print its CID.
+	/// Import a file like `ipfs add` (a directory tree with `-r`, like `ipfs add -r`), store
+	/// it, pin it and print its CID.
 	Add {
 		file: PathBuf,
+		/// Import a directory tree.
+		#[arg(long, short = 'r')]
+		recursive: bool,
+		/// Wrap the file or directory in a directory holding it under its name.
+		#[arg(long, short = 'w')]
+		wrap_with_directory: bool,
+		/// Include entries whose names start with `.` (skipped by default, as in Kubo).
+		#[arg(long, short = 'H')]
+		hidden: bool,
 		/// 0: `ipfs add` defaults (CIDv0); 1: `--cid-version 1 --raw-leaves`.
 		#[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=1))]
 		cid_version: u8,
@@ -41,7 +51,7 @@ pub enum StorageAction {
 		only_hash: bool,
 	},
 	/// Write a stored file out, checking every block against its CID. With `--output`, the
-	/// file appears only if every block was intact.
+	/// file or directory tree appears only if every block was intact (all or nothing).
 	Get {
 		cid: String,
 		#[arg(long, short)]
@@ -96,9 +106,40 @@ impl StorageCmd {
 		let out = std::io::stdout();
 		let mut out = out.lock();
 		match &self.action {
-			StorageAction::Add { file, cid_version, chunk_size, only_hash } => {
+			StorageAction::Add {
+				file,
+				recursive,
+				wrap_with_directory,
+				hidden,
+				cid_version,
+				chunk_size,
+				only_hash,
+			} => {
 				let mode = if *cid_version == 0 { CidMode::V0 } else { CidMode::V1RawLeaves };
 				let options = ImportOptions { mode, chunk_size: *chunk_size, ..Default::default() };
+				if file.is_dir() && !recursive {
+					return Err(failed(format!("{} is a directory; use -r", file.display())));
+				}
+				if *recursive || *wrap_with_directory {
+					let tree = TreeOptions {
+						limits: TreeLimits::default(),
+						wrap: *wrap_with_directory,
+						hidden: *hidden,
+					};
+					let root = if *only_hash {
+						import_tree(file, options, tree, &mut ()).map_err(failed)?.root
+					} else {
+						let store = open()?;
+						let mut writer = store.background_writer();
+						let imported =
+							import_tree(file, options, tree, &mut writer).map_err(failed)?;
+						writer.finish().map_err(failed)?;
+						store.pin(&imported.root).map_err(failed)?;
+						imported.root
+					};
+					writeln!(out, "{root}")?;
+					return Ok(());
+				}
 				let input = BufReader::new(File::open(file).map_err(failed)?);
 				let imported = if *only_hash {
 					import(input, options, &mut ()).map_err(failed)?
@@ -119,19 +160,7 @@ impl StorageCmd {
 						export(&cid, &store, &mut out).map_err(failed)?;
 					}
 					Some(path) => {
-						let partial = path.with_extension("partial");
-						let result = File::create(&partial).map_err(failed).and_then(|file| {
-							let mut writer = BufWriter::new(file);
-							export(&cid, &store, &mut writer).map_err(failed)?;
-							writer.flush().map_err(failed)
-						});
-						match result {
-							Ok(()) => std::fs::rename(&partial, path)?,
-							Err(error) => {
-								let _ = std::fs::remove_file(&partial);
-								return Err(error);
-							}
-						}
+						export_tree(&cid, &store, path, TreeLimits::default()).map_err(failed)?;
 					}
 				}
 			}

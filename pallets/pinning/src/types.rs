@@ -135,7 +135,7 @@ pub enum ProofFailure {
 	UnsupportedCid,
 	/// A block on a challenged path is missing: forged path or wrong leaf.
 	MissingBlock,
-	/// A block on the path is not a UnixFS file node.
+	/// A block on the path is not a UnixFS file or directory node.
 	Malformed,
 	/// The root's size is not the size reported, or a block's size is not its parent's entry.
 	SizeMismatch,
@@ -143,6 +143,8 @@ pub enum ProofFailure {
 	OffsetOutOfRange,
 	/// The path is deeper than any real file.
 	TooDeep,
+	/// The package (directory) has more entries than a proof may walk.
+	TooManyEntries,
 }
 
 impl From<ProofError> for ProofFailure {
@@ -154,6 +156,7 @@ impl From<ProofError> for ProofFailure {
 			ProofError::SizeMismatch => Self::SizeMismatch,
 			ProofError::OffsetOutOfRange => Self::OffsetOutOfRange,
 			ProofError::TooDeep => Self::TooDeep,
+			ProofError::TooManyEntries => Self::TooManyEntries,
 		}
 	}
 }

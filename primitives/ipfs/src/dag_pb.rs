@@ -1,9 +1,13 @@
-//! The dag-pb `PBNode`/`PBLink` and UnixFS `Data` messages of a UnixFS file: encoded as Kubo
-//! encodes them (the node's importer) and decoded (the node's exporter, the runtime's proof
-//! checks).
+//! The dag-pb `PBNode`/`PBLink` and UnixFS `Data` messages of UnixFS files and directories:
+//! encoded as Kubo encodes them (the node's importer) and decoded (the node's exporter and
+//! gateway, the runtime's proof checks).
 //!
 //! Field order follows the dag-pb spec's canonical form (links before data) and proto2's
 //! unpacked repeated fields, which is what makes the block bytes, and so the CIDs, match.
+//!
+//! Directories are plain (unsharded) UnixFS directories whose entries are named by their
+//! links, sorted by name bytes. [`check_entry_name`] is the one rule for which names are
+//! accepted, applied when importing a tree, exporting one and walking one in a proof.
 
 use alloc::vec::Vec;
 use core::fmt;
@@ -12,6 +16,21 @@ use core::fmt;
 pub const UNIXFS_FILE: u64 = 2;
 /// UnixFS `Data.Type` some older importers gave leaves.
 pub const UNIXFS_RAW: u64 = 0;
+/// UnixFS `Data.Type` of a directory.
+pub const UNIXFS_DIRECTORY: u64 = 1;
+/// UnixFS `Data.Type` of a symbolic link.
+pub const UNIXFS_SYMLINK: u64 = 4;
+/// UnixFS `Data.Type` of a HAMT-sharded directory.
+pub const UNIXFS_HAMT_SHARD: u64 = 5;
+
+/// Kubo (`HAMTShardingSize`) and the JS importer (`shardSplitThresholdBytes`) shard a
+/// directory once the sum of its entries' name and binary CID lengths reaches this; plain
+/// directories stay below it.
+pub const HAMT_SHARDING_THRESHOLD: usize = 256 * 1024;
+
+/// The UnixFS `Data` of a plain directory (`Type = Directory`, nothing else), as Kubo and
+/// the JS importer write it.
+pub const DIRECTORY_DATA: [u8; 2] = [0x08, UNIXFS_DIRECTORY as u8];
 
 /// Appends a protobuf (LEB128) varint.
 pub fn put_varint(out: &mut Vec<u8>, mut value: u64) {
@@ -105,6 +124,109 @@ pub fn node(links: &[Link], data: &[u8]) -> Vec<u8> {
 	out
 }
 
+/// One entry of a directory: a named link.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DirectoryEntry<'a> {
+	/// The entry's name (one path segment).
+	pub name: &'a [u8],
+	/// The entry's binary CID.
+	pub cid: &'a [u8],
+	/// Bytes of the entry's whole DAG (dag-pb `Tsize`).
+	pub tsize: u64,
+}
+
+/// A plain UnixFS directory node with `entries`, which must already be sorted by name bytes
+/// (see [`sort_entries`]).
+pub fn directory(entries: &[DirectoryEntry<'_>]) -> Vec<u8> {
+	let mut out = Vec::with_capacity(entries.len() * 64 + 4);
+	let mut link_bytes = Vec::with_capacity(64);
+	for entry in entries {
+		link_bytes.clear();
+		put_bytes(&mut link_bytes, 1, entry.cid);
+		put_bytes(&mut link_bytes, 2, entry.name);
+		put_uint(&mut link_bytes, 3, entry.tsize);
+		put_bytes(&mut out, 2, &link_bytes);
+	}
+	put_bytes(&mut out, 1, &DIRECTORY_DATA);
+	out
+}
+
+/// Sorts entries as Kubo and the dag-pb spec order a directory's links: by name bytes.
+pub fn sort_entries(entries: &mut [DirectoryEntry<'_>]) {
+	entries.sort_by(|a, b| a.name.cmp(b.name));
+}
+
+/// Why an entry name is refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NameError {
+	/// The name is empty.
+	Empty,
+	/// The name is `.` or `..`, which would leave or alias the directory.
+	DotSegment,
+	/// The name holds a `/` (a path, not one segment).
+	Slash,
+	/// The name holds a NUL byte.
+	Nul,
+	/// The name is not UTF-8.
+	NotUtf8,
+	/// The name is longer than [`MAX_NAME_LEN`].
+	TooLong,
+}
+
+/// Longest entry name accepted (bytes): the common file-system limit.
+pub const MAX_NAME_LEN: usize = 255;
+
+impl NameError {
+	/// Why, in words.
+	pub fn reason(&self) -> &'static str {
+		match self {
+			Self::Empty => "the name is empty",
+			Self::DotSegment => "`.` and `..` are not entry names",
+			Self::Slash => "the name contains `/`",
+			Self::Nul => "the name contains a NUL byte",
+			Self::NotUtf8 => "the name is not UTF-8",
+			Self::TooLong => "the name is longer than 255 bytes",
+		}
+	}
+}
+
+impl fmt::Display for NameError {
+	fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+		f.write_str(self.reason())
+	}
+}
+
+/// Checks that `name` is one safe path segment: non-empty, UTF-8, at most [`MAX_NAME_LEN`]
+/// bytes, not `.` or `..`, without `/` or NUL.
+pub fn check_entry_name(name: &[u8]) -> Result<(), NameError> {
+	if name.is_empty() {
+		return Err(NameError::Empty);
+	}
+	if name.len() > MAX_NAME_LEN {
+		return Err(NameError::TooLong);
+	}
+	if name == b"." || name == b".." {
+		return Err(NameError::DotSegment);
+	}
+	if name.contains(&b'/') {
+		return Err(NameError::Slash);
+	}
+	if name.contains(&0) {
+		return Err(NameError::Nul);
+	}
+	core::str::from_utf8(name).map_err(|_| NameError::NotUtf8)?;
+	Ok(())
+}
+
+/// The UnixFS kind of a dag-pb node.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NodeKind {
+	/// A file (or an old-style raw leaf).
+	File,
+	/// A plain directory.
+	Directory,
+}
+
 /// A decoded dag-pb UnixFS file node, borrowing from the block.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct FileNode<'a> {
@@ -180,39 +302,94 @@ fn fields(mut input: &[u8]) -> impl Iterator<Item = Result<(u64, Field<'_>), Dec
 	})
 }
 
-/// Decodes a dag-pb block holding a UnixFS file node.
-pub fn decode_file_node(block: &[u8]) -> Result<FileNode<'_>, DecodeError> {
-	let mut node = FileNode::default();
+/// A decoded dag-pb UnixFS node of either kind, borrowing from the block.
+#[derive(Debug, PartialEq, Eq)]
+pub struct UnixfsNode<'a> {
+	pub kind: NodeKind,
+	/// The links, in block order; for a directory, its entries.
+	pub links: Vec<DirectoryEntry<'a>>,
+	/// UnixFS `Data.Data` (file bytes of a leaf).
+	pub data: &'a [u8],
+	/// UnixFS `filesize`, when written.
+	pub file_size: Option<u64>,
+	/// UnixFS `blocksizes`.
+	pub block_sizes: Vec<u64>,
+}
+
+/// Decodes a dag-pb block holding a UnixFS file or plain directory node. Sharded directories
+/// and symlinks are refused by name; anything else is "not UnixFS".
+pub fn decode_node(block: &[u8]) -> Result<UnixfsNode<'_>, DecodeError> {
+	let mut links = Vec::new();
 	let mut unixfs = None;
 	for item in fields(block) {
 		match item? {
 			(2, Field::Bytes(link)) => {
-				let mut hash = None;
+				let (mut hash, mut name, mut tsize) = (None, &[][..], 0);
 				for item in fields(link) {
-					if let (1, Field::Bytes(bytes)) = item? {
-						hash = Some(bytes);
+					match item? {
+						(1, Field::Bytes(bytes)) => hash = Some(bytes),
+						(2, Field::Bytes(bytes)) => name = bytes,
+						(3, Field::Varint(size)) => tsize = size,
+						_ => return Err(DecodeError("unexpected PBLink field")),
 					}
 				}
-				node.links.push(hash.ok_or(DecodeError("link without a hash"))?);
+				let cid = hash.ok_or(DecodeError("link without a hash"))?;
+				links.push(DirectoryEntry { name, cid, tsize });
 			}
 			(1, Field::Bytes(data)) => unixfs = Some(data),
 			_ => return Err(DecodeError("unexpected PBNode field")),
 		}
 	}
-	let mut kind = None;
+	let (mut kind, mut data, mut file_size, mut block_sizes) = (None, &[][..], None, Vec::new());
 	for item in fields(unixfs.ok_or(DecodeError("no UnixFS data"))?) {
 		match item? {
 			(1, Field::Varint(value)) => kind = Some(value),
-			(2, Field::Bytes(data)) => node.data = data,
-			(3, Field::Varint(size)) => node.file_size = Some(size),
-			(4, Field::Varint(size)) => node.block_sizes.push(size),
+			(2, Field::Bytes(bytes)) => data = bytes,
+			(3, Field::Varint(size)) => file_size = Some(size),
+			(4, Field::Varint(size)) => block_sizes.push(size),
 			_ => {}
 		}
 	}
-	match kind {
-		Some(UNIXFS_FILE) | Some(UNIXFS_RAW) => Ok(node),
-		_ => Err(DecodeError("not a UnixFS file")),
+	let kind = match kind {
+		Some(UNIXFS_FILE) | Some(UNIXFS_RAW) => NodeKind::File,
+		Some(UNIXFS_DIRECTORY) => NodeKind::Directory,
+		Some(UNIXFS_HAMT_SHARD) => {
+			return Err(DecodeError("HAMT-sharded directories are not supported"))
+		}
+		Some(UNIXFS_SYMLINK) => return Err(DecodeError("symbolic links are not supported")),
+		_ => return Err(DecodeError("not a UnixFS file or directory")),
+	};
+	Ok(UnixfsNode { kind, links, data, file_size, block_sizes })
+}
+
+/// Decodes a dag-pb block holding a UnixFS file node.
+pub fn decode_file_node(block: &[u8]) -> Result<FileNode<'_>, DecodeError> {
+	let node = decode_node(block)?;
+	if node.kind != NodeKind::File {
+		return Err(DecodeError("not a UnixFS file"));
 	}
+	Ok(FileNode {
+		links: node.links.iter().map(|link| link.cid).collect(),
+		data: node.data,
+		file_size: node.file_size,
+		block_sizes: node.block_sizes,
+	})
+}
+
+/// Decodes a dag-pb block holding a plain UnixFS directory: every entry has a name that
+/// passes [`check_entry_name`], and names are strictly increasing (sorted, no duplicates).
+pub fn decode_directory(block: &[u8]) -> Result<Vec<DirectoryEntry<'_>>, DecodeError> {
+	let node = decode_node(block)?;
+	if node.kind != NodeKind::Directory {
+		return Err(DecodeError("not a UnixFS directory"));
+	}
+	for (i, entry) in node.links.iter().enumerate() {
+		check_entry_name(entry.name).map_err(|_| DecodeError("directory entry name refused"))?;
+		if i > 0 && node.links[i - 1].name >= entry.name {
+			return Err(DecodeError("directory entries are not sorted or repeat a name"));
+		}
+	}
+	Ok(node.links)
 }
 
 #[cfg(test)]
@@ -258,6 +435,10 @@ mod tests {
 		assert!(decode_file_node(&[0xff; 12]).is_err());
 		// A directory (Type=1) is not a file.
 		assert_eq!(decode_file_node(&[0x0a, 2, 8, 1]), Err(DecodeError("not a UnixFS file")));
+		assert_eq!(
+			decode_file_node(&[0x0a, 2, 8, 5]),
+			Err(DecodeError("HAMT-sharded directories are not supported"))
+		);
 	}
 
 	#[test]
@@ -294,6 +475,57 @@ mod tests {
 				"{len}"
 			);
 		}
+	}
+
+	#[test]
+	fn the_empty_directory_is_kubos_block() {
+		// The block behind QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3Nn.
+		assert_eq!(directory(&[]), [0x0a, 2, 8, 1]);
+		assert_eq!(decode_directory(&[0x0a, 2, 8, 1]).unwrap(), []);
+	}
+
+	#[test]
+	fn directories_round_trip_and_refuse_bad_names_and_order() {
+		let cid = [1u8, 0x55, 0x12, 2, 0xaa, 0xbb];
+		let entry = |name: &'static [u8]| DirectoryEntry { name, cid: &cid, tsize: 9 };
+		let mut entries = [entry(b"b.onnx"), entry(b"a.json")];
+		sort_entries(&mut entries);
+		let block = directory(&entries);
+		assert_eq!(decode_directory(&block).unwrap(), entries);
+		assert_eq!(decode_file_node(&block), Err(DecodeError("not a UnixFS file")));
+		for len in 0..block.len() {
+			assert!(decode_directory(&block[..len]).is_err(), "prefix of {len} bytes");
+		}
+		let unsorted = directory(&[entry(b"b"), entry(b"a")]);
+		let repeated = directory(&[entry(b"a"), entry(b"a")]);
+		for bad in [unsorted, repeated] {
+			assert_eq!(
+				decode_directory(&bad),
+				Err(DecodeError("directory entries are not sorted or repeat a name"))
+			);
+		}
+		for name in [&b".."[..], b"a/b", b"a\0b", b"", &[0xff, 0xfe]] {
+			assert_eq!(
+				decode_directory(&directory(&[DirectoryEntry { name, cid: &cid, tsize: 1 }])),
+				Err(DecodeError("directory entry name refused")),
+				"{name:?}"
+			);
+		}
+	}
+
+	#[test]
+	fn entry_names_are_single_safe_segments() {
+		assert_eq!(check_entry_name(b"model.onnx"), Ok(()));
+		assert_eq!(check_entry_name("modèle.onnx".as_bytes()), Ok(()));
+		assert_eq!(check_entry_name(b"..."), Ok(()));
+		assert_eq!(check_entry_name(b""), Err(NameError::Empty));
+		assert_eq!(check_entry_name(b"."), Err(NameError::DotSegment));
+		assert_eq!(check_entry_name(b".."), Err(NameError::DotSegment));
+		assert_eq!(check_entry_name(b"../x"), Err(NameError::Slash));
+		assert_eq!(check_entry_name(b"a\0"), Err(NameError::Nul));
+		assert_eq!(check_entry_name(&[b'a', 0xc3]), Err(NameError::NotUtf8));
+		assert_eq!(check_entry_name(&[b'a'; 256]), Err(NameError::TooLong));
+		assert_eq!(check_entry_name(&[b'a'; 255]), Ok(()));
 	}
 
 	#[test]

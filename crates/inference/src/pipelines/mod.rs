@@ -6,7 +6,9 @@
 
 pub mod audio;
 pub mod image;
+mod model_files;
 pub mod ocr;
+mod request;
 pub mod task;
 pub mod text;
 pub mod vad;
@@ -16,7 +18,9 @@ use citrate_tensor_codec::{DType, Tensor};
 
 /// The tasks a model can be registered for: the registry's `InferenceTask`.
 pub use citrate_model_primitives::InferenceTask as Task;
-pub use task::{ModelFiles, Pipeline, PipelineOptions, Request};
+pub use model_files::ModelFiles;
+pub use request::Request;
+pub use task::{Pipeline, PipelineOptions};
 
 /// Most tokens one text-generation request may generate.
 pub const MAX_NEW_TOKENS: usize = 512;

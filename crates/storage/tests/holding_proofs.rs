@@ -153,3 +153,50 @@ fn sha2_256_is_the_only_hash_accepted() {
 	let root = pcid::parse(text).unwrap();
 	assert_eq!(check(&root, 1, &[0], &[vec![0]]), Err(ProofError::UnsupportedCid));
 }
+
+/// A package: a directory of files (one empty) and a subdirectory, as the tree importer
+/// makes it; offsets run over the files' bytes in link order.
+fn package(mode: CidMode) -> (Blocks, pcid::Cid, u64) {
+	let work =
+		std::env::temp_dir().join(format!("citrate-proof-pkg-{}-{mode:?}", std::process::id()));
+	let _ = std::fs::remove_dir_all(&work);
+	std::fs::create_dir_all(work.join("sub")).unwrap();
+	std::fs::write(work.join("a.json"), content(100)).unwrap();
+	std::fs::write(work.join("empty"), b"").unwrap();
+	std::fs::write(work.join("model.onnx"), content(64 * 21 + 7)).unwrap();
+	std::fs::write(work.join("sub/tokenizer.json"), content(300)).unwrap();
+	let mut blocks = Blocks::new();
+	let options = ImportOptions { mode, chunk_size: 64, max_links: 4 };
+	let imported =
+		citrate_storage::import_tree(&work, options, Default::default(), &mut blocks).unwrap();
+	std::fs::remove_dir_all(&work).unwrap();
+	let root = pcid::from_binary(&imported.root.to_bytes()).unwrap();
+	(blocks, root, imported.file_bytes)
+}
+
+#[test]
+fn packages_are_proved_over_their_files_in_link_order() {
+	for mode in [CidMode::V0, CidMode::V1RawLeaves] {
+		let (blocks, root, size) = package(mode);
+		assert_eq!(size, 100 + 64 * 21 + 7 + 300);
+		// First byte, inside the big file, and the last byte (in the subdirectory's file).
+		let offsets = [0, 100, 100 + 64 * 10, size - 1];
+		let proof = prove(&root, size, &offsets, get(&blocks)).unwrap();
+		assert_eq!(check(&root, size, &offsets, &proof), Ok(()), "{mode:?}");
+		assert_eq!(citrate_ipfs_primitives::proof::package_size(&root, get(&blocks)), Ok(size));
+		// The last byte is in the tokenizer's last leaf (a raw block of its last 44 bytes).
+		if mode == CidMode::V1RawLeaves {
+			assert!(proof.contains(&content(300)[256..].to_vec()));
+		}
+		// A size other than the files' total.
+		assert_eq!(check(&root, size + 1, &offsets, &proof), Err(ProofError::SizeMismatch));
+		assert_eq!(check(&root, size, &[size], &proof), Err(ProofError::OffsetOutOfRange));
+		// Without the skeleton (the directory blocks) nothing verifies.
+		let without_root: Vec<Vec<u8>> = proof
+			.iter()
+			.filter(|b| citrate_storage::dag_pb::decode_directory(b).is_err())
+			.cloned()
+			.collect();
+		assert_eq!(check(&root, size, &offsets, &without_root), Err(ProofError::MissingBlock));
+	}
+}

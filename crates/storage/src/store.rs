@@ -2,45 +2,17 @@
 //! node's base path), named by the block's CIDv1 so CIDv0 and CIDv1 of a block share it.
 //! Writes are atomic (temporary file, then rename); every read is checked against its CID.
 
+use crate::{
+	block::{verify, BlockError, BlockSource},
+	unixfs::{parse_block, ExportError},
+};
 use cid::Cid;
-use multihash::Multihash;
-use sha2::{Digest, Sha256};
+use citrate_ipfs_primitives::cid::RAW;
 use std::{
 	fs, io,
 	path::{Path, PathBuf},
 	sync::atomic::{AtomicU64, Ordering},
 };
-
-const SHA2_256: u64 = 0x12;
-const RAW: u64 = 0x55;
-
-/// Why a block could not be served.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-	#[error("block {0} is not in the store")]
-	NotFound(Cid),
-	#[error("block {0} on disk does not match its CID (corrupted); it was not returned")]
-	Corrupted(Cid),
-	#[error("block {0} uses a hash other than sha2-256, which this store cannot verify")]
-	UnsupportedHash(Cid),
-	#[error("block store I/O on {cid}: {source}")]
-	Io { cid: Cid, source: io::Error },
-	#[error("block store I/O: {0}")]
-	Dir(io::Error),
-}
-
-/// Whether `block` hashes to the digest in `cid`.
-pub fn verify(cid: &Cid, block: &[u8]) -> Result<(), StoreError> {
-	if cid.hash().code() != SHA2_256 {
-		return Err(StoreError::UnsupportedHash(*cid));
-	}
-	let expected = Multihash::<64>::wrap(SHA2_256, &Sha256::digest(block)).expect("fits");
-	if cid.hash() == &expected {
-		Ok(())
-	} else {
-		Err(StoreError::Corrupted(*cid))
-	}
-}
 
 /// Blocks on disk under one directory.
 #[derive(Clone)]
@@ -69,18 +41,18 @@ impl FsBlockStore {
 	}
 
 	/// Stores a block after checking it matches `cid`.
-	pub fn put(&self, cid: &Cid, block: &[u8]) -> Result<(), StoreError> {
+	pub fn put(&self, cid: &Cid, block: &[u8]) -> Result<(), BlockError> {
 		verify(cid, block)?;
 		self.write(cid, block)
 	}
 
 	/// Stores a block whose CID was just computed from these bytes.
-	fn write(&self, cid: &Cid, block: &[u8]) -> Result<(), StoreError> {
+	fn write(&self, cid: &Cid, block: &[u8]) -> Result<(), BlockError> {
 		let path = self.block_path(cid);
 		if path.is_file() {
 			return Ok(());
 		}
-		let io_error = |source| StoreError::Io { cid: *cid, source };
+		let io_error = |source| BlockError::Io { cid: *cid, source };
 		let dir = path.parent().expect("block paths have a shard directory");
 		// Unique per process and per write, so concurrent writers never share a file.
 		static WRITES: AtomicU64 = AtomicU64::new(0);
@@ -101,13 +73,20 @@ impl FsBlockStore {
 	}
 
 	/// Reads a block, refusing it if its bytes no longer match its CID.
-	pub fn get(&self, cid: &Cid) -> Result<Vec<u8>, StoreError> {
+	/// (Also the store's [`BlockSource::get`].)
+	pub fn get(&self, cid: &Cid) -> Result<Vec<u8>, BlockError> {
 		let block = fs::read(self.block_path(cid)).map_err(|source| match source.kind() {
-			io::ErrorKind::NotFound => StoreError::NotFound(*cid),
-			_ => StoreError::Io { cid: *cid, source },
+			io::ErrorKind::NotFound => BlockError::NotFound(*cid),
+			_ => BlockError::Io { cid: *cid, source },
 		})?;
 		verify(cid, &block)?;
 		Ok(block)
+	}
+}
+
+impl BlockSource for FsBlockStore {
+	fn get(&self, cid: &Cid) -> Result<Vec<u8>, BlockError> {
+		FsBlockStore::get(self, cid)
 	}
 }
 
@@ -118,10 +97,10 @@ impl FsBlockStore {
 
 	/// Pins `root` and everything under it against garbage collection. The whole DAG must
 	/// be in the store.
-	pub fn pin(&self, root: &Cid) -> Result<(), crate::ExportError> {
+	pub fn pin(&self, root: &Cid) -> Result<(), ExportError> {
 		self.reachable(root, &mut std::collections::HashSet::new())?;
 		let path = self.pin_path(root);
-		let io_error = |source| StoreError::Io { cid: *root, source };
+		let io_error = |source| BlockError::Io { cid: *root, source };
 		fs::create_dir_all(path.parent().expect("pins directory")).map_err(io_error)?;
 		fs::write(&path, root.to_string()).map_err(io_error)?;
 		Ok(())
@@ -160,7 +139,7 @@ impl FsBlockStore {
 		&self,
 		root: &Cid,
 		seen: &mut std::collections::HashSet<Cid>,
-	) -> Result<(), crate::ExportError> {
+	) -> Result<(), ExportError> {
 		let mut todo = vec![*root];
 		while let Some(cid) = todo.pop() {
 			if !seen.insert(Cid::new_v1(cid.codec(), *cid.hash())) {
@@ -168,23 +147,23 @@ impl FsBlockStore {
 			}
 			if cid.codec() == RAW {
 				if !self.has(&cid) {
-					return Err(StoreError::NotFound(cid).into());
+					return Err(BlockError::NotFound(cid).into());
 				}
 				continue;
 			}
-			todo.extend(crate::exporter::parse_block(&cid, self.get(&cid)?)?.0);
+			todo.extend(parse_block(&cid, self.get(&cid)?)?.links());
 		}
 		Ok(())
 	}
 
 	/// Deletes every block no pin reaches; returns how many were deleted.
-	pub fn gc(&self) -> Result<u64, crate::ExportError> {
+	pub fn gc(&self) -> Result<u64, ExportError> {
 		let mut keep = std::collections::HashSet::new();
-		for pin in self.pins().map_err(StoreError::Dir)? {
+		for pin in self.pins().map_err(BlockError::Dir)? {
 			self.reachable(&pin, &mut keep)?;
 		}
 		let mut deleted = 0;
-		let shards = fs::read_dir(self.root.join("blocks")).map_err(StoreError::Dir)?;
+		let shards = fs::read_dir(self.root.join("blocks")).map_err(BlockError::Dir)?;
 		for shard in shards.flatten() {
 			for entry in fs::read_dir(shard.path()).into_iter().flatten().flatten() {
 				let name = entry.file_name();
@@ -217,7 +196,7 @@ const IN_FLIGHT: usize = 8;
 pub struct BackgroundWriter {
 	blocks: Option<std::sync::mpsc::SyncSender<(Cid, Vec<u8>)>>,
 	spare: std::sync::mpsc::Receiver<Vec<u8>>,
-	thread: Option<std::thread::JoinHandle<Result<(), StoreError>>>,
+	thread: Option<std::thread::JoinHandle<Result<(), BlockError>>>,
 }
 
 impl FsBlockStore {
@@ -239,15 +218,15 @@ impl FsBlockStore {
 
 impl BackgroundWriter {
 	/// Waits until every block is written; returns the first write error.
-	pub fn finish(mut self) -> Result<(), StoreError> {
+	pub fn finish(mut self) -> Result<(), BlockError> {
 		self.join()
 	}
 
-	fn join(&mut self) -> Result<(), StoreError> {
+	fn join(&mut self) -> Result<(), BlockError> {
 		self.blocks = None;
 		match self.thread.take().map(|thread| thread.join()) {
 			Some(Ok(result)) => result,
-			Some(Err(_)) => Err(StoreError::Dir(io::Error::other("the block writer panicked"))),
+			Some(Err(_)) => Err(BlockError::Dir(io::Error::other("the block writer panicked"))),
 			None => Ok(()),
 		}
 	}

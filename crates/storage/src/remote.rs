@@ -10,7 +10,12 @@
 //! Blocks reach the local store only through [`FsBlockStore::put`] or CAR import, both of
 //! which check each block against its CID.
 
-use crate::{exporter::parse_block, import_car, store::verify, CarError, FsBlockStore, StoreError};
+use crate::{
+	block::{verify, BlockError},
+	import_car,
+	unixfs::parse_block,
+	CarError, FsBlockStore,
+};
 use bytes::Bytes;
 use cid::Cid;
 use futures::StreamExt;
@@ -31,21 +36,21 @@ pub enum RemoteError {
 	#[error("{url}: unexpected response: {message}")]
 	BadResponse { url: String, message: String },
 	#[error("{url}: {source}")]
-	Block { url: String, source: Box<StoreError> },
+	Block { url: String, source: Box<BlockError> },
 	#[error("importing the CAR from {url}: {source}")]
 	Car { url: String, source: Box<CarError> },
 	#[error("no gateway could serve block {cid}: {}", .failures.join("; "))]
 	AllGatewaysFailed { cid: Cid, failures: Vec<String> },
 	#[error(transparent)]
-	Store(Box<StoreError>),
+	Store(Box<BlockError>),
 	#[error("reading a block's links: {0}")]
 	Links(Box<crate::ExportError>),
 	#[error("{0}")]
 	Io(#[from] io::Error),
 }
 
-impl From<StoreError> for RemoteError {
-	fn from(error: StoreError) -> Self {
+impl From<BlockError> for RemoteError {
+	fn from(error: BlockError) -> Self {
 		Self::Store(Box::new(error))
 	}
 }
@@ -375,7 +380,7 @@ impl GatewayFetcher {
 		while let Some(cid) = stack.pop() {
 			let block = match store.get(&cid) {
 				Ok(block) => block,
-				Err(StoreError::NotFound(_)) => {
+				Err(BlockError::NotFound(_)) => {
 					let block = self.block(&cid).await?;
 					store.put(&cid, &block)?;
 					fetched += 1;
@@ -383,8 +388,7 @@ impl GatewayFetcher {
 				}
 				Err(error) => return Err(error.into()),
 			};
-			let (links, _) = parse_block(&cid, block)?;
-			stack.extend(links.into_iter().rev());
+			stack.extend(parse_block(&cid, block)?.links().into_iter().rev());
 		}
 		store.pin(root)?;
 		Ok(fetched)
@@ -428,12 +432,12 @@ impl CachingSource {
 }
 
 impl crate::BlockSource for CachingSource {
-	fn get(&self, cid: &Cid) -> std::result::Result<Vec<u8>, StoreError> {
+	fn get(&self, cid: &Cid) -> std::result::Result<Vec<u8>, BlockError> {
 		match (self.store.get(cid), &self.upstream) {
-			(Err(StoreError::NotFound(_)), Some(upstream)) => {
+			(Err(BlockError::NotFound(_)), Some(upstream)) => {
 				let block = self.runtime.block_on(upstream.block(cid)).map_err(|error| {
 					log::warn!(target: "ipfs-fetch", "{cid} is not held here and upstream failed: {error}");
-					StoreError::NotFound(*cid)
+					BlockError::NotFound(*cid)
 				})?;
 				self.store.put(cid, &block)?;
 				Ok(block)

@@ -1,8 +1,8 @@
 //! CARv1 round trips, pins and garbage collection on the on-disk store.
 
 use citrate_storage::{
-	export, export_car, import, import_car, CarError, CidMode, FsBlockStore, ImportOptions,
-	StoreError,
+	export, export_car, import, import_car, BlockError, CarError, CidMode, FsBlockStore,
+	ImportOptions,
 };
 use std::path::PathBuf;
 
@@ -65,7 +65,7 @@ fn a_car_with_a_forged_block_is_refused_and_nothing_is_pinned() {
 
 	let to = FsBlockStore::open(&to_dir).unwrap();
 	let error = import_car(&mut &car[..], &to).unwrap_err();
-	assert!(matches!(error, CarError::Block(StoreError::Corrupted(_))), "{error}");
+	assert!(matches!(error, CarError::Block(BlockError::Corrupted(_))), "{error}");
 	assert!(error.to_string().contains("does not match its CID"));
 	assert!(to.pins().unwrap().is_empty());
 

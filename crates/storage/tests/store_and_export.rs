@@ -1,7 +1,7 @@
 //! Import into the on-disk store, export back with verification, and refuse corruption.
 
 use citrate_storage::{
-	export, import, CidMode, ExportError, FsBlockStore, ImportOptions, StoreError,
+	export, import, BlockError, CidMode, ExportError, FsBlockStore, ImportOptions,
 };
 use std::path::PathBuf;
 
@@ -65,15 +65,15 @@ fn a_corrupted_block_is_refused_naming_its_cid() {
 
 	let mut out = Vec::new();
 	let error = export(&root, &sink.store, &mut out).unwrap_err();
-	assert!(matches!(error, ExportError::Block(StoreError::Corrupted(cid)) if cid == first_leaf));
+	assert!(matches!(error, ExportError::Block(BlockError::Corrupted(cid)) if cid == first_leaf));
 	assert!(error.to_string().contains(&first_leaf.to_string()), "{error}");
 	assert!(out.is_empty(), "no byte of the corrupted block (or after it) was written");
-	assert!(matches!(sink.store.get(&first_leaf), Err(StoreError::Corrupted(_))));
+	assert!(matches!(sink.store.get(&first_leaf), Err(BlockError::Corrupted(_))));
 
 	// A missing block is named too.
 	std::fs::remove_file(&file).unwrap();
 	let error = export(&root, &sink.store, &mut Vec::new()).unwrap_err();
-	assert!(matches!(error, ExportError::Block(StoreError::NotFound(cid)) if cid == first_leaf));
+	assert!(matches!(error, ExportError::Block(BlockError::NotFound(cid)) if cid == first_leaf));
 	std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -84,7 +84,7 @@ fn the_store_refuses_a_block_that_does_not_match_its_cid() {
 	let root = import(&b"hello"[..], options(CidMode::V1RawLeaves), &mut store).unwrap().root;
 	let other_dir = temp_dir("refuse-other");
 	let other = FsBlockStore::open(&other_dir).unwrap();
-	assert!(matches!(other.put(&root, b"not hello"), Err(StoreError::Corrupted(_))));
+	assert!(matches!(other.put(&root, b"not hello"), Err(BlockError::Corrupted(_))));
 	assert!(!other.has(&root));
 	for dir in [dir, other_dir] {
 		std::fs::remove_dir_all(dir).unwrap();

@@ -11,13 +11,10 @@
 
 use crate::dag_pb::{self, Link};
 use cid::Cid;
+use citrate_ipfs_primitives::cid::{DAG_PB, RAW, SHA2_256};
 use multihash::Multihash;
 use sha2::{Digest, Sha256};
 use std::io::{self, Read};
-
-const SHA2_256: u64 = 0x12;
-const DAG_PB: u64 = 0x70;
-const RAW: u64 = 0x55;
 
 /// Which of `ipfs add`'s two CID settings to reproduce.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -6,11 +6,13 @@
 //! storing it, and pins the roots only once every block arrived intact.
 
 use crate::{
-	dag_pb::put_varint,
-	exporter::{parse_block, BlockSource, ExportError},
-	store::{verify, FsBlockStore, StoreError},
+	block::{verify, BlockError, BlockSource},
+	dag_pb::{self, put_varint},
+	store::FsBlockStore,
+	unixfs::{parse_block, ExportError},
 };
 use cid::Cid;
+use citrate_ipfs_primitives::cid::DAG_PB;
 use std::io::{self, Read, Write};
 
 /// Largest header or block section accepted on import, so a hostile CAR cannot make the
@@ -22,7 +24,7 @@ pub enum CarError {
 	#[error(transparent)]
 	Export(#[from] ExportError),
 	#[error(transparent)]
-	Block(#[from] StoreError),
+	Block(#[from] BlockError),
 	#[error("CAR I/O: {0}")]
 	Io(#[from] io::Error),
 	#[error("malformed CAR: {0}")]
@@ -72,10 +74,15 @@ fn section(out: &mut impl Write, parts: &[&[u8]]) -> io::Result<()> {
 	parts.iter().try_for_each(|part| out.write_all(part))
 }
 
-/// Writes a CARv1 holding only `root`'s block (a gateway's `dag-scope=block`).
-pub fn export_root_block_car(root: &Cid, block: &[u8], out: &mut impl Write) -> io::Result<()> {
-	section(out, &[&header(&[*root])])?;
-	section(out, &[&root.to_bytes(), block])
+/// How much of the requested DAG a CAR carries (the trustless gateway's `dag-scope`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DagScope {
+	/// Every block under the target.
+	All,
+	/// The target's own content: a whole file, or a directory's block without its entries.
+	Entity,
+	/// The target's block only.
+	Block,
 }
 
 /// Writes the DAG under `root` as a CARv1; returns the number of blocks written.
@@ -84,17 +91,48 @@ pub fn export_car(
 	source: &impl BlockSource,
 	out: &mut impl Write,
 ) -> Result<u64, CarError> {
+	export_car_path(&[*root], DagScope::All, source, out)
+}
+
+/// Writes a CARv1 for a path inside a DAG: `path` holds the CIDs from the root (the CAR's
+/// root) to the target, whose blocks come first so a client can verify the path, then the
+/// target's DAG as far as `scope` says, depth-first in link order as Kubo writes it. Returns
+/// the number of blocks written.
+pub fn export_car_path(
+	path: &[Cid],
+	scope: DagScope,
+	source: &impl BlockSource,
+	out: &mut impl Write,
+) -> Result<u64, CarError> {
+	let (root, target) = match (path.first(), path.last()) {
+		(Some(root), Some(target)) => (root, *target),
+		_ => return Err(CarError::Malformed("empty path")),
+	};
 	section(out, &[&header(&[*root])])?;
 	let mut blocks = 0;
-	let mut stack = vec![*root];
+	for cid in &path[..path.len() - 1] {
+		section(out, &[&cid.to_bytes(), &source.get(cid)?])?;
+		blocks += 1;
+	}
+	let mut stack = vec![target];
 	while let Some(cid) = stack.pop() {
 		let block = source.get(&cid)?;
 		section(out, &[&cid.to_bytes(), &block])?;
 		blocks += 1;
-		let (links, _) = parse_block(&cid, block)?;
-		stack.extend(links.into_iter().rev());
+		let descend = match scope {
+			DagScope::Block => false,
+			DagScope::All => true,
+			DagScope::Entity => cid.codec() != DAG_PB || !is_directory(&block),
+		};
+		if descend {
+			stack.extend(parse_block(&cid, block)?.links().into_iter().rev());
+		}
 	}
 	Ok(blocks)
+}
+
+fn is_directory(block: &[u8]) -> bool {
+	dag_pb::decode_node(block).is_ok_and(|node| node.kind == dag_pb::NodeKind::Directory)
 }
 
 fn read_varint(input: &mut impl Read) -> Result<Option<u64>, CarError> {

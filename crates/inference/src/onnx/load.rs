@@ -1,0 +1,210 @@
+//! Loading an ONNX model: size check, scan, parsing (strict, then relaxed), typing, and the
+//! input and output specs of the graph.
+
+use super::{
+	guarded,
+	plan::{Plan, Prepared},
+	scan::scan,
+	Dim, LoadOptions, OnnxModel, TensorSpec,
+};
+use crate::{error::chain, tensor::codec_dtype, Error, Result};
+use std::sync::Mutex;
+use tract_onnx::tract_hir::infer::Factoid;
+use tract_onnx::{
+	pb,
+	prelude::{
+		Framework, InferenceModel, InferenceModelExt, OutletId, TDim, TractError, TypedModel,
+	},
+};
+
+impl OnnxModel {
+	/// Loads a model from the bytes of an `.onnx` file.
+	pub fn load(bytes: &[u8], options: &LoadOptions) -> Result<Self> {
+		guarded("loading the model", || Self::load_unguarded(bytes, options))
+	}
+
+	fn load_unguarded(bytes: &[u8], options: &LoadOptions) -> Result<Self> {
+		let limits = &options.limits;
+		if bytes.len() as u64 > limits.max_model_bytes {
+			return Err(Error::ModelTooLarge {
+				size: bytes.len() as u64,
+				limit: limits.max_model_bytes,
+			});
+		}
+		let proto = tract_onnx::onnx()
+			.proto_model_for_read(&mut &bytes[..])
+			.map_err(|e| Error::InvalidModel(format!("not an ONNX protobuf: {}", chain(&e))))?;
+		let weight_bytes = scan(&proto, limits)?;
+
+		let strict = parse(&proto, false)?;
+		let attempt = if options.specialize {
+			Err(TractError::msg("specialised per input shape"))
+		} else {
+			strict.clone().into_typed()
+		};
+		let (typed, relaxed) = match attempt {
+			Ok(typed) => (Ok(typed), false),
+			Err(_) if options.specialize => (Err("specialised per input shape".to_string()), true),
+			Err(strict_error) => {
+				let relaxed = parse(&proto, true)?;
+				match relaxed.into_typed() {
+					Ok(typed) => (Ok(typed), true),
+					Err(relaxed_error) => (
+						Err(format!(
+							"{} (with declared shapes: {})",
+							chain(&relaxed_error),
+							chain(&strict_error)
+						)),
+						true,
+					),
+				}
+			}
+		};
+		let (prepared, inputs, outputs) = match typed {
+			Ok(typed) => {
+				let plan = Plan::build(typed, relaxed, options)?;
+				let model = plan.plan.model();
+				let inputs = specs(model, model.input_outlets(), "input")?;
+				let outputs = specs(model, model.output_outlets(), "output")?;
+				(Prepared::Symbolic(plan), inputs, outputs)
+			}
+			Err(reason) => {
+				// Typing needs concrete shapes. The inputs' declared types and ranks must be
+				// known, or no request could ever be checked against them.
+				let graph = parse(&proto, true)?;
+				let inputs = inference_specs(&graph).map_err(|_| {
+					Error::Unsupported(format!("tract cannot type the graph: {reason}"))
+				})?;
+				log::debug!("typing per input shape: {reason}");
+				let outputs = graph
+					.output_outlets()
+					.map_err(|e| Error::Runtime(chain(&e)))?
+					.iter()
+					.enumerate()
+					.map(|(i, &o)| TensorSpec {
+						name: graph
+							.outlet_label(o)
+							.filter(|l| valid_name(l))
+							.map(str::to_string)
+							.unwrap_or_else(|| format!("output{i}")),
+						dtype: None,
+						shape: vec![],
+					})
+					.collect();
+				(
+					Prepared::PerShape { graph, relaxed: true, plans: Mutex::new(vec![]) },
+					inputs,
+					outputs,
+				)
+			}
+		};
+		// Folding can hold weights larger than the file's (dequantised int8).
+		let weight_bytes = match &prepared {
+			Prepared::Symbolic(plan) => weight_bytes.max(plan.cost.weight_bytes()),
+			Prepared::PerShape { .. } => weight_bytes,
+		};
+		let metadata =
+			proto.metadata_props.iter().map(|p| (p.key.clone(), p.value.clone())).collect();
+		Ok(OnnxModel {
+			prepared,
+			inputs,
+			outputs,
+			options: options.clone(),
+			weight_bytes,
+			metadata,
+		})
+	}
+}
+
+/// Specs of a typed graph's inputs or outputs, named by their ONNX names.
+fn specs(
+	model: &TypedModel,
+	outlets: tract_onnx::prelude::TractResult<&[OutletId]>,
+	prefix: &str,
+) -> Result<Vec<TensorSpec>> {
+	let outlets = outlets.map_err(|e| Error::Runtime(chain(&e)))?;
+	outlets
+		.iter()
+		.enumerate()
+		.map(|(i, &o)| {
+			let fact = model.outlet_fact(o).map_err(|e| Error::Runtime(chain(&e)))?;
+			Ok(TensorSpec {
+				name: onnx_name(model.outlet_label(o), &model.node(o.node).name)
+					.unwrap_or_else(|| format!("{prefix}{i}")),
+				dtype: codec_dtype(fact.datum_type),
+				shape: fact
+					.shape
+					.iter()
+					.map(|d| match d.as_i64() {
+						Some(n) => Dim::Fixed(n as u64),
+						None => Dim::Symbolic(d.to_string()),
+					})
+					.collect(),
+			})
+		})
+		.collect()
+}
+
+/// Specs of a parsed graph's inputs: types must be known, unknown dims become symbolic.
+fn inference_specs(graph: &InferenceModel) -> Result<Vec<TensorSpec>, ()> {
+	let outlets = graph.input_outlets().map_err(|_| ())?;
+	outlets
+		.iter()
+		.enumerate()
+		.map(|(i, &o)| {
+			let fact = graph.outlet_fact(o).map_err(|_| ())?;
+			let datum = fact.datum_type.concretize().ok_or(())?;
+			if fact.shape.is_open() {
+				return Err(());
+			}
+			Ok(TensorSpec {
+				name: onnx_name(graph.outlet_label(o), &graph.node(o.node).name)
+					.unwrap_or_else(|| format!("input{i}")),
+				dtype: codec_dtype(datum),
+				shape: fact
+					.shape
+					.dims()
+					.enumerate()
+					.map(|(d, dim)| match dim.concretize().and_then(|d| d.as_i64()) {
+						Some(n) => Dim::Fixed(n as u64),
+						None => Dim::Symbolic(format!("d{d}")),
+					})
+					.collect(),
+			})
+		})
+		.collect()
+}
+
+fn onnx_name(label: Option<&str>, node_name: &str) -> Option<String> {
+	label.or(Some(node_name)).filter(|l| valid_name(l)).map(str::to_string)
+}
+
+/// Parses the graph; relaxed ignores declared output shapes and `value_info`. Inputs whose
+/// dims are unknown (not even named) get fresh symbols, so the graph can be typed for any size.
+fn parse(proto: &pb::ModelProto, relaxed: bool) -> Result<InferenceModel> {
+	let onnx =
+		tract_onnx::onnx().with_ignore_output_shapes(relaxed).with_ignore_value_info(relaxed);
+	let mut model = onnx
+		.model_for_proto_model(proto)
+		.map_err(|e| Error::Unsupported(format!("tract cannot read the graph: {}", chain(&e))))?;
+	let inputs = model.input_outlets().map_err(|e| Error::Runtime(chain(&e)))?.len();
+	for ix in 0..inputs {
+		let mut fact = model.input_fact(ix).map_err(|e| Error::Runtime(chain(&e)))?.clone();
+		if fact.shape.is_open() {
+			continue;
+		}
+		let dims: Vec<_> = fact.shape.dims().cloned().collect();
+		for (d, dim) in dims.iter().enumerate() {
+			if dim.concretize().is_none() {
+				let symbol = model.symbols.new_with_prefix(&format!("in{ix}_d{d}"));
+				fact.shape.set_dim(d, TDim::Sym(symbol));
+			}
+		}
+		model.set_input_fact(ix, fact).map_err(|e| Error::Runtime(chain(&e)))?;
+	}
+	Ok(model)
+}
+
+fn valid_name(name: &str) -> bool {
+	!name.is_empty() && name.len() <= citrate_tensor_codec::MAX_NAME_LEN
+}

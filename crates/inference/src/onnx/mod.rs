@@ -1,0 +1,173 @@
+//! The tract backend: ONNX models on the CPU, deterministic on one machine.
+//!
+//! ## Loading
+//! 1. The file is size-checked, parsed, and scanned before tract sees it: node count, every
+//!    initializer's and constant's element count (shapes are attacker-controlled), and no
+//!    external data.
+//! 2. The graph is typed with the shapes and types the file declares. PyTorch-2 exports often
+//!    declare output and intermediate shapes that do not unify with what the operators compute
+//!    (symbolic dims named differently on each side); when typing fails, the model is parsed
+//!    again *relaxed* — declared output shapes and `value_info` ignored, so tract infers them.
+//!    Inputs always keep their declared types and shapes.
+//! 3. The typed graph is decluttered, then optimised into tract's kernels. If the optimiser
+//!    rejects it, the decluttered graph runs as it is ([`PlanKind::Decluttered`]): it computes
+//!    the same function with reference kernels, slower. Which plan a model got is deterministic
+//!    for a given file and tract version, so every provider running it gets the same one; it is
+//!    reported so operators and the cost model can see it. A model that cannot even be typed or
+//!    decluttered is refused with tract's reason.
+//!
+//! The files: `load` (parsing, relaxed parsing, typing), `plan` (optimised, decluttered and
+//! per-shape plans, and running them), `scan` (the limits checked on the protobuf and the
+//! typed graph), `fold` (constant folding).
+
+mod fold;
+mod load;
+mod plan;
+mod scan;
+
+pub use plan::SHAPE_PLANS;
+
+use crate::{Error, Limits, Result};
+use citrate_tensor_codec::DType;
+use plan::Prepared;
+use std::fmt;
+use tract_onnx::prelude::DatumType;
+
+/// How the graph was prepared; see the module docs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PlanKind {
+	/// Declared shapes, tract's optimised kernels.
+	Optimized,
+	/// Relaxed parse (declared output shapes and value_info ignored), optimised kernels.
+	RelaxedOptimized,
+	/// The optimiser rejected the graph: decluttered graph, reference kernels.
+	Decluttered,
+}
+
+/// How to load a model.
+#[derive(Clone, Debug)]
+pub struct LoadOptions {
+	pub limits: Limits,
+	/// Threads tract's kernels may use for one request; 1 runs on the caller's thread.
+	pub threads: usize,
+	/// Optimise the graph into tract's kernels (default). `false` runs the decluttered graph
+	/// with reference kernels — the plan a model gets when the optimiser rejects it.
+	pub optimize: bool,
+	/// Plan per input shape even when the graph types with symbolic dims. Tract picks its
+	/// fast convolution kernels only for concrete shapes (EfficientNet-Lite0 at 224²: 29 ms
+	/// specialised, 150–245 ms symbolic), so image models whose requests come in a few shapes
+	/// should set this; text models, whose sequence length changes per request, should not
+	/// (each new shape costs a plan build).
+	pub specialize: bool,
+}
+
+impl Default for LoadOptions {
+	fn default() -> Self {
+		LoadOptions { limits: Limits::default(), threads: 1, optimize: true, specialize: false }
+	}
+}
+
+/// One model input or output as the graph declares it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TensorSpec {
+	pub name: String,
+	/// `None` for types the tensor codec cannot carry.
+	pub dtype: Option<DType>,
+	/// Fixed dims as numbers, symbolic ones by name (`batch`, `sequence`, `2*S`).
+	pub shape: Vec<Dim>,
+}
+
+/// One dimension of a [`TensorSpec`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Dim {
+	Fixed(u64),
+	Symbolic(String),
+}
+
+impl fmt::Display for TensorSpec {
+	fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+		match self.dtype {
+			Some(dtype) => write!(f, "{dtype:?}[")?,
+			None => write!(f, "?[")?,
+		}
+		for (i, dim) in self.shape.iter().enumerate() {
+			if i > 0 {
+				write!(f, ", ")?;
+			}
+			match dim {
+				Dim::Fixed(n) => write!(f, "{n}")?,
+				Dim::Symbolic(s) => write!(f, "{s}")?,
+			}
+		}
+		write!(f, "]")
+	}
+}
+
+/// A loaded ONNX model, ready to serve any number of concurrent requests.
+pub struct OnnxModel {
+	prepared: Prepared,
+	inputs: Vec<TensorSpec>,
+	outputs: Vec<TensorSpec>,
+	options: LoadOptions,
+	weight_bytes: u64,
+	metadata: Vec<(String, String)>,
+}
+
+impl fmt::Debug for OnnxModel {
+	fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+		f.debug_struct("OnnxModel")
+			.field("inputs", &self.inputs)
+			.field("outputs", &self.outputs)
+			.field("plan_kind", &self.plan_kind())
+			.finish_non_exhaustive()
+	}
+}
+
+/// Runs `f`, turning a panic inside tract into an error: a hostile model must not take the
+/// node down even where tract asserts instead of returning an error.
+fn guarded<T>(what: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+	std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|panic| {
+		let message = panic
+			.downcast_ref::<&str>()
+			.map(|s| s.to_string())
+			.or_else(|| panic.downcast_ref::<String>().cloned())
+			.unwrap_or_default();
+		Err(Error::Unsupported(format!("tract panicked while {what}: {message}")))
+	})
+}
+
+impl OnnxModel {
+	/// The inputs the model takes, in order.
+	pub fn inputs(&self) -> &[TensorSpec] {
+		&self.inputs
+	}
+
+	/// The outputs the model produces, in order. Models planned per input shape declare only
+	/// their outputs' names (dtype `None`, no dims).
+	pub fn outputs(&self) -> &[TensorSpec] {
+		&self.outputs
+	}
+
+	/// Which plan loading produced; `None` for models planned per input shape.
+	pub fn plan_kind(&self) -> Option<PlanKind> {
+		match &self.prepared {
+			Prepared::Symbolic(plan) => Some(plan.kind),
+			Prepared::PerShape { .. } => None,
+		}
+	}
+
+	/// A `metadata_props` entry of the file (PP-OCR keeps its character list there).
+	pub fn metadata(&self, key: &str) -> Option<&str> {
+		self.metadata.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+	}
+
+	/// Bytes of weights the loaded model holds.
+	pub fn weight_bytes(&self) -> u64 {
+		self.weight_bytes
+	}
+}
+
+/// The tract datum type's byte size, for the cost model.
+pub(crate) fn datum_size(datum: DatumType) -> u64 {
+	datum.size_of() as u64
+}
