@@ -66,6 +66,21 @@ fn files_go_in_out_and_between_nodes() {
 	ok(&node_a, &["get", &cid, "--output", out.to_str().unwrap()]);
 	assert!(!storage(&node_a, &["get", &cid_v1]).status.success());
 	assert!(!storage(&node_a, &["unpin", &cid_v1]).status.success(), "not pinned any more");
+
+	// A directory tree goes in with -r and comes back whole.
+	let tree = work.join("package");
+	std::fs::create_dir_all(tree.join("sub")).unwrap();
+	std::fs::write(tree.join("model.onnx"), &data).unwrap();
+	std::fs::write(tree.join("sub/config.json"), b"{}").unwrap();
+	let refused = storage(&node_a, &["add", tree.to_str().unwrap()]);
+	assert!(String::from_utf8_lossy(&refused.stderr).contains("is a directory; use -r"));
+	let dir_cid = ok(&node_a, &["add", "-r", tree.to_str().unwrap()]).trim().to_string();
+	let copy = work.join("copy");
+	ok(&node_a, &["get", &dir_cid, "--output", copy.to_str().unwrap()]);
+	assert_eq!(std::fs::read(copy.join("model.onnx")).unwrap(), data);
+	assert_eq!(std::fs::read(copy.join("sub/config.json")).unwrap(), b"{}");
+	let again = storage(&node_a, &["get", &dir_cid, "--output", copy.to_str().unwrap()]);
+	assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
 	std::fs::remove_dir_all(&work).unwrap();
 }
 

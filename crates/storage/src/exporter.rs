@@ -75,16 +75,22 @@ pub struct ExportedTree {
 	pub bytes: u64,
 }
 
-/// Writes the file or directory tree under `root` to `path`, which must not exist. Nothing
-/// appears at `path` unless every block verified and every name passed.
+/// Writes the file or directory tree under `root` to `path`, which must not exist (a file may
+/// replace a file). Nothing appears at `path` unless every block verified and every name
+/// passed.
 pub fn export_tree(
 	root: &Cid,
 	source: &impl BlockSource,
 	path: &Path,
 	limits: TreeLimits,
 ) -> Result<ExportedTree, ExportError> {
-	if fs::symlink_metadata(path).is_ok() {
-		return Err(ExportError::Exists(path.to_path_buf()));
+	// A file replaces a file (atomically, by the final rename), as `ipfs get -o` does; a tree
+	// never merges into or replaces anything that exists.
+	if let Ok(existing) = fs::symlink_metadata(path) {
+		let tree = matches!(parse_block(root, source.get(root)?)?, Node::Directory(_));
+		if tree || existing.is_dir() {
+			return Err(ExportError::Exists(path.to_path_buf()));
+		}
 	}
 	let staging = staging_path(path);
 	let result = write_tree(root, source, &staging, limits).and_then(|exported| {
