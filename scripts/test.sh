@@ -23,6 +23,7 @@ log "pallet benchmarks, run as tests"
 cargo test --locked -p pallet-model-registry -p pallet-model-access -p pallet-pinning --features runtime-benchmarks benchmarking
 
 build_node
+build_infer
 
 log "end-to-end tests against citrate-node --dev"
 node --test --test-concurrency=1 tests/e2e/

@@ -420,9 +420,9 @@ fn start_ipfs_gateway(
 	};
 	let store = Arc::new(store);
 	task_manager.spawn_handle().spawn("ipfs-gateway", None, async move {
-		let source = citrate_storage::CachingSource::new(store, upstream);
+		let fetcher = citrate_storage::Fetcher::new(store, upstream);
 		let served = match tokio::net::TcpListener::from_std(listener) {
-			Ok(listener) => citrate_storage::gateway::serve(listener, source).await,
+			Ok(listener) => citrate_storage::gateway::serve_fetching(listener, fetcher).await,
 			Err(error) => Err(error),
 		};
 		if let Err(error) = served {

@@ -3,8 +3,9 @@
 //! here are what the node serves. CIDs are the ones Kubo's `ipfs add` gives the same file.
 
 use citrate_storage::{
-	export, export_car, export_tree, import, import_car, import_tree, CidMode, FsBlockStore,
-	GatewayFetcher, ImportOptions, KuboClient, TreeLimits, TreeOptions,
+	export, export_car, export_tree, import, import_car, import_tree, list_package, parse_block,
+	CidMode, Fetcher, FsBlockStore, GatewayFetcher, ImportOptions, KuboClient, Node, PackageLimits,
+	TreeLimits, TreeOptions, Upstream,
 };
 use polkadot_sdk::{sc_cli, sc_service::BasePath};
 use std::{
@@ -61,8 +62,13 @@ pub enum StorageAction {
 	Pin { cid: String },
 	/// Remove a pin (the blocks go at the next `gc`).
 	Unpin { cid: String },
-	/// List the pinned roots.
-	Ls,
+	/// List the pinned roots; with a CID, what it holds, as `ipfs ls` does: one line per
+	/// entry, `file` or `dir`, its bytes (a directory's: its files' together), CID and name.
+	Ls { cid: Option<String> },
+	/// What a CID names: `file` or `dir`, its number of files and their bytes together (the
+	/// size to register a model package with), as JSON. Reads directory blocks and file root
+	/// blocks only.
+	Stat { cid: String },
 	/// Delete every block no pin reaches.
 	Gc,
 	/// Write a stored DAG as a CARv1 file (like `ipfs dag export`).
@@ -170,10 +176,48 @@ impl StorageCmd {
 					return Err(failed(format!("{cid} is not pinned")));
 				}
 			}
-			StorageAction::Ls => {
+			StorageAction::Ls { cid: None } => {
 				for pin in open()?.pins()? {
 					writeln!(out, "{pin}")?;
 				}
+			}
+			StorageAction::Ls { cid: Some(cid) } => {
+				let (cid, store) = (parse_cid(cid)?, open()?);
+				let entries = match parse_block(&cid, store.get(&cid).map_err(failed)?) {
+					Ok(Node::Directory(entries)) => entries,
+					Ok(Node::File { size, .. }) => {
+						writeln!(out, "file\t{size}\t{cid}\t")?;
+						return Ok(());
+					}
+					Err(error) => return Err(failed(error)),
+				};
+				for entry in entries {
+					let listing = list_package(&entry.cid, "", PackageLimits::default(), &store)
+						.map_err(|e| failed(format!("{}: {e}", entry.name)))?;
+					let directory = matches!(
+						parse_block(&entry.cid, store.get(&entry.cid).map_err(failed)?),
+						Ok(Node::Directory(_))
+					);
+					let (kind, slash) = if directory { ("dir", "/") } else { ("file", "") };
+					let (bytes, name) = (listing.total_bytes, entry.name);
+					writeln!(out, "{kind}\t{bytes}\t{}\t{name}{slash}", entry.cid)?;
+				}
+			}
+			StorageAction::Stat { cid } => {
+				let (cid, store) = (parse_cid(cid)?, open()?);
+				let directory = matches!(
+					parse_block(&cid, store.get(&cid).map_err(failed)?),
+					Ok(Node::Directory(_))
+				);
+				let listing =
+					list_package(&cid, "", PackageLimits::default(), &store).map_err(failed)?;
+				let stat = serde_json::json!({
+					"cid": cid.to_string(),
+					"kind": if directory { "dir" } else { "file" },
+					"files": listing.files.len(),
+					"bytes": listing.total_bytes,
+				});
+				writeln!(out, "{stat}")?;
 			}
 			StorageAction::Gc => {
 				let deleted = open()?.gc().map_err(failed)?;
@@ -203,9 +247,9 @@ impl StorageCmd {
 					match api {
 						Some(api) => KuboClient::new(api, timeout)?.get(&cid, store).await,
 						None => {
-							GatewayFetcher::new(gateways.clone(), timeout)?
-								.fetch_dag(&cid, store)
-								.await
+							let upstream =
+								Upstream::Gateways(GatewayFetcher::new(gateways.clone(), timeout)?);
+							Fetcher::new(store, Some(upstream)).fetch_dag(&cid).await
 						}
 					}
 				});

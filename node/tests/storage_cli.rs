@@ -1,4 +1,4 @@
-//! `citrate-node storage`: add, get, ls, export-car, import-car, unpin and gc on real files,
+//! `citrate-node storage`: add, get, ls, stat, export-car, import-car, unpin and gc on real files,
 //! and a corrupted block refused with nothing written.
 
 use std::{
@@ -81,6 +81,21 @@ fn files_go_in_out_and_between_nodes() {
 	assert_eq!(std::fs::read(copy.join("sub/config.json")).unwrap(), b"{}");
 	let again = storage(&node_a, &["get", &dir_cid, "--output", copy.to_str().unwrap()]);
 	assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+
+	// ls shows what is a file and what a directory; stat gives the size to register.
+	let listing = ok(&node_a, &["ls", &dir_cid]);
+	let rows: Vec<Vec<&str>> = listing.lines().map(|line| line.split('\t').collect()).collect();
+	assert_eq!(rows.len(), 2, "{listing}");
+	assert_eq!(
+		(rows[0][0], rows[0][1], rows[0][3]),
+		("file", &*data.len().to_string(), "model.onnx")
+	);
+	assert_eq!((rows[1][0], rows[1][1], rows[1][3]), ("dir", "2", "sub/"));
+	let stat: serde_json::Value = serde_json::from_str(&ok(&node_a, &["stat", &dir_cid])).unwrap();
+	assert_eq!(stat["kind"], "dir");
+	assert_eq!(stat["files"], 2);
+	assert_eq!(stat["bytes"], data.len() as u64 + 2);
+	assert!(ok(&node_a, &["ls", &cid]).starts_with(&format!("file\t{}\t", data.len())));
 	std::fs::remove_dir_all(&work).unwrap();
 }
 

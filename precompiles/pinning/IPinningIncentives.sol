@@ -35,7 +35,8 @@ interface IPinningIncentives {
 	event PinRemoved(address indexed pinner, string cid);
 
 	/// Reports that the caller, a registered pinner, pins `cid` (the root CID of a registered,
-	/// active model) of `size` bytes.
+	/// active model: its package directory or single file) whose files hold `size` bytes, the
+	/// size the registry records for it (else "Pinning.reportPinning: SizeMismatch").
 	function reportPinning(string calldata cid, uint64 size) external;
 
 	/// Stops pinning `cid`; the current era's reward for it is forfeited.

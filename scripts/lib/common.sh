@@ -60,3 +60,12 @@ build_node() {
 	log "building citrate-node (debug; the runtime WASM is always optimised)"
 	(cd "$REPO_ROOT" && cargo build --locked -p citrate-node)
 }
+
+# The engine's command line, which the end-to-end tests load models by CID with. Built as
+# `cargo test --workspace` builds it (a package's binaries are built for its integration
+# tests), so after the unit tests this is a no-op rather than a second build of tract and
+# candle with another feature set.
+build_infer() {
+	log "building citrate-infer"
+	(cd "$REPO_ROOT" && cargo test --locked --workspace --no-run)
+}

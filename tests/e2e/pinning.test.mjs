@@ -18,7 +18,7 @@ import { sha256 } from 'multiformats/hashes/sha2';
 import { compileFile } from '../../scripts/lib/solc.mjs';
 import { nodeBinary, startDevNode } from './lib/node.mjs';
 import { callTx, logsOf, revertReason, view } from './lib/revive.mjs';
-import { findEvent, submit } from './lib/tx.mjs';
+import { findEvent, submit, waitForEvent } from './lib/tx.mjs';
 
 const UNITS = 10n ** 18n;
 // 3 full 256 KiB chunks and a partial one: a dag-pb root over four leaves.
@@ -33,28 +33,6 @@ let file;
 let cid;
 let sinceEra;
 const PINNING_ADDRESS = '0x000000000000000000000000000000000c030000';
-
-/** Every event from now on, until `predicate` matches one; rejects after `timeoutMs`. */
-function waitForEvent(predicate, timeoutMs, seen = []) {
-  return new Promise((resolve, reject) => {
-    let unsubscribe;
-    const timer = setTimeout(() => {
-      unsubscribe?.();
-      reject(new Error(`no matching event in ${timeoutMs} ms; saw ${seen.join(', ')}`));
-    }, timeoutMs);
-    api.query.system.events((records) => {
-      for (const { event } of records) {
-        seen.push(`${event.section}.${event.method}`);
-        if (predicate(event)) {
-          clearTimeout(timer);
-          unsubscribe?.();
-          resolve(event);
-          return;
-        }
-      }
-    }).then((u) => { unsubscribe = u; });
-  });
-}
 
 before(async () => {
   node = await startDevNode();
@@ -157,6 +135,7 @@ test('(b) a pinned model is challenged, the offchain worker proves it, the rewar
   assert.equal(api.consts.pinning.rewardPerEra.toBigInt(), 10n * UNITS);
 
   const accepted = await waitForEvent(
+    api,
     (e) => e.section === 'pinning' && e.method === 'ProofAccepted' && e.data.pinner.toString() === alice.address,
     (ERA_LENGTH * 3 + 4) * 6_000,
   );
@@ -170,6 +149,7 @@ test('(b) a pinned model is challenged, the offchain worker proves it, the rewar
   assert.ok(era.index.toNumber() >= sinceEra);
 
   const paid = await waitForEvent(
+    api,
     (e) => e.section === 'pinning' && e.method === 'RewardPaid',
     (ERA_LENGTH + 4) * 6_000,
   );

@@ -6,7 +6,7 @@ use citrate_tensor_codec::{CodecError, DType};
 /// The engine's error.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-	#[error("model file is {size} bytes; the limit is {limit}")]
+	#[error("the model's files are {size} bytes; the limit is {limit}")]
 	ModelTooLarge { size: u64, limit: u64 },
 	#[error("not a valid model file: {0}")]
 	InvalidModel(String),
@@ -34,6 +34,8 @@ pub enum Error {
 	Codec(#[from] CodecError),
 	#[error("{0}")]
 	Pipeline(String),
+	#[error("model package: {0}")]
+	Package(String),
 	#[error("model cache: {0}")]
 	Cache(String),
 	#[error("i/o: {0}")]

@@ -6,6 +6,8 @@
 //!   and GGUF models of known architectures — BERT encoders, Whisper, Gemma 3;
 //! - [`pipelines`]: text, images and audio in, labels, embeddings and text out, chosen by the
 //!   model's task ([`pipelines::Pipeline`]);
+//! - [`package`]: a registered model's CID (its model package) into [`pipelines::ModelFiles`],
+//!   from the local store or fetched and verified;
 //! - [`cache`]: loaded models by content id under a memory budget;
 //! - [`cost`]: FLOPs and memory estimated from the graph, and the weight formula;
 //! - [`proof`]: the output hash a proof of inference signs;
@@ -18,6 +20,7 @@ pub mod cost;
 mod error;
 pub mod limits;
 pub mod onnx;
+pub mod package;
 pub mod pipelines;
 pub mod proof;
 pub mod tensor;

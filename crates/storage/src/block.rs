@@ -8,6 +8,10 @@ use multihash::Multihash;
 use sha2::{Digest, Sha256};
 use std::io;
 
+/// The largest block fetched from another node: 2 MiB, the limit Kubo and bitswap keep to
+/// (Kubo's largest chunk is 1 MiB). A response claiming more is refused before it is read.
+pub const MAX_BLOCK_LEN: usize = 2 * 1024 * 1024;
+
 /// Why a block could not be served.
 #[derive(Debug, thiserror::Error)]
 pub enum BlockError {

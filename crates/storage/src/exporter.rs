@@ -52,7 +52,7 @@ pub fn export(
 			continue;
 		};
 		match parse_block(&cid, source.get(&cid)?)? {
-			Node::File { links, data } => {
+			Node::File { links, data, .. } => {
 				out.write_all(&data).map_err(ExportError::Write)?;
 				written += data.len() as u64;
 				if !links.is_empty() {

@@ -11,15 +11,17 @@
 //!
 //! Paths are resolved through directory blocks checked against their CIDs, and every block
 //! is checked as it is read; a corrupted block ends the response (and is logged with its CID)
-//! rather than being sent. The gateway serves any [`BlockSource`]; the node gives it its store
-//! with an upstream fallback ([`crate::CachingSource`]). `HEAD` answers the same headers
-//! without a body. The node binds it to 127.0.0.1 unless told otherwise.
+//! rather than being sent. The gateway serves any [`BlockSource`] ([`serve`]), or a store
+//! filled on demand from an upstream ([`serve_fetching`]: the blocks a request touches are
+//! fetched asynchronously before the response is read from the store). `HEAD` answers the
+//! same headers without a body. The node binds it to 127.0.0.1 unless told otherwise.
 
 use crate::{
 	block::{BlockError, BlockSource},
 	car::{self, DagScope},
 	export,
 	exporter::resolve_path,
+	fetch::Fetcher,
 	unixfs::{parse_block, ExportError, Node},
 };
 use bytes::Bytes;
@@ -42,14 +44,30 @@ pub async fn serve<S>(listener: TcpListener, source: S) -> io::Result<()>
 where
 	S: BlockSource + Send + Sync + 'static,
 {
-	let store = Arc::new(source);
+	serve_with(listener, Arc::new(source), None).await
+}
+
+/// Serves the fetcher's store on `listener` until the listener fails; blocks a request needs
+/// and the store lacks are fetched from the fetcher's upstream first.
+pub async fn serve_fetching(listener: TcpListener, fetcher: Fetcher) -> io::Result<()> {
+	serve_with(listener, fetcher.store().clone(), Some(Arc::new(fetcher))).await
+}
+
+async fn serve_with<S>(
+	listener: TcpListener,
+	store: Arc<S>,
+	fetcher: Option<Arc<Fetcher>>,
+) -> io::Result<()>
+where
+	S: BlockSource + Send + Sync + 'static,
+{
 	loop {
 		let (stream, _) = listener.accept().await?;
-		let store = store.clone();
+		let (store, fetcher) = (store.clone(), fetcher.clone());
 		tokio::spawn(async move {
 			let service = hyper::service::service_fn(move |request| {
-				let store = store.clone();
-				async move { Ok::<_, io::Error>(handle(request, store).await) }
+				let (store, fetcher) = (store.clone(), fetcher.clone());
+				async move { Ok::<_, io::Error>(handle(request, store, fetcher).await) }
 			});
 			let io = hyper_util::rt::TokioIo::new(stream);
 			if let Err(error) =
@@ -154,7 +172,11 @@ fn resolve(
 	Ok((cids, block, node))
 }
 
-async fn handle<S, B>(request: Request<B>, store: Arc<S>) -> Response<Body>
+async fn handle<S, B>(
+	request: Request<B>,
+	store: Arc<S>,
+	fetcher: Option<Arc<Fetcher>>,
+) -> Response<Body>
 where
 	S: BlockSource + Send + Sync + 'static,
 {
@@ -179,6 +201,18 @@ where
 		Err(message) => return text(StatusCode::BAD_REQUEST, message),
 	};
 	let head = request.method() == Method::HEAD;
+
+	if let Some(fetcher) = fetcher {
+		let scope = match format {
+			Format::Raw => DagScope::Block,
+			Format::Car(scope) => scope,
+			Format::File => DagScope::Entity,
+		};
+		if let Err(error) = fetcher.fetch_path(&cid, &path, scope).await {
+			// The read below reports what is missing.
+			log::warn!(target: LOG_TARGET, "fetching /ipfs/{cid}/{path}: {error}");
+		}
+	}
 
 	// The path and the target's block are read (and verified) first, so a missing or
 	// corrupted block there is a clean error status rather than a cut-off stream.

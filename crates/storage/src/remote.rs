@@ -8,13 +8,11 @@
 //!   block that does not hash to its CID is refused and the next gateway asked.
 //!
 //! Blocks reach the local store only through [`FsBlockStore::put`] or CAR import, both of
-//! which check each block against its CID.
+//! which check each block against its CID; [`crate::fetch`] walks DAGs through either.
 
 use crate::{
-	block::{verify, BlockError},
-	import_car,
-	unixfs::parse_block,
-	CarError, FsBlockStore,
+	block::{verify, BlockError, MAX_BLOCK_LEN},
+	import_car, CarError, FsBlockStore,
 };
 use bytes::Bytes;
 use cid::Cid;
@@ -74,13 +72,25 @@ fn size_field(value: &serde_json::Value) -> Option<u64> {
 	value.as_u64().or_else(|| value.as_str()?.parse().ok())
 }
 
-/// A response's body, which must be the block `cid` names.
+/// A response's body, which must be the block `cid` names and at most [`MAX_BLOCK_LEN`]
+/// bytes, checked before more than that is read.
 async fn verified_body(response: reqwest::Response, url: String, cid: &Cid) -> Result<Vec<u8>> {
-	let block = response
-		.bytes()
-		.await
-		.map_err(|source| RemoteError::Http { url: url.clone(), source })?
-		.to_vec();
+	let too_large = |url: String| RemoteError::BadResponse {
+		url,
+		message: format!("block {cid} is over {MAX_BLOCK_LEN} bytes, the most a block may hold"),
+	};
+	if response.content_length().is_some_and(|len| len > MAX_BLOCK_LEN as u64) {
+		return Err(too_large(url));
+	}
+	let mut block = Vec::new();
+	let mut body = response.bytes_stream();
+	while let Some(chunk) = body.next().await {
+		let chunk = chunk.map_err(|source| RemoteError::Http { url: url.clone(), source })?;
+		if block.len() + chunk.len() > MAX_BLOCK_LEN {
+			return Err(too_large(url));
+		}
+		block.extend_from_slice(&chunk);
+	}
 	verify(cid, &block).map_err(|source| RemoteError::Block { url, source: Box::new(source) })?;
 	Ok(block)
 }
@@ -369,81 +379,6 @@ impl GatewayFetcher {
 			}
 		}
 		Err(RemoteError::AllGatewaysFailed { cid: *cid, failures })
-	}
-
-	/// Fetches every block of the DAG under `root` that `store` lacks, then pins `root`.
-	/// Returns the number of blocks fetched. A block no gateway serves intact stops the
-	/// fetch, naming its CID; verified blocks already stored stay (and are reused next time).
-	pub async fn fetch_dag(&self, root: &Cid, store: Arc<FsBlockStore>) -> Result<u64> {
-		let mut fetched = 0;
-		let mut stack = vec![*root];
-		while let Some(cid) = stack.pop() {
-			let block = match store.get(&cid) {
-				Ok(block) => block,
-				Err(BlockError::NotFound(_)) => {
-					let block = self.block(&cid).await?;
-					store.put(&cid, &block)?;
-					fetched += 1;
-					block
-				}
-				Err(error) => return Err(error.into()),
-			};
-			stack.extend(parse_block(&cid, block)?.links().into_iter().rev());
-		}
-		store.pin(root)?;
-		Ok(fetched)
-	}
-}
-
-/// Where blocks the local store lacks come from, when the operator configured any.
-#[derive(Clone)]
-pub enum Upstream {
-	/// A Kubo-compatible daemon's RPC API (`block/get`).
-	Kubo(KuboClient),
-	/// Trustless gateways, tried in order.
-	Gateways(GatewayFetcher),
-}
-
-impl Upstream {
-	/// The block `cid` names, verified.
-	pub async fn block(&self, cid: &Cid) -> Result<Vec<u8>> {
-		match self {
-			Self::Kubo(client) => client.block_get(cid).await,
-			Self::Gateways(fetcher) => fetcher.block(cid).await,
-		}
-	}
-}
-
-/// The local store, falling back to an [`Upstream`] for the blocks it lacks; fetched blocks
-/// are verified, then kept in the store. Reads block the calling thread, so use it from
-/// blocking threads (`spawn_blocking`), as the gateway does.
-#[derive(Clone)]
-pub struct CachingSource {
-	pub store: Arc<FsBlockStore>,
-	upstream: Option<Upstream>,
-	runtime: tokio::runtime::Handle,
-}
-
-impl CachingSource {
-	/// Must be called inside a tokio runtime, which then runs the upstream fetches.
-	pub fn new(store: Arc<FsBlockStore>, upstream: Option<Upstream>) -> Self {
-		Self { store, upstream, runtime: tokio::runtime::Handle::current() }
-	}
-}
-
-impl crate::BlockSource for CachingSource {
-	fn get(&self, cid: &Cid) -> std::result::Result<Vec<u8>, BlockError> {
-		match (self.store.get(cid), &self.upstream) {
-			(Err(BlockError::NotFound(_)), Some(upstream)) => {
-				let block = self.runtime.block_on(upstream.block(cid)).map_err(|error| {
-					log::warn!(target: "ipfs-fetch", "{cid} is not held here and upstream failed: {error}");
-					BlockError::NotFound(*cid)
-				})?;
-				self.store.put(cid, &block)?;
-				Ok(block)
-			}
-			(result, _) => result,
-		}
 	}
 }
 

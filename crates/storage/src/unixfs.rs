@@ -53,8 +53,9 @@ pub struct Entry {
 /// A parsed UnixFS block.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Node {
-	/// A file node (or raw leaf): its children in file order and the bytes it holds itself.
-	File { links: Vec<Cid>, data: Vec<u8> },
+	/// A file node (or raw leaf): its children in file order, the bytes it holds itself, and
+	/// the size of the whole file under it as the node declares it (UnixFS `filesize`).
+	File { links: Vec<Cid>, data: Vec<u8>, size: u64 },
 	/// A plain directory: its entries, sorted by name.
 	Directory(Vec<Entry>),
 }
@@ -76,7 +77,7 @@ fn link(cid: &Cid, bytes: &[u8]) -> Result<Cid, ExportError> {
 /// Parses the block `cid` names.
 pub fn parse_block(cid: &Cid, block: Vec<u8>) -> Result<Node, ExportError> {
 	match cid.codec() {
-		RAW => Ok(Node::File { links: Vec::new(), data: block }),
+		RAW => Ok(Node::File { links: Vec::new(), size: block.len() as u64, data: block }),
 		DAG_PB => {
 			let decode = |source| ExportError::Decode { cid: *cid, source };
 			let node = dag_pb::decode_node(&block).map_err(decode)?;
@@ -84,7 +85,12 @@ pub fn parse_block(cid: &Cid, block: Vec<u8>) -> Result<Node, ExportError> {
 				NodeKind::File => {
 					let links =
 						node.links.iter().map(|l| link(cid, l.cid)).collect::<Result<_, _>>()?;
-					Ok(Node::File { links, data: node.data.to_vec() })
+					let size = node.file_size.unwrap_or_else(|| {
+						node.block_sizes
+							.iter()
+							.fold(node.data.len() as u64, |a, b| a.saturating_add(*b))
+					});
+					Ok(Node::File { links, data: node.data.to_vec(), size })
 				}
 				NodeKind::Directory => {
 					// Names first, so a refused name is reported as such, not as disorder.

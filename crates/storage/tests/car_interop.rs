@@ -2,7 +2,8 @@
 //! Needs Node and the repository's npm packages (`npm ci`), which `scripts/test.sh` installs.
 
 use citrate_storage::{
-	export, export_car, import, import_car, CidMode, FsBlockStore, ImportOptions,
+	export, export_car, export_tree, import, import_car, import_tree, CidMode, FsBlockStore,
+	ImportOptions, TreeLimits, TreeOptions,
 };
 use std::{path::Path, process::Command};
 
@@ -53,5 +54,42 @@ fn cars_travel_both_ways_with_the_reference_implementation() {
 	export_car(&imported.root, &ours, &mut std::fs::File::create(&car).unwrap()).unwrap();
 	let read = reference_car(&["read", car.to_str().unwrap()]);
 	assert_eq!(read, format!("root {}\nblocks {}\n", imported.root, imported.blocks));
+	std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn directory_cars_travel_both_ways_with_the_reference_implementation() {
+	let dir = std::env::temp_dir().join(format!("citrate-car-tree-{}", std::process::id()));
+	let _ = std::fs::remove_dir_all(&dir);
+	let tree = dir.join("package");
+	std::fs::create_dir_all(tree.join("1_Pooling")).unwrap();
+	std::fs::create_dir_all(tree.join("empty")).unwrap();
+	let weights: Vec<u8> = (0..600_000).map(|i: usize| (i.wrapping_mul(17) >> 2) as u8).collect();
+	std::fs::write(tree.join("model.onnx"), &weights).unwrap();
+	std::fs::write(tree.join("tokenizer.json"), b"{\"version\": \"1.0\"}").unwrap();
+	std::fs::write(tree.join("1_Pooling/config.json"), b"{}").unwrap();
+
+	// The reference's CAR of the tree imports here, and the tree comes back out whole.
+	let theirs = dir.join("theirs.car");
+	let printed = reference_car(&["write", tree.to_str().unwrap(), theirs.to_str().unwrap()]);
+	let their_root = cid::Cid::try_from(printed.trim().strip_prefix("root ").unwrap()).unwrap();
+	let store = FsBlockStore::open(dir.join("store")).unwrap();
+	let (roots, _) = import_car(&mut std::fs::File::open(&theirs).unwrap(), &store).unwrap();
+	assert_eq!(roots, vec![their_root]);
+	let copy = dir.join("copy");
+	export_tree(&their_root, &store, &copy, TreeLimits::default()).unwrap();
+	assert_eq!(std::fs::read(copy.join("model.onnx")).unwrap(), weights);
+	assert_eq!(std::fs::read(copy.join("1_Pooling/config.json")).unwrap(), b"{}");
+	assert!(copy.join("empty").is_dir());
+
+	// Our import of the same tree has the same root; our CAR of it reads and verifies there.
+	let mut ours = FsBlockStore::open(dir.join("ours")).unwrap();
+	let options = ImportOptions { mode: CidMode::V1RawLeaves, ..Default::default() };
+	let imported = import_tree(&tree, options, TreeOptions::default(), &mut ours).unwrap();
+	assert_eq!(imported.root, their_root, "same tree, same CID");
+	let car = dir.join("ours.car");
+	let written = export_car(&imported.root, &ours, &mut std::fs::File::create(&car).unwrap());
+	let read = reference_car(&["read", car.to_str().unwrap()]);
+	assert_eq!(read, format!("root {}\nblocks {}\n", imported.root, written.unwrap()));
 	std::fs::remove_dir_all(&dir).unwrap();
 }

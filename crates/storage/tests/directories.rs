@@ -67,6 +67,7 @@ fn trees_get_the_reference_importers_cids_in_both_modes() {
 	let tree = work.join("pkg");
 	make_tree(&tree);
 	let (v0, v1) = reference(&tree);
+	println!("reference nested tree: v0 {v0}, v1 {v1}");
 	let ours =
 		|mode| import_tree(&tree, options(mode), TreeOptions::default(), &mut ()).unwrap().root;
 	assert_eq!(ours(CidMode::V0), v0);

@@ -3,8 +3,8 @@
 //! corrupted block on disk all give the expected outcome, naming the CID on failure.
 
 use citrate_storage::{
-	gateway, import, CachingSource, CidMode, FsBlockStore, GatewayFetcher, ImportOptions,
-	RemoteError, Upstream,
+	gateway, import, CidMode, Fetcher, FsBlockStore, GatewayFetcher, ImportOptions, RemoteError,
+	Upstream,
 };
 use std::{path::PathBuf, sync::Arc, time::Duration};
 use tokio::{io::AsyncWriteExt, net::TcpListener};
@@ -36,7 +36,7 @@ async fn serve(store: Arc<FsBlockStore>) -> String {
 async fn serve_with_upstream(store: Arc<FsBlockStore>, upstream: Option<Upstream>) -> String {
 	let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
 	let url = format!("http://{}", listener.local_addr().unwrap());
-	tokio::spawn(gateway::serve(listener, CachingSource::new(store, upstream)));
+	tokio::spawn(gateway::serve_fetching(listener, Fetcher::new(store, upstream)));
 	url
 }
 
@@ -141,10 +141,11 @@ async fn the_fetcher_skips_a_lying_gateway_and_verifies_every_block() {
 		let honest = serve(source).await;
 		let liar = lying_gateway().await;
 
-		let fetcher =
+		let gateways =
 			GatewayFetcher::new(vec![liar.clone(), honest], Duration::from_secs(10)).unwrap();
 		let local = Arc::new(FsBlockStore::open(temp_dir(&format!("local-{mode:?}"))).unwrap());
-		let fetched = fetcher.fetch_dag(&root, local.clone()).await.unwrap();
+		let fetcher = Fetcher::new(local.clone(), Some(Upstream::Gateways(gateways)));
+		let fetched = fetcher.fetch_dag(&root).await.unwrap();
 		assert!(fetched > 21);
 		let mut out = Vec::new();
 		citrate_storage::export(&root, local.as_ref(), &mut out).unwrap();
@@ -153,12 +154,13 @@ async fn the_fetcher_skips_a_lying_gateway_and_verifies_every_block() {
 		let pins: Vec<_> = local.pins().unwrap().iter().map(|pin| *pin.hash()).collect();
 		assert_eq!(pins, [*root.hash()]);
 		// A second fetch finds everything local.
-		assert_eq!(fetcher.fetch_dag(&root, local).await.unwrap(), 0);
+		assert_eq!(fetcher.fetch_dag(&root).await.unwrap(), 0);
 
 		// With only the liar: an error naming the CID, and nothing stored.
 		let only_liar = GatewayFetcher::new(vec![liar], Duration::from_secs(10)).unwrap();
 		let empty = Arc::new(FsBlockStore::open(temp_dir(&format!("empty-{mode:?}"))).unwrap());
-		match only_liar.fetch_dag(&root, empty.clone()).await {
+		let fetcher = Fetcher::new(empty.clone(), Some(Upstream::Gateways(only_liar)));
+		match fetcher.fetch_dag(&root).await {
 			Err(RemoteError::AllGatewaysFailed { cid, failures }) => {
 				assert_eq!(cid, root);
 				assert!(failures[0].contains("does not match its CID"), "{failures:?}");
@@ -205,4 +207,74 @@ async fn a_gateway_serves_what_only_its_upstream_holds_and_keeps_it() {
 	let raw = reqwest::get(format!("{url}/ipfs/{root}?format=raw")).await.unwrap();
 	assert_eq!(raw.status(), 404);
 	assert!(!empty.has(&root));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_gateway_serves_directories_and_paths_inside_them() {
+	let work = temp_dir("tree");
+	let tree = work.join("package");
+	std::fs::create_dir_all(tree.join("sub")).unwrap();
+	let weights = content(5000);
+	std::fs::write(tree.join("model.onnx"), &weights).unwrap();
+	std::fs::write(tree.join("sub/tokenizer.json"), content(3000)).unwrap();
+	let mut store = FsBlockStore::open(work.join("store")).unwrap();
+	let options = ImportOptions { mode: CidMode::V0, chunk_size: 1024, max_links: 174 };
+	let imported = citrate_storage::import_tree(
+		&tree,
+		options,
+		citrate_storage::TreeOptions::default(),
+		&mut store,
+	)
+	.unwrap();
+	let root = imported.root;
+	let store = Arc::new(store);
+	let url = serve(store.clone()).await;
+	let get = |path: String| {
+		let url = format!("{url}{path}");
+		async move { reqwest::get(url).await.unwrap() }
+	};
+
+	// The directory node itself, as a raw block.
+	let raw = get(format!("/ipfs/{root}?format=raw")).await;
+	assert_eq!(raw.status(), 200);
+	assert_eq!(raw.bytes().await.unwrap().to_vec(), store.get(&root).unwrap());
+
+	// A file inside, as bytes and as a trustless CAR of the path and the file.
+	let file = get(format!("/ipfs/{root}/sub/tokenizer.json")).await;
+	assert_eq!(file.status(), 200);
+	let roots = file.headers()["x-ipfs-roots"].to_str().unwrap().to_string();
+	assert_eq!(roots.split(',').count(), 3, "root, sub, file: {roots}");
+	assert_eq!(file.bytes().await.unwrap().to_vec(), content(3000));
+	let car = get(format!("/ipfs/{root}/sub/tokenizer.json?format=car")).await;
+	assert_eq!(car.status(), 200);
+	let car = car.bytes().await.unwrap();
+	let client = FsBlockStore::open(work.join("client")).unwrap();
+	// The CAR holds the path, not the whole DAG: its root cannot be pinned, but the file can
+	// be resolved and read from the blocks it brought, and nothing else came.
+	assert!(citrate_storage::import_car(&mut &car[..], &client).is_err());
+	let path = citrate_storage::resolve_path(&root, "sub/tokenizer.json", &client).unwrap();
+	let mut out = Vec::new();
+	citrate_storage::export(path.last().unwrap(), &client, &mut out).unwrap();
+	assert_eq!(out, content(3000));
+	let entries = match citrate_storage::parse_block(&root, store.get(&root).unwrap()).unwrap() {
+		citrate_storage::Node::Directory(entries) => entries,
+		other => panic!("a directory, not {other:?}"),
+	};
+	assert_eq!(entries[0].name, "model.onnx");
+	assert!(!client.has(&entries[0].cid), "model.onnx is not on the path");
+
+	// dag-scope=entity of a directory: its block alone.
+	let entity = get(format!("/ipfs/{root}?format=car&dag-scope=entity")).await;
+	let entity = entity.bytes().await.unwrap();
+	let only_root = FsBlockStore::open(work.join("entity")).unwrap();
+	let _ = citrate_storage::import_car(&mut &entity[..], &only_root);
+	assert!(only_root.has(&root) && !only_root.has(&entries[1].cid));
+
+	// A plain GET of a directory lists it; bad paths get clear statuses.
+	let listing = get(format!("/ipfs/{root}")).await.text().await.unwrap();
+	assert_eq!(listing.lines().count(), 2);
+	assert!(listing.starts_with(&format!("model.onnx\t{}\t", entries[0].cid)), "{listing}");
+	assert_eq!(get(format!("/ipfs/{root}/sub/nope.json")).await.status(), 404);
+	assert_eq!(get(format!("/ipfs/{root}/model.onnx/inner")).await.status(), 400);
+	assert_eq!(get(format!("/ipfs/{root}/sub%2")).await.status(), 400);
 }

@@ -631,6 +631,7 @@ impl<T: Config> ModelRegistryInspect<T::AccountId> for Pallet<T> {
 			owner: m.owner,
 			active: m.status == ModelStatus::Active,
 			license_kind: m.license.kind,
+			size_bytes: m.size_bytes,
 		})
 	}
 

@@ -399,7 +399,8 @@ fn stats_recorder_updates_usage_and_rewards() {
 			Some(ModelSummary {
 				owner: ALICE,
 				active: true,
-				license_kind: LicenseKind::OpenSource
+				license_kind: LicenseKind::OpenSource,
+				size_bytes: 90_000_000,
 			})
 		);
 		assert_eq!(<ModelRegistry as ModelRegistryInspect<AccountId>>::model(99), None);
@@ -600,5 +601,17 @@ fn remove_model_releases_the_metadata_deposit_too() {
 		assert_eq!(metadata_held(ALICE), 0);
 		assert_eq!(held(ALICE), 0);
 		assert_eq!(Balances::free_balance(ALICE), INITIAL_BALANCE);
+	});
+}
+
+#[test]
+fn a_model_package_registers_by_its_directory_cid() {
+	new_test_ext().execute_with(|| {
+		// A package's root is a dag-pb directory node, named like any dag-pb CID: Kubo's empty
+		// directory here, in CIDv0 form.
+		let directory = b"QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3Nn".to_vec();
+		assert_ok!(register(ALICE, b"ocr-package", directory.clone()));
+		let binary = crate::binary_cid(&directory).unwrap();
+		assert_eq!(ModelIdByCid::<Test>::get(binary), Some(1));
 	});
 }

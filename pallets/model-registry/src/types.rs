@@ -2,7 +2,7 @@
 
 use crate::{BalanceOf, Config};
 pub use citrate_model_primitives::{
-	InferenceTask, LicenseKind, ModelAccessControl, ModelId, ModelRegistryInspect,
+	Framework, InferenceTask, LicenseKind, ModelAccessControl, ModelId, ModelRegistryInspect,
 	ModelStatsRecorder, ModelSummary,
 };
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
@@ -32,28 +32,6 @@ pub enum ModelType {
 	Multimodal,
 	Embedding,
 	Custom,
-}
-
-/// The format the weights behind the CID are stored in.
-#[derive(
-	Encode,
-	Decode,
-	DecodeWithMemTracking,
-	MaxEncodedLen,
-	TypeInfo,
-	Clone,
-	Copy,
-	PartialEq,
-	Eq,
-	Debug,
-)]
-pub enum Framework {
-	Onnx,
-	Safetensors,
-	Gguf,
-	PyTorch,
-	TensorFlow,
-	Other,
 }
 
 /// A model's license: its family and an identifier such as `Apache-2.0` or `LicenseRef-acme`.

@@ -30,7 +30,7 @@ fn small_model<T: Config>(index: u32) -> Vec<u8> {
 	let mut digest = [0u8; 32];
 	digest[..4].copy_from_slice(&index.to_le_bytes());
 	let cid = cid::raw_sha256_v1_base16(&digest);
-	T::BenchmarkHelper::register_model(&funded::<T>("owner", index), cid.clone());
+	T::BenchmarkHelper::register_model(&funded::<T>("owner", index), cid.clone(), 1);
 	cid
 }
 
@@ -55,7 +55,7 @@ fn file<T: Config>(leaves: u32, leaf_len: u32) -> (Vec<u8>, u64, BTreeMap<[u8; 3
 	let digest = sha2_256(&root);
 	blocks.insert(digest, root);
 	let cid = cid::base16_text(&[&[0x01, 0x70, 0x12, 0x20][..], &digest].concat());
-	T::BenchmarkHelper::register_model(&funded::<T>("owner", 0), cid.clone());
+	T::BenchmarkHelper::register_model(&funded::<T>("owner", 0), cid.clone(), size);
 	(cid, size, blocks)
 }
 

@@ -5,8 +5,10 @@
 //! ## Calls
 //! - [`Pallet::register_pinner`]: become a pinner, holding at least `MinBond`, with the key
 //!   (key type `pinr`) the pinner's offchain worker signs proofs with.
-//! - [`Pallet::report_pin`]: report a pin of a registered, active model's root CID and the
-//!   file's size. The pin is challenged from the next era on.
+//! - [`Pallet::report_pin`]: report a pin of a registered, active model's root CID — a model
+//!   package (a UnixFS directory of the model's files) or a single file — and its size, which
+//!   must be the size the registry records (the bytes of the package's files). The pin is
+//!   challenged from the next era on.
 //! - [`Pallet::remove_pin`], [`Pallet::unregister_pinner`] (releases the bond once no pins
 //!   are left).
 //! - [`Pallet::submit_proof`]: an unsigned transaction authorized by the proof key's
@@ -15,11 +17,15 @@
 //! ## Eras, challenges and proofs
 //! Every `EraLength` blocks a new era starts. Its seed is
 //! `blake2_256(parent hash ‖ era index)`, and each pin's challenge is `ChallengesPerPin` byte
-//! offsets drawn from it ([`Pallet::challenge_offsets`]). The pinner answers with the blocks
-//! on the paths from the root to the leaves holding those bytes; the runtime checks that each
-//! block hashes (sha2-256) to the link its parent holds, up to the registered root, and that
-//! the sizes add up to the reported size (`citrate_ipfs_primitives::proof`). Answers are due
-//! within `ResponseWindow` blocks of the era's start.
+//! offsets drawn from it ([`Pallet::challenge_offsets`]). For a package, offsets run over the
+//! bytes of its files one after another, in the depth-first link order of its directories
+//! (entries sorted by name, as UnixFS stores them). The pinner answers with the blocks on the
+//! paths from the root to the leaves holding those bytes — root directory → subdirectories →
+//! file → leaf — plus each directory block and each file's root block, so the runtime can
+//! place every offset; it checks that each block hashes (sha2-256) to the link its parent
+//! holds, up to the registered root, and that the files' sizes add up to the reported size
+//! (`citrate_ipfs_primitives::proof`, the same code the offchain worker proves with). Answers
+//! are due within `ResponseWindow` blocks of the era's start.
 //!
 //! Randomness: the parent hash is known to the author of the era's first block, who could
 //! withhold the block to redraw (one bit of bias per slot, at the cost of the block reward).
@@ -104,8 +110,9 @@ pub mod crypto {
 /// Registers models for the benchmarks, which need registered root CIDs.
 #[cfg(feature = "runtime-benchmarks")]
 pub trait BenchmarkHelper<AccountId> {
-	/// Registers a model owned by `owner` whose weights have the root `cid` (text form).
-	fn register_model(owner: &AccountId, cid: Vec<u8>) -> ModelId;
+	/// Registers a model owned by `owner` whose files (`size` bytes) have the root `cid`
+	/// (text form).
+	fn register_model(owner: &AccountId, cid: Vec<u8>, size: u64) -> ModelId;
 }
 
 #[frame_support::pallet]
@@ -317,6 +324,9 @@ pub mod pallet {
 		ModelInactive,
 		/// A pin of an empty file proves nothing.
 		EmptyFile,
+		/// The reported size is not the size the model registry records for this CID (the
+		/// bytes of the package's files).
+		SizeMismatch,
 		/// The pinner already pins this file.
 		AlreadyPinned,
 		/// The pinner does not pin this file.
@@ -397,8 +407,9 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// Reports that the caller pins the file `cid` (a registered model's root CID) of
-		/// `size` bytes. The pin is challenged from the next era on.
+		/// Reports that the caller pins `cid`, a registered model's root CID (its package
+		/// directory or single file), whose files hold `size` bytes as the registry records.
+		/// The pin is challenged from the next era on.
 		#[pallet::call_index(2)]
 		pub fn report_pin(origin: OriginFor<T>, cid: CidText, size: u64) -> DispatchResult {
 			let who = ensure_signed(origin)?;
@@ -501,6 +512,7 @@ impl<T: Config> Pallet<T> {
 		let model = T::Registry::model(model_id).ok_or(Error::<T>::ModelNotRegistered)?;
 		ensure!(model.active, Error::<T>::ModelInactive);
 		ensure!(size > 0, Error::<T>::EmptyFile);
+		ensure!(size == model.size_bytes, Error::<T>::SizeMismatch);
 		ensure!(!Pins::<T>::contains_key(&who, &binary), Error::<T>::AlreadyPinned);
 		ensure!(PinCount::<T>::get() < T::MaxPins::get(), Error::<T>::TooManyPins);
 		ensure!(info.pins < T::MaxPinsPerPinner::get(), Error::<T>::TooManyPinsForPinner);

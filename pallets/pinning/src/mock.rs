@@ -145,21 +145,26 @@ pub struct RegistryHelper;
 
 #[cfg(feature = "runtime-benchmarks")]
 impl crate::BenchmarkHelper<AccountId> for RegistryHelper {
-	fn register_model(owner: &AccountId, cid: Vec<u8>) -> crate::ModelId {
+	fn register_model(owner: &AccountId, cid: Vec<u8>, size: u64) -> crate::ModelId {
 		let id = pallet_model_registry::NextModelId::<Test>::get();
-		register_model_with_cid(*owner, &format!("bench-{id}"), cid)
+		register_model_with_cid(*owner, &format!("bench-{id}"), cid, size)
 	}
 }
 
-/// Registers a model whose weights have root `cid`; returns its id.
-pub fn register_model_with_cid(owner: AccountId, name: &str, cid: Vec<u8>) -> crate::ModelId {
+/// Registers a model whose `size` bytes of files have root `cid`; returns its id.
+pub fn register_model_with_cid(
+	owner: AccountId,
+	name: &str,
+	cid: Vec<u8>,
+	size: u64,
+) -> crate::ModelId {
 	pallet_model_registry::Pallet::<Test>::do_register_model(
 		owner,
 		name.as_bytes().to_vec(),
 		cid,
 		pallet_model_registry::ModelType::Language,
 		pallet_model_registry::Framework::Onnx,
-		1,
+		size,
 		pallet_model_registry::LicenseKind::OpenSource,
 		b"Apache-2.0".to_vec(),
 	)

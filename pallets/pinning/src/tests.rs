@@ -38,7 +38,7 @@ fn pin(who: AccountId, file: &File) {
 	.is_none()
 	{
 		let name = format!("model-{}", pallet_model_registry::NextModelId::<Test>::get());
-		register_model_with_cid(OWNER, &name, file.cid_text.clone());
+		register_model_with_cid(OWNER, &name, file.cid_text.clone(), file.size);
 	}
 	assert_ok!(Pinning::report_pin(RuntimeOrigin::signed(who), text(&file.cid_text), file.size));
 }
@@ -177,10 +177,14 @@ fn only_registered_active_models_can_be_pinned() {
 			Pinning::report_pin(RuntimeOrigin::signed(ALICE), text(blake), 300),
 			Error::<Test>::UnsupportedCid
 		);
-		let model = register_model_with_cid(OWNER, "m", file.cid_text.clone());
+		let model = register_model_with_cid(OWNER, "m", file.cid_text.clone(), 300);
 		assert_noop!(
 			Pinning::report_pin(RuntimeOrigin::signed(ALICE), text(&file.cid_text), 0),
 			Error::<Test>::EmptyFile
+		);
+		assert_noop!(
+			Pinning::report_pin(RuntimeOrigin::signed(ALICE), text(&file.cid_text), 3_000),
+			Error::<Test>::SizeMismatch
 		);
 		assert_ok!(Pinning::report_pin(RuntimeOrigin::signed(ALICE), text(&file.cid_text), 300));
 		assert_eq!(
@@ -197,7 +201,7 @@ fn only_registered_active_models_can_be_pinned() {
 
 		// Deprecated models take no new pins.
 		let other = File::new(200, 2, CidMode::V1RawLeaves);
-		let other_model = register_model_with_cid(OWNER, "other", other.cid_text.clone());
+		let other_model = register_model_with_cid(OWNER, "other", other.cid_text.clone(), 200);
 		assert_ok!(ModelRegistry::deprecate(RuntimeOrigin::signed(OWNER), other_model));
 		register(BOB);
 		assert_noop!(
@@ -219,7 +223,7 @@ fn pin_limits_hold() {
 		for file in &files[..3] {
 			pin(ALICE, file);
 		}
-		register_model_with_cid(OWNER, "fourth", files[3].cid_text.clone());
+		register_model_with_cid(OWNER, "fourth", files[3].cid_text.clone(), files[3].size);
 		assert_noop!(
 			Pinning::report_pin(RuntimeOrigin::signed(ALICE), text(&files[3].cid_text), 103),
 			Error::<Test>::TooManyPinsForPinner
@@ -373,8 +377,8 @@ fn a_lie_about_the_size_fails_the_proof() {
 	new_test_ext().execute_with(|| {
 		let file = File::new(3_000, 7, CidMode::V0);
 		register(ALICE);
-		register_model_with_cid(OWNER, "m", file.cid_text.clone());
-		// Claiming 10x the bytes for a 10x share.
+		// An owner who registered 10x the bytes, and a pinner claiming them for a 10x share.
+		register_model_with_cid(OWNER, "m", file.cid_text.clone(), 30_000);
 		assert_ok!(Pinning::report_pin(RuntimeOrigin::signed(ALICE), text(&file.cid_text), 30_000));
 		run_to_block(era_start(1));
 		let era = CurrentEra::<Test>::get();

@@ -33,7 +33,6 @@ pub enum LicenseKind {
 	Custom,
 }
 
-/// What other pallets need to know about a model, read in one storage access.
 /// The inference task a model serves; it selects the inference engine's
 /// pipeline (`citrate_inference::pipelines`).
 #[derive(
@@ -67,12 +66,58 @@ pub enum InferenceTask {
 	RawTensors,
 }
 
+/// The format a model's weights are stored in.
+///
+/// A registered model is one CID: a **model package**, the UnixFS directory whose file names
+/// are the roles the inference engine reads (`model.onnx`, `tokenizer.json`, `config.json`,
+/// `det.onnx` + `rec.onnx` + `cls.onnx`, `model.safetensors`, `model.gguf`, …), or a single
+/// file, which stands for a package holding that file alone under
+/// [`Framework::single_file_name`].
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub enum Framework {
+	Onnx,
+	Safetensors,
+	Gguf,
+	PyTorch,
+	TensorFlow,
+	Other,
+}
+
+impl Framework {
+	/// The name a single-file CID's file takes in its package: `model.<extension>`.
+	pub fn single_file_name(self) -> &'static str {
+		match self {
+			Framework::Onnx => "model.onnx",
+			Framework::Safetensors => "model.safetensors",
+			Framework::Gguf => "model.gguf",
+			Framework::PyTorch => "model.pt",
+			Framework::TensorFlow => "model.pb",
+			Framework::Other => "model.bin",
+		}
+	}
+}
+
+/// What other pallets need to know about a model, read in one storage access.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct ModelSummary<AccountId> {
 	pub owner: AccountId,
 	/// False once the owner deprecated the model.
 	pub active: bool,
 	pub license_kind: LicenseKind,
+	/// Bytes of the model's files as registered: a package's files together, or the one
+	/// file's size.
+	pub size_bytes: u64,
 }
 
 /// What other pallets may read from the model registry.

@@ -43,6 +43,6 @@ impl pallet_model_access::BenchmarkHelper<crate::AccountId> for RegistryBenchmar
 		let mut digest = [0u8; 32];
 		digest[24..].copy_from_slice(&id.to_be_bytes());
 		let cid = pallet_model_registry::cid::raw_sha256_v1_base16(&digest);
-		super::model_registry::register_benchmark_model(owner, cid, license)
+		super::model_registry::register_benchmark_model(owner, cid, 1, license)
 	}
 }

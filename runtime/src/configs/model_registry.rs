@@ -33,6 +33,7 @@ impl pallet_model_registry::Config for Runtime {
 pub(super) fn register_benchmark_model(
 	owner: &crate::AccountId,
 	cid: alloc::vec::Vec<u8>,
+	size: u64,
 	license: pallet_model_registry::LicenseKind,
 ) -> pallet_model_registry::ModelId {
 	use pallet_model_registry::{Framework, ModelType, NextModelId};
@@ -43,7 +44,7 @@ pub(super) fn register_benchmark_model(
 		cid,
 		ModelType::Language,
 		Framework::Onnx,
-		1,
+		size,
 		license,
 		b"LicenseRef-bench".to_vec(),
 	)

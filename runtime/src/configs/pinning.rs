@@ -43,7 +43,10 @@ impl pallet_pinning::Config for Runtime {
 	type MaxPins = ConstU32<512>;
 	type MaxPinnersPerCid = ConstU32<16>;
 	type MaxPinsPerPinner = ConstU32<64>;
-	type MaxProofBlocks = ConstU32<16>;
+	/// A package proof carries each directory block and each file's root block besides the
+	/// challenged paths: room for packages of a few dozen files. The extrinsic length limit
+	/// still bounds the bytes.
+	type MaxProofBlocks = ConstU32<64>;
 	/// A 1 MiB chunk (Kubo's largest) in a dag-pb leaf, with room for its framing.
 	type MaxProofBlockLen = ConstU32<{ 1024 * 1024 + 1024 }>;
 	type UnsignedPriority = PinProofPriority;
@@ -103,10 +106,12 @@ impl pallet_pinning::BenchmarkHelper<crate::AccountId> for RegistryBenchmarkHelp
 	fn register_model(
 		owner: &crate::AccountId,
 		cid: alloc::vec::Vec<u8>,
+		size: u64,
 	) -> pallet_pinning::ModelId {
 		super::model_registry::register_benchmark_model(
 			owner,
 			cid,
+			size,
 			pallet_model_registry::LicenseKind::OpenSource,
 		)
 	}

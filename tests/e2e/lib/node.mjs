@@ -17,6 +17,11 @@ export function nodeBinary() {
   return path.join(targetDir, 'debug', 'citrate-node');
 }
 
+/** `citrate-infer` (crates/inference), beside the node binary: $CITRATE_INFER overrides. */
+export function inferBinary() {
+  return process.env.CITRATE_INFER ?? path.join(path.dirname(nodeBinary()), 'citrate-infer');
+}
+
 async function freePort() {
   return new Promise((resolve, reject) => {
     const server = net.createServer();

@@ -31,3 +31,27 @@ export function submit(api, tx, signer) {
 export function findEvent(events, section, method) {
   return events.find(({ event }) => event.section === section && event.method === method)?.event;
 }
+
+/** Resolves with the first event from now on that matches `predicate`; rejects after
+ * `timeoutMs`, naming the events seen meanwhile. */
+export function waitForEvent(api, predicate, timeoutMs) {
+  return new Promise((resolve, reject) => {
+    let unsubscribe;
+    const seen = [];
+    const timer = setTimeout(() => {
+      unsubscribe?.();
+      reject(new Error(`no matching event in ${timeoutMs} ms; saw ${seen.join(', ')}`));
+    }, timeoutMs);
+    api.query.system.events((records) => {
+      for (const { event } of records) {
+        seen.push(`${event.section}.${event.method}`);
+        if (predicate(event)) {
+          clearTimeout(timer);
+          unsubscribe?.();
+          resolve(event);
+          return;
+        }
+      }
+    }).then((u) => { unsubscribe = u; });
+  });
+}

@@ -49,6 +49,23 @@ pub fn task_name(task: Task) -> &'static str {
 	}
 }
 
+/// Every task a pipeline serves.
+pub const TASKS: [Task; 8] = [
+	Task::FeatureExtraction,
+	Task::TextClassification,
+	Task::ImageClassification,
+	Task::Ocr,
+	Task::SpeechToText,
+	Task::VoiceActivity,
+	Task::TextGeneration,
+	Task::RawTensors,
+];
+
+/// The task named `name` as [`task_name`] writes it, in any case (`ocr`, `feature-extraction`).
+pub fn task_from_name(name: &str) -> Option<Task> {
+	TASKS.into_iter().find(|task| task_name(*task).eq_ignore_ascii_case(name))
+}
+
 /// How to load a model's pipeline.
 #[derive(Clone, Debug)]
 pub struct PipelineOptions {

@@ -1,0 +1,194 @@
+//! `citrate-infer`: runs a model the way a Citrate provider does, outside any chain.
+//!
+//! The model is a registered CID (its model package, from a local block store, else fetched
+//! from trustless gateways or a Kubo API, every block verified) or a directory of files.
+//! Prints one JSON object: the output hash a proof of inference signs, and the output.
+//!
+//! ```text
+//! citrate-infer --task ocr --cid bafy… --gateway http://127.0.0.1:8080 --input page.png
+//! citrate-infer --task feature-extraction --dir ./all-minilm-l6-v2 --text "a sentence"
+//! ```
+
+use citrate_inference::{
+	package::{parse_cid, ModelLoader},
+	pipelines::{
+		task::{task_from_name, task_name, TASKS},
+		GenerationParams, ModelFiles, Output, Pipeline, PipelineOptions, Request, Task,
+	},
+	proof::output_hash,
+	Error,
+};
+use citrate_model_primitives::Framework;
+use citrate_storage::{Fetcher, FsBlockStore, GatewayFetcher, KuboClient, PackageLimits, Upstream};
+use clap::{Parser, ValueEnum};
+use std::{path::PathBuf, process::ExitCode, sync::Arc, time::Duration};
+
+fn parse_task(name: &str) -> Result<Task, String> {
+	task_from_name(name).ok_or_else(|| {
+		let names: Vec<_> = TASKS.iter().map(|task| task_name(*task).to_lowercase()).collect();
+		format!("unknown task {name:?}; one of {}", names.join(", "))
+	})
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum FrameworkArg {
+	Onnx,
+	Safetensors,
+	Gguf,
+}
+
+#[derive(Debug, Parser)]
+#[command(
+	name = "citrate-infer",
+	version,
+	about = "Run a Citrate model by CID or from a directory"
+)]
+struct Args {
+	/// The model's task (its pipeline): feature-extraction, text-classification,
+	/// image-classification, ocr, speech-to-text, voice-activity, text-generation.
+	#[arg(long, value_parser = parse_task)]
+	task: Task,
+	/// The model's registered CID: a model package, or a single file.
+	#[arg(long, conflicts_with = "dir", required_unless_present = "dir")]
+	cid: Option<String>,
+	/// The framework of a single-file CID (names its file `model.<ext>`).
+	#[arg(long, value_enum, default_value = "onnx")]
+	framework: FrameworkArg,
+	/// A directory holding the model's files instead of a CID.
+	#[arg(long)]
+	dir: Option<PathBuf>,
+	/// Block store for `--cid` [default: $XDG_CACHE_HOME/citrate/ipfs, else ~/.cache/citrate/ipfs].
+	#[arg(long)]
+	store: Option<PathBuf>,
+	/// Trustless gateways to fetch missing blocks from, in order (repeatable).
+	#[arg(long = "gateway", conflicts_with = "ipfs_api")]
+	gateways: Vec<String>,
+	/// A Kubo RPC API to fetch missing blocks from.
+	#[arg(long)]
+	ipfs_api: Option<String>,
+	/// Most bytes the model's files may hold.
+	#[arg(long, default_value_t = PackageLimits::default().max_bytes)]
+	max_bytes: u64,
+	/// Seconds each fetch may take.
+	#[arg(long, default_value_t = 60)]
+	timeout: u64,
+	/// An input file: an image (PNG, JPEG) or a WAV file.
+	#[arg(long, conflicts_with_all = ["text", "prompt"])]
+	input: Option<PathBuf>,
+	/// An input text (repeatable).
+	#[arg(long)]
+	text: Vec<String>,
+	/// A prompt to continue.
+	#[arg(long)]
+	prompt: Option<String>,
+	/// Tokens to generate at most.
+	#[arg(long, default_value_t = 32)]
+	max_tokens: usize,
+}
+
+fn default_store() -> PathBuf {
+	std::env::var_os("XDG_CACHE_HOME")
+		.map(PathBuf::from)
+		.or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
+		.unwrap_or_else(std::env::temp_dir)
+		.join("citrate")
+		.join("ipfs")
+}
+
+fn model_files(args: &Args) -> Result<ModelFiles, Error> {
+	if let Some(dir) = &args.dir {
+		return ModelFiles::from_dir(dir, args.max_bytes);
+	}
+	let cid = parse_cid(args.cid.as_deref().unwrap_or_default())?;
+	let framework = match args.framework {
+		FrameworkArg::Onnx => Framework::Onnx,
+		FrameworkArg::Safetensors => Framework::Safetensors,
+		FrameworkArg::Gguf => Framework::Gguf,
+	};
+	let timeout = Duration::from_secs(args.timeout);
+	let other = |error: citrate_storage::RemoteError| Error::Package(error.to_string());
+	let upstream = match (&args.ipfs_api, args.gateways.is_empty()) {
+		(Some(api), _) => Some(Upstream::Kubo(KuboClient::new(api, timeout).map_err(other)?)),
+		(None, false) => Some(Upstream::Gateways(
+			GatewayFetcher::new(args.gateways.clone(), timeout).map_err(other)?,
+		)),
+		(None, true) => None,
+	};
+	let store = args.store.clone().unwrap_or_else(default_store);
+	let store = FsBlockStore::open(&store)
+		.map_err(|e| Error::Package(format!("block store {}: {e}", store.display())))?;
+	let limits = PackageLimits { max_bytes: args.max_bytes, ..Default::default() };
+	let loader = ModelLoader::new(Fetcher::new(Arc::new(store), upstream), limits);
+	tokio::runtime::Builder::new_multi_thread()
+		.worker_threads(1)
+		.enable_all()
+		.build()?
+		.block_on(loader.load(&cid, framework))
+}
+
+fn request(args: &Args, task: Task) -> Result<Request, Error> {
+	if let Some(path) = &args.input {
+		let bytes = std::fs::read(path)?;
+		return Ok(match task {
+			Task::SpeechToText | Task::VoiceActivity => Request::Wav(bytes),
+			_ => Request::Image(bytes),
+		});
+	}
+	if let Some(text) = &args.prompt {
+		let params = GenerationParams { max_tokens: args.max_tokens, ..Default::default() };
+		return Ok(Request::Prompt { text: text.clone(), params });
+	}
+	if args.text.is_empty() {
+		return Err(Error::MissingInput("--input, --text or --prompt".into()));
+	}
+	Ok(Request::Text(args.text.clone()))
+}
+
+fn output_json(output: &Output) -> serde_json::Value {
+	match output {
+		Output::Embeddings { dims, values } => {
+			serde_json::json!({ "dims": dims, "values": values })
+		}
+		Output::Labels(rows) => serde_json::json!(rows
+			.iter()
+			.map(|row| row
+				.iter()
+				.map(|l| serde_json::json!({ "id": l.id, "name": l.name, "score": l.score }))
+				.collect::<Vec<_>>())
+			.collect::<Vec<_>>()),
+		Output::Text(text) => serde_json::json!(text),
+		Output::SpeechProbabilities(p) => serde_json::json!(p),
+		Output::Tensors(tensors) => serde_json::json!(tensors
+			.iter()
+			.map(|t| serde_json::json!({ "name": t.name, "shape": t.shape }))
+			.collect::<Vec<_>>()),
+	}
+}
+
+fn run(args: &Args) -> Result<serde_json::Value, Error> {
+	let task = args.task;
+	let files = model_files(args)?;
+	let pipeline = Pipeline::load(task, &files, &PipelineOptions::default())?;
+	let output = pipeline.run(&request(args, task)?)?;
+	let hash = output_hash(&output.to_tensors()?)?;
+	let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
+	Ok(serde_json::json!({
+		"model_bytes": files.total_bytes(),
+		"output_hash": format!("0x{hex}"),
+		"output": output_json(&output),
+	}))
+}
+
+fn main() -> ExitCode {
+	let args = Args::parse();
+	match run(&args) {
+		Ok(result) => {
+			println!("{result}");
+			ExitCode::SUCCESS
+		}
+		Err(error) => {
+			eprintln!("citrate-infer: {error}");
+			ExitCode::FAILURE
+		}
+	}
+}
