@@ -25,12 +25,15 @@ fn pinner<T: Config>(index: u32) -> (T::AccountId, T::ProofKey) {
 	(who, key)
 }
 
+/// Bytes the small models are registered and pinned with.
+const SMALL_MODEL_SIZE: u64 = 1 << 20;
+
 /// A registered model whose root is a distinct raw block; returns its CID text.
 fn small_model<T: Config>(index: u32) -> Vec<u8> {
 	let mut digest = [0u8; 32];
 	digest[..4].copy_from_slice(&index.to_le_bytes());
 	let cid = cid::raw_sha256_v1_base16(&digest);
-	T::BenchmarkHelper::register_model(&funded::<T>("owner", index), cid.clone(), 1);
+	T::BenchmarkHelper::register_model(&funded::<T>("owner", index), cid.clone(), SMALL_MODEL_SIZE);
 	cid
 }
 
@@ -87,7 +90,7 @@ fn era_of_pins<T: Config>(pins: u32, proven: bool) -> BlockNumberFor<T> {
 	for i in 0..pins {
 		let (who, _) = pinner::<T>(i);
 		let cid = small_model::<T>(i);
-		Pallet::<T>::do_report_pin(who.clone(), &cid, 1 << 20).unwrap();
+		Pallet::<T>::do_report_pin(who.clone(), &cid, SMALL_MODEL_SIZE).unwrap();
 		let binary = Pallet::<T>::parse_cid(&cid).unwrap().0;
 		Pins::<T>::mutate(&who, &binary, |pin| {
 			let pin = pin.as_mut().unwrap();
@@ -131,13 +134,13 @@ mod benchmarks {
 		let cid = small_model::<T>(0);
 		for i in 1..T::MaxPinnersPerCid::get() {
 			let (other, _) = pinner::<T>(i);
-			Pallet::<T>::do_report_pin(other, &cid, 1 << 20).unwrap();
+			Pallet::<T>::do_report_pin(other, &cid, SMALL_MODEL_SIZE).unwrap();
 		}
 		let (who, _) = pinner::<T>(0);
 		let text: CidText = cid.clone().try_into().unwrap();
 
 		#[extrinsic_call]
-		_(RawOrigin::Signed(who.clone()), text, 1 << 20);
+		_(RawOrigin::Signed(who.clone()), text, SMALL_MODEL_SIZE);
 
 		assert_eq!(Pinners::<T>::get(&who).unwrap().pins, 1);
 	}
@@ -147,7 +150,7 @@ mod benchmarks {
 		let cid = small_model::<T>(0);
 		for i in 0..T::MaxPinnersPerCid::get() {
 			let (other, _) = pinner::<T>(i);
-			Pallet::<T>::do_report_pin(other, &cid, 1 << 20).unwrap();
+			Pallet::<T>::do_report_pin(other, &cid, SMALL_MODEL_SIZE).unwrap();
 		}
 		let who: T::AccountId = account("pinner", 0, 0);
 		let text: CidText = cid.clone().try_into().unwrap();
