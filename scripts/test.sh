@@ -22,8 +22,8 @@ cargo test --locked --workspace
 log "pallet benchmarks, run as tests"
 cargo test --locked -p pallet-model-registry -p pallet-model-access -p pallet-pinning --features runtime-benchmarks benchmarking
 
-build_node
 build_infer
+build_node
 
 log "end-to-end tests against citrate-node --dev"
 node --test --test-concurrency=1 tests/e2e/

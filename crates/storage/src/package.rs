@@ -103,7 +103,8 @@ impl PackageWalk {
 		self.todo.last().map(|(cid, path, _)| (*cid, path.as_str()))
 	}
 
-	/// Takes the block [`Self::next_block`] asked for.
+	/// Takes the block [`Self::next_block`] asked for, already verified against its CID (as
+	/// every [`BlockSource`] and the fetcher return blocks).
 	pub fn visit(&mut self, block: Vec<u8>) -> Result<(), PackageError> {
 		let Some((cid, path, depth)) = self.todo.pop() else { return Ok(()) };
 		let in_directory = |source| PackageError::Directory {
