@@ -251,7 +251,7 @@ async fn the_gateway_serves_directories_and_paths_inside_them() {
 	let client = FsBlockStore::open(work.join("client")).unwrap();
 	// The CAR holds the path, not the whole DAG: its root cannot be pinned, but the file can
 	// be resolved and read from the blocks it brought, and nothing else came.
-	assert!(citrate_storage::import_car(&mut &car[..], &client).is_err());
+	let imported = citrate_storage::import_car(&mut &car[..], &client);
 	let path = citrate_storage::resolve_path(&root, "sub/tokenizer.json", &client).unwrap();
 	let mut out = Vec::new();
 	citrate_storage::export(path.last().unwrap(), &client, &mut out).unwrap();
@@ -262,6 +262,12 @@ async fn the_gateway_serves_directories_and_paths_inside_them() {
 	};
 	assert_eq!(entries[0].name, "model.onnx");
 	assert!(!client.has(&entries[0].cid), "model.onnx is not on the path");
+	assert!(
+		matches!(&imported, Err(citrate_storage::CarError::Export(citrate_storage::ExportError::Block(
+			citrate_storage::BlockError::NotFound(cid)
+		))) if *cid == entries[0].cid),
+		"pinning the root stops at model.onnx: {imported:?}"
+	);
 
 	// dag-scope=entity of a directory: its block alone.
 	let entity = get(format!("/ipfs/{root}?format=car&dag-scope=entity")).await;
