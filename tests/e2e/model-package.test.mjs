@@ -12,9 +12,9 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { Keyring } from '@polkadot/keyring';
 import { u8aToHex } from '@polkadot/util';
-import { xxhashAsHex } from '@polkadot/util-crypto';
 import { CID } from 'multiformats/cid';
 import { inferBinary, nodeBinary, startDevNode } from './lib/node.mjs';
+import { shortenPinningEras } from './lib/pinning.mjs';
 import { findEvent, submit, waitForEvent } from './lib/tx.mjs';
 
 const UNITS = 10n ** 18n;
@@ -59,12 +59,7 @@ test('(a) the model directory is one CID: add -r, ls and stat', () => {
 });
 
 test('(b) registered by its directory CID, pinned by Alice, proven by the offchain worker', async () => {
-  const u32 = (n) => u8aToHex(api.createType('u32', n).toU8a());
-  const setStorage = api.tx.system.setStorage([
-    [xxhashAsHex(':PinningEraLength:', 128), u32(ERA_LENGTH)],
-    [xxhashAsHex(':PinningResponseWindow:', 128), u32(RESPONSE_WINDOW)],
-  ]);
-  assert.equal((await submit(api, api.tx.sudo.sudo(setStorage), alice)).error, null);
+  assert.equal(await shortenPinningEras(api, alice, ERA_LENGTH, RESPONSE_WINDOW), null);
 
   let { error } = await submit(
     api,

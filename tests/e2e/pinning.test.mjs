@@ -11,13 +11,13 @@ import { after, before, test } from 'node:test';
 import { CarReader } from '@ipld/car';
 import { Keyring } from '@polkadot/keyring';
 import { u8aToHex } from '@polkadot/util';
-import { xxhashAsHex } from '@polkadot/util-crypto';
 import { Interface, getAddress } from 'ethers';
 import { CID } from 'multiformats/cid';
 import { sha256 } from 'multiformats/hashes/sha2';
 import { compileFile } from '../../scripts/lib/solc.mjs';
 import { nodeBinary, startDevNode } from './lib/node.mjs';
 import { callTx, logsOf, revertReason, view } from './lib/revive.mjs';
+import { shortenPinningEras } from './lib/pinning.mjs';
 import { findEvent, submit, waitForEvent } from './lib/tx.mjs';
 
 const UNITS = 10n ** 18n;
@@ -106,13 +106,7 @@ test('(a) the gateway serves what the node holds: raw blocks, CARs and files; an
 });
 
 test('(b) a pinned model is challenged, the offchain worker proves it, the reward is paid', async () => {
-  // Short eras for the test: the era length and window are storage parameters.
-  const u32 = (n) => u8aToHex(api.createType('u32', n).toU8a());
-  const setStorage = api.tx.system.setStorage([
-    [xxhashAsHex(':PinningEraLength:', 128), u32(ERA_LENGTH)],
-    [xxhashAsHex(':PinningResponseWindow:', 128), u32(RESPONSE_WINDOW)],
-  ]);
-  assert.equal((await submit(api, api.tx.sudo.sudo(setStorage), alice)).error, null);
+  assert.equal(await shortenPinningEras(api, alice, ERA_LENGTH, RESPONSE_WINDOW), null);
 
   let { error } = await submit(
     api,
