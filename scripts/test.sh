@@ -13,6 +13,14 @@ cargo fmt --all -- --check
 log "cargo clippy (warnings are errors)"
 SKIP_WASM_BUILD=1 cargo clippy --locked --workspace --all-targets -- -D warnings
 
+log "the inference engine and the no_std contract stand without polkadot-sdk"
+for crate in citrate-inference citrate-inference-primitives citrate-tensor-primitives; do
+	if cargo tree --locked -p "$crate" -e normal --prefix none | grep -E '^(polkadot-sdk|sp-|frame-)'; then
+		echo "$crate depends on polkadot-sdk" >&2
+		exit 1
+	fi
+done
+
 log "real models for the inference engine's tests (cached in ~/.cache/citrate/models; Gemma 3 under the Gemma Terms of Use)"
 python3 scripts/fetch-models.py --with-lm --check-conversions
 

@@ -30,8 +30,8 @@ interface IModelRegistry {
 		TextGeneration,
 		RawTensors
 	}
-	/// Element type of a tensor.
-	enum TensorDType { F32, F16, BF16, F64, I8, I16, I32, I64, U8, Bool }
+	/// Element type of a tensor; the value is the tensor codec's dtype byte (0 = F32 … 9 = Bool).
+	enum TensorDType { F32, F16, BF16, F64, I8, U8, I16, I32, I64, Bool }
 
 	/// One dimension: a fixed `size`, or a named size (`symbol`, e.g. "batch") when
 	/// `symbol` is not empty.
@@ -92,6 +92,12 @@ interface IModelRegistry {
 	event VersionPublished(uint64 indexed modelId, uint64 indexed previousId, uint32 version, string cid);
 	/// The owner set or replaced a model version's metadata.
 	event MetadataSet(uint64 indexed modelId, address indexed owner);
+	/// Every version of the model `modelId` belongs to moved from `from` to `to`.
+	event OwnershipTransferred(uint64 indexed modelId, address indexed from, address indexed to);
+	/// The owner deprecated a model version.
+	event ModelDeprecated(uint64 indexed modelId);
+	/// The owner removed a deprecated model version; its access tiers and pins ended with it.
+	event ModelRemoved(uint64 indexed modelId);
 
 	/// Registers a new model name as version 1, owned by the caller.
 	/// @return modelId The id of the new model version.
@@ -113,6 +119,17 @@ interface IModelRegistry {
 
 	/// Sets or replaces the metadata of a model version the caller owns.
 	function setMetadata(uint64 modelId, ModelMetadata calldata metadata) external;
+
+	/// Hands every version of the caller's model `modelId` to `newOwner`. Deposits stay with
+	/// the accounts that paid them.
+	function transferOwnership(uint64 modelId, address newOwner) external;
+
+	/// Retires a model version of the caller's; it stays readable and can then be removed.
+	function deprecate(uint64 modelId) external;
+
+	/// Deletes a deprecated model version of the caller's and releases its deposits; its
+	/// access tiers are retired and its pins end.
+	function removeModel(uint64 modelId) external;
 
 	/// A model version with its metadata. Reverts when no model has this id.
 	function getModel(uint64 modelId) external view returns (Model memory);

@@ -174,7 +174,7 @@ test('(e) a Solidity marketplace sells model access through the precompiles, spl
   // Pallet errors and bad values come back as clear reverts from the precompiles.
   assert.equal(
     await revertReason(api, charlie.address, ACCESS_ADDRESS, accessIface, 'purchaseAccess', [modelId, 0], PRICE - 1n),
-    `ModelAccess.purchaseAccess: msg.value must equal the tier price (${PRICE})`,
+    'ModelAccess.purchaseAccess: PaymentNotPrice',
   );
   assert.equal(
     await revertReason(api, charlie.address, ACCESS_ADDRESS, accessIface, 'purchaseAccess', [modelId, 5], 0n),
@@ -191,7 +191,7 @@ test('(e) a Solidity marketplace sells model access through the precompiles, spl
   // Value sent to a function that is not payable is refused rather than kept.
   assert.equal(
     await revertReason(api, charlie.address, ACCESS_ADDRESS, accessIface, 'hasAccess', [charlieEvm, modelId], 1n),
-    'hasAccess: function is not payable',
+    'ModelAccess.hasAccess: function is not payable',
   );
 });
 
@@ -200,7 +200,7 @@ test('(f) metadata and version 2 set through IModelRegistry read back the same f
     description: 'all-MiniLM-L6-v2 sentence embeddings',
     task: 0, // FeatureExtraction
     inputs: [
-      { name: 'input_ids', dtype: 7, dims: [{ size: 0n, symbol: 'batch' }, { size: 0n, symbol: 'sequence' }] },
+      { name: 'input_ids', dtype: 8, dims: [{ size: 0n, symbol: 'batch' }, { size: 0n, symbol: 'sequence' }] },
     ],
     outputs: [{ name: 'embedding', dtype: 0, dims: [{ size: 0n, symbol: 'batch' }, { size: 384n, symbol: '' }] }],
     parameterCount: 22_700_000n,
@@ -267,4 +267,44 @@ test('(f) metadata and version 2 set through IModelRegistry read back the same f
     await revertReason(api, alice.address, REGISTRY_ADDRESS, registryIface, 'setMetadata', [modelId, tooMany]),
     'ModelRegistry.setMetadata: more than 16 tags',
   );
+});
+
+test('(g) removing a model through IModelRegistry retires its access tiers and releases their deposits', async () => {
+  const register = await submit(
+    api,
+    await callTx(api, alice, REGISTRY_ADDRESS, registryIface, 'registerModel', [
+      'e2e-removal', cidOf('e2e-removal weights'), 0, 0, 1_000n, 1, 'LicenseRef-e2e',
+    ]),
+    alice,
+  );
+  assert.equal(register.error, null, JSON.stringify(register.error));
+  const modelId = logsOf(register.events, REGISTRY_ADDRESS, registryIface)[0].args.modelId;
+  const tierHeld = async () => (await api.query.balances.holds(alice.address))
+    .filter((h) => h.id.toString().includes('TierDeposit'))
+    .reduce((sum, h) => sum + h.amount.toBigInt(), 0n);
+  const heldBefore = await tierHeld();
+  const tier = await submit(
+    api, await callTx(api, alice, ACCESS_ADDRESS, accessIface, 'setTier', [modelId, 0, UNITS, 100n, 0]), alice,
+  );
+  assert.equal(tier.error, null, JSON.stringify(tier.error));
+  assert.ok((await tierHeld()) > heldBefore, 'the tier holds a deposit');
+
+  // Only a deprecated version can go; the precompile says so in Solidity terms.
+  assert.equal(
+    await revertReason(api, alice.address, REGISTRY_ADDRESS, registryIface, 'removeModel', [modelId]),
+    'ModelRegistry.removeModel: NotDeprecated',
+  );
+  for (const fn of ['deprecate', 'removeModel']) {
+    const result = await submit(api, await callTx(api, alice, REGISTRY_ADDRESS, registryIface, fn, [modelId]), alice);
+    assert.equal(result.error, null, JSON.stringify(result.error));
+    const [log] = logsOf(result.events, REGISTRY_ADDRESS, registryIface);
+    assert.deepEqual([log.name, log.args.modelId], [fn === 'deprecate' ? 'ModelDeprecated' : 'ModelRemoved', modelId]);
+    if (fn === 'removeModel') {
+      const retired = findEvent(result.events, 'modelAccess', 'TierRetired');
+      assert.deepEqual([retired.data.modelId.toBigInt(), retired.data.tierId.toNumber()], [modelId, 0]);
+    }
+  }
+  assert.equal((await api.query.modelRegistry.models(modelId)).isNone, true);
+  assert.equal((await api.query.modelAccess.tiers(modelId, 0)).isNone, true);
+  assert.equal(await tierHeld(), heldBefore, 'the tier deposit went back');
 });

@@ -1,7 +1,8 @@
 //! Everything that can go wrong between a request and its result, each with a message a caller
 //! can act on. Nothing in this crate panics on bad models or bad inputs.
 
-use citrate_tensor_codec::{CodecError, DType};
+use citrate_inference_primitives::request::RequestError;
+use citrate_tensor_primitives::{CodecError, SpecMismatch};
 
 /// The engine's error.
 #[derive(Debug, thiserror::Error)]
@@ -14,10 +15,6 @@ pub enum Error {
 	Unsupported(String),
 	#[error("missing input `{0}`")]
 	MissingInput(String),
-	#[error("unexpected input `{name}`; the model takes {expected:?}")]
-	UnexpectedInput { name: String, expected: Vec<String> },
-	#[error("input `{name}` is {actual:?}; the model takes {expected}")]
-	InputDType { name: String, expected: String, actual: DType },
 	#[error("input `{name}` has shape {actual:?}; the model takes {expected}")]
 	InputShape { name: String, expected: String, actual: Vec<u32> },
 	#[error("input `{name}` has {elements} elements; the limit is {limit}")]
@@ -32,6 +29,10 @@ pub enum Error {
 	Runtime(String),
 	#[error("tensor codec: {0}")]
 	Codec(#[from] CodecError),
+	#[error("request: {0}")]
+	Request(#[from] RequestError),
+	#[error("registered metadata does not match the model: {0}")]
+	Metadata(String),
 	#[error("{0}")]
 	Pipeline(String),
 	#[error("model package: {0}")]
@@ -40,6 +41,12 @@ pub enum Error {
 	Cache(String),
 	#[error("i/o: {0}")]
 	Io(#[from] std::io::Error),
+}
+
+impl From<SpecMismatch> for Error {
+	fn from(mismatch: SpecMismatch) -> Self {
+		Error::Metadata(mismatch.to_string())
+	}
 }
 
 /// The crate's result.

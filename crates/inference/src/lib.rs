@@ -9,9 +9,13 @@
 //! - [`package`]: a registered model's CID (its model package) into [`pipelines::ModelFiles`],
 //!   from the local store or fetched and verified;
 //! - [`cache`]: loaded models by content id under a memory budget;
-//! - [`cost`]: FLOPs and memory estimated from the graph, and the weight formula;
-//! - [`proof`]: the output hash a proof of inference signs;
-//! - tensors cross the API in the [`citrate_tensor_codec`] form that extrinsics carry.
+//! - [`cost`]: FLOPs and memory estimated from the graph;
+//! - what the chain must reproduce bit for bit is the no_std contract
+//!   [`citrate_inference_primitives`]: the output hash and quantisation ([`proof`]), the cost
+//!   schedule ([`cost::Schedule`]) and the request schema each pipeline checks first;
+//! - tensors cross the API in the [`citrate_tensor_primitives`] form that extrinsics carry, and
+//!   a loaded model's inputs and outputs are [`codec::TensorSpec`]s, which
+//!   [`onnx::OnnxModel::check_registered`] compares with its registered metadata.
 
 pub mod cache;
 #[cfg(feature = "candle")]
@@ -22,9 +26,9 @@ pub mod limits;
 pub mod onnx;
 pub mod package;
 pub mod pipelines;
-pub mod proof;
 pub mod tensor;
 
-pub use citrate_tensor_codec as codec;
+pub use citrate_inference_primitives::output as proof;
+pub use citrate_tensor_primitives as codec;
 pub use error::{Error, Result};
 pub use limits::Limits;

@@ -1,7 +1,7 @@
 //! Moving tensors between the codec's byte form and tract's.
 
 use crate::{Error, Result};
-use citrate_tensor_codec::{DType, Tensor};
+use citrate_tensor_primitives::{DType, Tensor};
 use tract_onnx::prelude::{DatumType, Tensor as TractTensor};
 
 #[cfg(target_endian = "big")]
@@ -47,13 +47,13 @@ pub fn to_tract(tensor: &Tensor) -> Result<TractTensor> {
 	})?;
 	let elements = tensor.elements()?;
 	if elements.checked_mul(tensor.dtype.size() as u64) != Some(tensor.data.len() as u64) {
-		return Err(Error::Codec(citrate_tensor_codec::CodecError::DataLength {
+		return Err(Error::Codec(citrate_tensor_primitives::CodecError::DataLength {
 			expected: elements.saturating_mul(tensor.dtype.size() as u64),
 			actual: tensor.data.len() as u64,
 		}));
 	}
 	if tensor.dtype == DType::Bool && tensor.data.iter().any(|&b| b > 1) {
-		return Err(Error::Codec(citrate_tensor_codec::CodecError::BadBool));
+		return Err(Error::Codec(citrate_tensor_primitives::CodecError::BadBool));
 	}
 	let shape: Vec<usize> = tensor.shape.iter().map(|&d| d as usize).collect();
 	// SAFETY: the length matches dtype and shape (checked above, and again by tract) and every

@@ -5,11 +5,12 @@ mod common;
 
 use citrate_inference::{
 	cache::ModelCache,
-	codec::{DType, Tensor},
+	codec::{DType, Dim, Tensor, TensorSpec},
 	onnx::{LoadOptions, OnnxModel},
-	proof::{output_hash, quantize_outputs},
+	proof::{output_hash, quantize_outputs, Quantization},
 	Error, Limits,
 };
+use citrate_inference_primitives::request::RequestError;
 use common::*;
 use std::{sync::Arc, time::Duration};
 
@@ -79,8 +80,8 @@ fn quantised_outputs_absorb_last_bit_differences() {
 	let nudged =
 		vec![Tensor::from_f32(&*outputs[0].name, outputs[0].shape.clone(), &nudged).unwrap()];
 	assert_ne!(output_hash(&outputs).unwrap(), output_hash(&nudged).unwrap());
-	let step = 1.0 / 256.0;
-	let (a, b) = (quantize_outputs(&outputs, step), quantize_outputs(&nudged, step));
+	let grid = Quantization::new(8).unwrap();
+	let (a, b) = (quantize_outputs(&outputs, grid), quantize_outputs(&nudged, grid));
 	let a_values = a[0].to_f32().unwrap();
 	let b_values = b[0].to_f32().unwrap();
 	let differing = a_values.iter().zip(&b_values).filter(|(x, y)| x != y).count();
@@ -158,23 +159,33 @@ fn bad_inputs_get_clear_errors() {
 	let mut inputs = bert_inputs(1, 8);
 
 	let missing = model.run(&inputs[..2]).unwrap_err();
-	assert!(matches!(&missing, Error::MissingInput(n) if n == "token_type_ids"), "{missing}");
+	assert!(
+		matches!(&missing, Error::Request(RequestError::MissingInput(n)) if n == "token_type_ids"),
+		"{missing}"
+	);
 
 	let mut extra = inputs.clone();
 	extra.push(Tensor::from_f32("pixels", vec![1], &[0.0]).unwrap());
 	let error = model.run(&extra).unwrap_err();
-	assert!(matches!(&error, Error::UnexpectedInput { name, .. } if name == "pixels"), "{error}");
+	assert!(
+		matches!(&error, Error::Request(RequestError::UnknownInput(n)) if n == "pixels"),
+		"{error}"
+	);
 
 	let mut wrong_type = inputs.clone();
 	wrong_type[0] = Tensor::new("input_ids", DType::I32, vec![1, 8], vec![0; 32]).unwrap();
-	let error = model.run(&wrong_type).unwrap_err();
-	assert!(matches!(error, Error::InputDType { actual: DType::I32, .. }), "{error}");
-	assert!(error.to_string().contains("I64[batch, sequence]"), "{error}");
+	assert_eq!(
+		model.run(&wrong_type).unwrap_err().to_string(),
+		"request: input `input_ids` must be input_ids: i64[batch, sequence], not i32 [1, 8]"
+	);
 
 	let mut wrong_rank = inputs.clone();
 	wrong_rank[1] = Tensor::new("attention_mask", DType::I64, vec![8], vec![0; 64]).unwrap();
 	let error = model.run(&wrong_rank).unwrap_err();
-	assert!(matches!(error, Error::InputShape { .. }), "{error}");
+	assert!(
+		matches!(&error, Error::Request(RequestError::InputMismatch { shape, .. }) if shape == &[8]),
+		"{error}"
+	);
 
 	// `sequence` is 8 in input_ids and 7 here.
 	inputs[2] = Tensor::new("token_type_ids", DType::I64, vec![1, 7], vec![0; 56]).unwrap();
@@ -185,6 +196,49 @@ fn bad_inputs_get_clear_errors() {
 	let mut lying = bert_inputs(1, 8);
 	lying[0].data.truncate(10);
 	assert!(matches!(model.run(&lying).unwrap_err(), Error::Codec(_)));
+}
+
+#[test]
+fn registered_metadata_is_checked_against_the_loaded_model() {
+	let model = minilm();
+	let inputs = model.inputs().to_vec();
+	let outputs = model.outputs().expect("typed with symbolic dims").to_vec();
+	assert_eq!(
+		inputs.iter().map(ToString::to_string).collect::<Vec<_>>(),
+		[
+			"input_ids: i64[batch, sequence]",
+			"attention_mask: i64[batch, sequence]",
+			"token_type_ids: i64[batch, sequence]"
+		]
+	);
+	model.check_registered(&inputs, &outputs).expect("the model's own specs match");
+
+	// A registration that fixes the batch narrows the model and is accepted.
+	let mut narrowed = inputs.clone();
+	narrowed[0] = TensorSpec::new(
+		"input_ids",
+		DType::I64,
+		vec![Dim::Fixed(1), Dim::symbolic("seq").unwrap()],
+	)
+	.unwrap();
+	model.check_registered(&narrowed, &outputs).unwrap();
+
+	let mut int32 = inputs.clone();
+	int32[0].dtype = DType::I32;
+	assert_eq!(
+		model.check_registered(&int32, &outputs).unwrap_err().to_string(),
+		"registered metadata does not match the model: input `input_ids` is i64 in the model but \
+		 i32 in the metadata"
+	);
+	assert_eq!(
+		model.check_registered(&inputs[..2], &outputs).unwrap_err().to_string(),
+		"registered metadata does not match the model: the metadata registers 2 inputs but the \
+		 model has 3"
+	);
+	let mut renamed = outputs.clone();
+	renamed[0].name = b"embedding".to_vec().try_into().unwrap();
+	let error = model.check_registered(&inputs, &renamed).unwrap_err().to_string();
+	assert!(error.ends_with("in the model but `embedding` in the metadata"), "{error}");
 }
 
 #[test]

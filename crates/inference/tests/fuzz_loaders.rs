@@ -47,9 +47,9 @@ fn zero_inputs(model: &OnnxModel) -> Vec<Tensor> {
 		.inputs()
 		.iter()
 		.filter_map(|spec| {
-			let dtype = spec.dtype?;
+			let dtype = spec.dtype;
 			let shape: Vec<u32> = spec
-				.shape
+				.dims
 				.iter()
 				.map(|d| match d {
 					Dim::Fixed(n) => (*n).min(64) as u32,
@@ -57,7 +57,7 @@ fn zero_inputs(model: &OnnxModel) -> Vec<Tensor> {
 				})
 				.collect();
 			let elements: usize = shape.iter().map(|&d| d as usize).product();
-			Tensor::new(&*spec.name, dtype, shape, vec![0; elements * dtype.size()]).ok()
+			Tensor::new(spec.name(), dtype, shape, vec![0; elements * dtype.size()]).ok()
 		})
 		.collect()
 }

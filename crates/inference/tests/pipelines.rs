@@ -259,7 +259,7 @@ fn pipelines_are_chosen_by_the_models_task_and_take_requests_as_tensors() {
 	assert_eq!(text.lines().count(), 2, "{text:?}");
 	assert!(text.to_lowercase().contains("chain"), "{text:?}");
 	let error = ocr.run(&Request::Text(vec!["hi".into()])).unwrap_err();
-	assert_eq!(error.to_string(), "OCR models do not take text");
+	assert_eq!(error.to_string(), "ocr models do not take text");
 	assert!(ModelFiles::from_dir(&models_dir().join("pp-ocrv4"), 1 << 20).is_err());
 
 	// Image classification: the size and normalisation come from preprocessor_config.json,

@@ -7,7 +7,9 @@
 //!   CARv1, streamed, holding the blocks of the path (so a client can verify it) and then the
 //!   target's DAG as `dag-scope` says (`all`, the default; `entity`; `block`);
 //! - `GET /ipfs/{cid}[/path/inside]`: a file's bytes, or a directory's listing as text
-//!   (`name<TAB>cid<TAB>size` per entry), for people with `curl`.
+//!   (`name<TAB>cid<TAB>size` per entry), for people with `curl`. A file answers a single
+//!   `Range: bytes=…` with 206 (reading only the blocks the range needs); `Range` is ignored
+//!   for raw blocks, CARs and listings. `dag-scope` is refused unless a CAR is asked for.
 //!
 //! Paths are resolved through directory blocks checked against their CIDs, and every block
 //! is checked as it is read; a corrupted block ends the response (and is logged with its CID)
@@ -15,6 +17,7 @@
 //! filled on demand from an upstream ([`serve_fetching`]: the blocks a request touches are
 //! fetched asynchronously before the response is read from the store). `HEAD` answers the
 //! same headers without a body. The node binds it to 127.0.0.1 unless told otherwise.
+//! Connections that are slow to send headers, or idle, are closed ([`GatewayConfig`]).
 
 use crate::{
 	block::{BlockError, BlockSource},
@@ -28,8 +31,14 @@ use bytes::Bytes;
 use cid::Cid;
 use http_body_util::{combinators::BoxBody, BodyExt, Full, StreamBody};
 use hyper::{body::Frame, header, Method, Request, Response, StatusCode};
+use range::Requested;
 use std::{io, sync::Arc};
 use tokio::{net::TcpListener, sync::mpsc};
+
+mod conn;
+mod range;
+
+pub use conn::GatewayConfig;
 
 type Body = BoxBody<Bytes, io::Error>;
 
@@ -39,24 +48,47 @@ const CAR: &str = "application/vnd.ipld.car";
 const FRAME: usize = 256 * 1024;
 const LOG_TARGET: &str = "ipfs-gateway";
 
-/// Serves `source` on `listener` until the listener fails.
+/// Serves `source` on `listener` with the default [`GatewayConfig`] until the listener fails.
 pub async fn serve<S>(listener: TcpListener, source: S) -> io::Result<()>
 where
 	S: BlockSource + Send + Sync + 'static,
 {
-	serve_with(listener, Arc::new(source), None).await
+	serve_with_config(listener, source, GatewayConfig::default()).await
 }
 
-/// Serves the fetcher's store on `listener` until the listener fails; blocks a request needs
-/// and the store lacks are fetched from the fetcher's upstream first.
+/// [`serve`] with the given connection limits.
+pub async fn serve_with_config<S>(
+	listener: TcpListener,
+	source: S,
+	config: GatewayConfig,
+) -> io::Result<()>
+where
+	S: BlockSource + Send + Sync + 'static,
+{
+	serve_with(listener, Arc::new(source), None, config).await
+}
+
+/// Serves the fetcher's store on `listener` with the default [`GatewayConfig`] until the
+/// listener fails; blocks a request needs and the store lacks are fetched from the fetcher's
+/// upstream first.
 pub async fn serve_fetching(listener: TcpListener, fetcher: Fetcher) -> io::Result<()> {
-	serve_with(listener, fetcher.store().clone(), Some(Arc::new(fetcher))).await
+	serve_fetching_with_config(listener, fetcher, GatewayConfig::default()).await
+}
+
+/// [`serve_fetching`] with the given connection limits.
+pub async fn serve_fetching_with_config(
+	listener: TcpListener,
+	fetcher: Fetcher,
+	config: GatewayConfig,
+) -> io::Result<()> {
+	serve_with(listener, fetcher.store().clone(), Some(Arc::new(fetcher)), config).await
 }
 
 async fn serve_with<S>(
 	listener: TcpListener,
 	store: Arc<S>,
 	fetcher: Option<Arc<Fetcher>>,
+	config: GatewayConfig,
 ) -> io::Result<()>
 where
 	S: BlockSource + Send + Sync + 'static,
@@ -64,18 +96,17 @@ where
 	loop {
 		let (stream, _) = listener.accept().await?;
 		let (store, fetcher) = (store.clone(), fetcher.clone());
-		tokio::spawn(async move {
-			let service = hyper::service::service_fn(move |request| {
+		tokio::spawn(conn::serve_connection(stream, config, move |activity| {
+			hyper::service::service_fn(move |request| {
 				let (store, fetcher) = (store.clone(), fetcher.clone());
-				async move { Ok::<_, io::Error>(handle(request, store, fetcher).await) }
-			});
-			let io = hyper_util::rt::TokioIo::new(stream);
-			if let Err(error) =
-				hyper::server::conn::http1::Builder::new().serve_connection(io, service).await
-			{
-				log::debug!(target: LOG_TARGET, "connection ended: {error}");
-			}
-		});
+				let busy = activity.busy();
+				async move {
+					let response = handle(request, store, fetcher).await;
+					drop(busy);
+					Ok::<_, io::Error>(response)
+				}
+			})
+		}));
 	}
 }
 
@@ -94,7 +125,8 @@ fn format_of<B>(request: &Request<B>) -> Result<Format, String> {
 	let query = request.uri().query().unwrap_or("");
 	let accept =
 		request.headers().get(header::ACCEPT).and_then(|value| value.to_str().ok()).unwrap_or("");
-	let scope = match query_param(query, "dag-scope") {
+	let scope_param = query_param(query, "dag-scope");
+	let scope = match scope_param {
 		None | Some("all") => DagScope::All,
 		Some("entity") => DagScope::Entity,
 		Some("block") => DagScope::Block,
@@ -102,14 +134,19 @@ fn format_of<B>(request: &Request<B>) -> Result<Format, String> {
 			return Err(format!("unsupported dag-scope {other:?}; use all, entity or block"))
 		}
 	};
-	match query_param(query, "format") {
-		Some("raw") => Ok(Format::Raw),
-		Some("car") => Ok(Format::Car(scope)),
-		Some(other) => Err(format!("unsupported format {other:?}; use raw or car")),
-		None if accept.contains(RAW) => Ok(Format::Raw),
-		None if accept.contains(CAR) => Ok(Format::Car(scope)),
-		None => Ok(Format::File),
+	let format = match query_param(query, "format") {
+		Some("raw") => Format::Raw,
+		Some("car") => Format::Car(scope),
+		Some(other) => return Err(format!("unsupported format {other:?}; use raw or car")),
+		None if accept.contains(RAW) => Format::Raw,
+		None if accept.contains(CAR) => Format::Car(scope),
+		None => Format::File,
+	};
+	// Refused rather than ignored: the response would not be scoped as the client asked.
+	if scope_param.is_some() && !matches!(format, Format::Car(_)) {
+		return Err("dag-scope applies to format=car only".into());
 	}
+	Ok(format)
 }
 
 /// Decodes `%XX` escapes of a URL path; `None` if an escape is malformed or the result is
@@ -201,6 +238,9 @@ where
 		Err(message) => return text(StatusCode::BAD_REQUEST, message),
 	};
 	let head = request.method() == Method::HEAD;
+	let [range, if_range] = [header::RANGE, header::IF_RANGE].map(|name| {
+		request.headers().get(name).and_then(|value| value.to_str().ok()).map(str::to_owned)
+	});
 
 	if let Some(fetcher) = fetcher {
 		let scope = match format {
@@ -247,7 +287,28 @@ where
 			("text/plain; charset=utf-8", format!("\"{target}.dir\""), full(listing.into_bytes()))
 		}
 	};
-	let builder = Response::builder()
+	// Only a file's bytes are ranged, not raw blocks, CARs or listings; an `If-Range` other
+	// than the file's ETag asks for the whole file.
+	let file_size = match &node {
+		Node::File { size, .. } if format == Format::File => Some(*size),
+		_ => None,
+	};
+	let fresh = if_range.as_deref().is_none_or(|value| value == etag);
+	let requested = match file_size {
+		Some(size) if fresh => range::requested(range.as_deref(), size),
+		_ => Requested::Whole,
+	};
+	let total = file_size.unwrap_or(0);
+	if requested == Requested::Unsatisfiable {
+		let mut response = text(
+			StatusCode::RANGE_NOT_SATISFIABLE,
+			format!("the range is outside the file's {total} bytes"),
+		);
+		let content_range = header::HeaderValue::from_str(&format!("bytes */{total}"));
+		response.headers_mut().insert(header::CONTENT_RANGE, content_range.expect("ASCII"));
+		return response;
+	}
+	let mut builder = Response::builder()
 		.status(StatusCode::OK)
 		.header(header::CONTENT_TYPE, content_type)
 		.header(header::ETAG, etag)
@@ -255,16 +316,28 @@ where
 		.header(header::X_CONTENT_TYPE_OPTIONS, "nosniff")
 		.header("X-Ipfs-Path", ipfs_path)
 		.header("X-Ipfs-Roots", cids.iter().map(Cid::to_string).collect::<Vec<_>>().join(","));
+	if file_size.is_some() {
+		builder = builder.header(header::ACCEPT_RANGES, "bytes");
+	}
+	if let Requested::Part { start, end } = requested {
+		builder = builder
+			.status(StatusCode::PARTIAL_CONTENT)
+			.header(header::CONTENT_RANGE, format!("bytes {start}-{}/{total}", end - 1))
+			.header(header::CONTENT_LENGTH, end - start);
+	}
 	if head {
 		let empty = Full::new(Bytes::new()).map_err(|n| match n {}).boxed();
 		return builder.body(empty).expect("valid response");
 	}
 	let body = body.unwrap_or_else(|| {
 		stream_blocking(move |out| {
-			let result = match format {
-				Format::Car(scope) => car::export_car_path(&cids, scope, store.as_ref(), out)
+			let result = match (format, requested) {
+				(Format::Car(scope), _) => car::export_car_path(&cids, scope, store.as_ref(), out)
 					.map(|_| ())
 					.map_err(|e| e.to_string()),
+				(_, Requested::Part { start, end }) => {
+					range::export_range(&target, (start, end), store.as_ref(), out)
+				}
 				_ => export(&target, store.as_ref(), out).map(|_| ()).map_err(|e| e.to_string()),
 			};
 			if let Err(error) = &result {

@@ -19,12 +19,22 @@
 //!
 //! ## Who has access
 //! The model's owner; anyone holding a valid grant; anyone at all for an open-source model
-//! with no tiers for sale.
+//! with no tiers for sale. Free access is expressed that way, not by a tier: a tier's price
+//! must be above zero, since every purchase stores a grant and free purchases would let
+//! anyone fill storage without a deposit.
+//!
+//! ## When a model is removed
+//! The registry's [`OnModelRemoved`] hook retires every tier of the model and releases the
+//! tier deposits to whoever paid them. Grants already bought give no access any more (the
+//! model is gone and ids are never reused); they stay in storage, as they hold no deposit and
+//! their number is not bounded, so no single block could delete them all.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
 pub use pallet::*;
 
+mod functions;
+mod impls;
 mod types;
 pub mod weights;
 
@@ -37,7 +47,7 @@ mod tests;
 
 pub use citrate_model_primitives::{
 	LicenseKind, ModelAccessControl, ModelId, ModelRegistryInspect, ModelStatsRecorder,
-	ModelSummary,
+	ModelSummary, OnModelRemoved,
 };
 pub use types::*;
 pub use weights::WeightInfo;
@@ -202,6 +212,11 @@ pub mod pallet {
 		TierNotFound,
 		/// A tier must last at least one block.
 		ZeroDuration,
+		/// A purchase now would expire past the largest block number, so no purchase of the
+		/// tier could ever succeed.
+		DurationTooLong,
+		/// A tier must cost something; free access is an open-source model without tiers.
+		ZeroPrice,
 		/// The owner of a model always has access to it.
 		OwnerHasAccess,
 		/// The tier's price is above the most the buyer agreed to pay.
@@ -212,6 +227,9 @@ pub mod pallet {
 		InsufficientDeposit,
 		/// The account has no valid access to the model.
 		NoAccess,
+		/// The value sent with a precompile purchase is not the tier's price; anything else
+		/// would be lost or short.
+		PaymentNotPrice,
 		/// An expiry block or a use count would overflow.
 		Overflow,
 	}
@@ -260,191 +278,22 @@ pub mod pallet {
 			Self::do_purchase_access(&who, &who, model_id, tier_id, max_price).map(|_| ())
 		}
 	}
-}
 
-impl<T: Config> Pallet<T> {
-	/// The account that receives the treasury's share of every purchase.
-	pub fn treasury_account() -> T::AccountId {
-		T::TreasuryPalletId::get().into_account_truncating()
-	}
-
-	/// How a price splits: `(owner_share, treasury_share)`, adding up to `price` exactly.
-	pub fn split(price: BalanceOf<T>) -> (BalanceOf<T>, BalanceOf<T>) {
-		let owner_share = T::OwnerShare::get().mul_floor(price);
-		(owner_share, price.saturating_sub(owner_share))
-	}
-
-	fn owned_model(
-		who: &T::AccountId,
-		model_id: ModelId,
-	) -> Result<ModelSummary<T::AccountId>, Error<T>> {
-		let model = T::Registry::model(model_id).ok_or(Error::<T>::ModelNotFound)?;
-		ensure!(&model.owner == who, Error::<T>::NotModelOwner);
-		Ok(model)
-	}
-
-	/// Creates or updates a tier for the model's owner `who`; see [`Pallet::set_tier`].
-	pub fn do_set_tier(
-		who: T::AccountId,
-		model_id: ModelId,
-		tier_id: TierId,
-		price: BalanceOf<T>,
-		duration: BlockNumberFor<T>,
-		max_uses: u32,
-	) -> DispatchResult {
-		let model = Self::owned_model(&who, model_id)?;
-		ensure!(model.active, Error::<T>::ModelNotActive);
-		ensure!(tier_id < T::MaxTiersPerModel::get(), Error::<T>::TierIdOutOfRange);
-		ensure!(!duration.is_zero(), Error::<T>::ZeroDuration);
-
-		let (depositor, deposit) = match Tiers::<T>::get(model_id, tier_id) {
-			Some(existing) => (existing.depositor, existing.deposit),
-			None => {
-				let deposit = T::TierDeposit::get();
-				T::Currency::hold(&HoldReason::TierDeposit.into(), &who, deposit)
-					.map_err(|_| Error::<T>::InsufficientDeposit)?;
-				TierCount::<T>::mutate(model_id, |count| count.saturating_inc());
-				(who, deposit)
-			}
-		};
-		Tiers::<T>::insert(
-			model_id,
-			tier_id,
-			AccessTier { price, duration, max_uses, depositor, deposit },
-		);
-		Self::deposit_event(Event::TierSet { model_id, tier_id, price, duration, max_uses });
-		Ok(())
-	}
-
-	/// Retires a tier for the model's owner `who`; see [`Pallet::retire_tier`].
-	pub fn do_retire_tier(who: T::AccountId, model_id: ModelId, tier_id: TierId) -> DispatchResult {
-		Self::owned_model(&who, model_id)?;
-		let tier = Tiers::<T>::take(model_id, tier_id).ok_or(Error::<T>::TierNotFound)?;
-		T::Currency::release(
-			&HoldReason::TierDeposit.into(),
-			&tier.depositor,
-			tier.deposit,
-			Precision::BestEffort,
-		)?;
-		TierCount::<T>::mutate_exists(model_id, |count| {
-			let left = count.unwrap_or_default().saturating_sub(1);
-			*count = (left > 0).then_some(left);
-		});
-		Self::deposit_event(Event::TierRetired { model_id, tier_id });
-		Ok(())
-	}
-
-	/// `payer` buys tier `tier_id` of `model_id` for `buyer`; see [`Pallet::purchase_access`].
-	/// The precompile pays from the value sent with the call, so payer and buyer can differ.
-	/// Either everything happens or nothing does.
-	pub fn do_purchase_access(
-		payer: &T::AccountId,
-		buyer: &T::AccountId,
-		model_id: ModelId,
-		tier_id: TierId,
-		max_price: BalanceOf<T>,
-	) -> Result<AccessGrant<T>, DispatchError> {
-		let ModelSummary { owner, active, .. } =
-			T::Registry::model(model_id).ok_or(Error::<T>::ModelNotFound)?;
-		ensure!(active, Error::<T>::ModelNotActive);
-		let tier = Tiers::<T>::get(model_id, tier_id).ok_or(Error::<T>::TierNotFound)?;
-		ensure!(buyer != &owner, Error::<T>::OwnerHasAccess);
-		ensure!(tier.price <= max_price, Error::<T>::PriceAboveLimit);
-		let spendable =
-			T::Currency::reducible_balance(payer, Preservation::Preserve, Fortitude::Polite);
-		ensure!(spendable >= tier.price, Error::<T>::InsufficientBalance);
-
-		let now = frame_system::Pallet::<T>::block_number();
-		let current = Access::<T>::get(model_id, buyer).filter(|grant| grant.is_valid(now));
-		let starts = current.as_ref().map_or(now, |grant| grant.expires_at);
-		let expires_at = starts.checked_add(&tier.duration).ok_or(Error::<T>::Overflow)?;
-		let uses_left = match (tier.max_uses, current.map(|grant| grant.uses_left)) {
-			(0, _) => Uses::Unlimited,
-			(added, Some(Uses::Limited(left))) => {
-				Uses::Limited(left.checked_add(added).ok_or(Error::<T>::Overflow)?)
-			}
-			(added, _) => Uses::Limited(added),
-		};
-		let grant = AccessGrant::<T> { tier_id, expires_at, uses_left };
-		let (owner_share, treasury_share) = Self::split(tier.price);
-
-		with_storage_layer(|| {
-			for (to, amount) in [(&owner, owner_share), (&Self::treasury_account(), treasury_share)]
-			{
-				if !amount.is_zero() {
-					T::Currency::transfer(payer, to, amount, Preservation::Preserve)?;
-				}
-			}
-			T::Registry::record_reward(model_id, owner_share)?;
-			Access::<T>::insert(model_id, buyer, grant.clone());
-			Ok::<_, DispatchError>(())
-		})?;
-
-		Self::deposit_event(Event::AccessPurchased {
-			model_id,
-			tier_id,
-			buyer: buyer.clone(),
-			payer: payer.clone(),
-			owner_share,
-			treasury_share,
-			expires_at,
-			uses_left,
-		});
-		Ok(grant)
-	}
-
-	/// Whether `who` needs no grant: the owner, or anyone for an open-source model without
-	/// tiers for sale. `None` when the model does not exist.
-	fn free_for(who: &T::AccountId, model_id: ModelId) -> Option<bool> {
-		let model = T::Registry::model(model_id)?;
-		Some(
-			&model.owner == who
-				|| (model.license_kind == LicenseKind::OpenSource
-					&& TierCount::<T>::get(model_id) == 0),
-		)
-	}
-
-	/// `who`'s grant for `model_id`, valid or not.
-	pub fn access_of(who: &T::AccountId, model_id: ModelId) -> Option<AccessGrant<T>> {
-		Access::<T>::get(model_id, who)
-	}
-}
-
-impl<T: Config> ModelAccessControl<T::AccountId> for Pallet<T> {
-	fn has_access(who: &T::AccountId, model_id: ModelId) -> bool {
-		match Self::free_for(who, model_id) {
-			None => false,
-			Some(true) => true,
-			Some(false) => {
-				let now = frame_system::Pallet::<T>::block_number();
-				Access::<T>::get(model_id, who).is_some_and(|grant| grant.is_valid(now))
-			}
+	#[pallet::view_functions]
+	impl<T: Config> Pallet<T> {
+		/// Tier `tier_id` of a model, if it is for sale.
+		pub fn tier(model_id: ModelId, tier_id: TierId) -> Option<AccessTier<T>> {
+			Tiers::<T>::get(model_id, tier_id)
 		}
-	}
 
-	fn consume_use(who: &T::AccountId, model_id: ModelId) -> DispatchResult {
-		with_storage_layer(|| Self::do_consume_use(who, model_id))
-	}
-}
+		/// `who`'s grant for `model_id`, valid or not.
+		pub fn access_of(who: T::AccountId, model_id: ModelId) -> Option<AccessGrant<T>> {
+			Access::<T>::get(model_id, who)
+		}
 
-impl<T: Config> Pallet<T> {
-	fn do_consume_use(who: &T::AccountId, model_id: ModelId) -> DispatchResult {
-		let free = Self::free_for(who, model_id).ok_or(Error::<T>::ModelNotFound)?;
-		let uses_left = if free {
-			Uses::Unlimited
-		} else {
-			let now = frame_system::Pallet::<T>::block_number();
-			Access::<T>::try_mutate(model_id, who, |entry| {
-				let grant =
-					entry.as_mut().filter(|g| g.is_valid(now)).ok_or(Error::<T>::NoAccess)?;
-				if let Uses::Limited(left) = &mut grant.uses_left {
-					*left = left.saturating_sub(1);
-				}
-				Ok::<_, Error<T>>(grant.uses_left)
-			})?
-		};
-		T::Registry::record_usage(model_id, 1)?;
-		Self::deposit_event(Event::UseConsumed { model_id, who: who.clone(), uses_left });
-		Ok(())
+		/// Whether `who` may use `model_id` now (see the module docs).
+		pub fn may_use(who: T::AccountId, model_id: ModelId) -> bool {
+			<Self as ModelAccessControl<T::AccountId>>::has_access(&who, model_id)
+		}
 	}
 }

@@ -60,6 +60,7 @@ impl pallet_model_registry::Config for Test {
 	type MaxLicenseIdLength = ConstU32<32>;
 	type MaxModelsPerOwner = ConstU32<8>;
 	type MaxVersions = ConstU32<4>;
+	type OnModelRemoved = ModelAccess;
 	type WeightInfo = ();
 }
 

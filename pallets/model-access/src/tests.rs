@@ -93,6 +93,13 @@ fn set_tier_error_paths() {
 		assert_noop!(call(BUYER, id, 0, 10), Error::<Test>::NotModelOwner);
 		assert_noop!(call(OWNER, id, MAX_TIERS, 10), Error::<Test>::TierIdOutOfRange);
 		assert_noop!(call(OWNER, id, 0, 0), Error::<Test>::ZeroDuration);
+		// Every purchase would expire past the largest block number.
+		go_to(10);
+		assert_noop!(call(OWNER, id, 0, u64::MAX - 9), Error::<Test>::DurationTooLong);
+		assert_noop!(
+			ModelAccess::set_tier(RuntimeOrigin::signed(OWNER), id, 0, 0, 10, 0),
+			Error::<Test>::ZeroPrice
+		);
 
 		let _ = Balances::mint_into(&BROKE, EXISTENTIAL_DEPOSIT + TIER_DEPOSIT - 1);
 		let broke_model = model(BROKE, LicenseKind::Commercial);
@@ -169,7 +176,7 @@ fn access_expires_at_its_expiry_block() {
 		set_tier(id, 0, 100, 10, 0);
 		assert!(!ModelAccess::has_access(&BUYER, id));
 		assert_ok!(buy(BUYER, id, 0));
-		assert_eq!(ModelAccess::access_of(&BUYER, id).unwrap().expires_at, 11);
+		assert_eq!(ModelAccess::access_of(BUYER, id).unwrap().expires_at, 11);
 
 		go_to(10);
 		assert!(ModelAccess::has_access(&BUYER, id));
@@ -207,7 +214,7 @@ fn unlimited_tier_never_runs_out_of_uses() {
 		for _ in 0..50 {
 			assert_ok!(ModelAccess::consume_use(&BUYER, id));
 		}
-		assert_eq!(ModelAccess::access_of(&BUYER, id).unwrap().uses_left, Uses::Unlimited);
+		assert_eq!(ModelAccess::access_of(BUYER, id).unwrap().uses_left, Uses::Unlimited);
 		assert_eq!(pallet_model_registry::Models::<Test>::get(id).unwrap().usage_count, 50);
 	});
 }
@@ -223,16 +230,16 @@ fn buying_again_extends_time_and_adds_uses() {
 		go_to(5);
 		// Still valid: time stacks on the expiry (11 + 10), uses add (2 + 3).
 		assert_ok!(buy(BUYER, id, 0));
-		let grant = ModelAccess::access_of(&BUYER, id).unwrap();
+		let grant = ModelAccess::access_of(BUYER, id).unwrap();
 		assert_eq!((grant.expires_at, grant.uses_left), (21, Uses::Limited(5)));
 		// An unlimited tier makes the grant unlimited.
 		assert_ok!(buy(BUYER, id, 1));
-		let grant = ModelAccess::access_of(&BUYER, id).unwrap();
+		let grant = ModelAccess::access_of(BUYER, id).unwrap();
 		assert_eq!((grant.tier_id, grant.expires_at, grant.uses_left), (1, 41, Uses::Unlimited));
 		// After the grant lapses, a purchase starts from now with the tier's own uses.
 		go_to(100);
 		assert_ok!(buy(BUYER, id, 0));
-		let grant = ModelAccess::access_of(&BUYER, id).unwrap();
+		let grant = ModelAccess::access_of(BUYER, id).unwrap();
 		assert_eq!((grant.expires_at, grant.uses_left), (110, Uses::Limited(3)));
 	});
 }
@@ -247,7 +254,7 @@ fn a_buyer_without_funds_gets_nothing_and_pays_nothing() {
 		set_tier(id, 1, spendable, 10, 0);
 		let owner_before = Balances::balance(&OWNER);
 		assert_noop!(buy(POOR, id, 0), Error::<Test>::InsufficientBalance);
-		assert!(ModelAccess::access_of(&POOR, id).is_none());
+		assert!(ModelAccess::access_of(POOR, id).is_none());
 		assert_eq!(Balances::balance(&POOR), POOR_BALANCE);
 		assert_eq!(Balances::balance(&OWNER), owner_before);
 
@@ -342,12 +349,100 @@ fn the_owner_always_has_access_and_unknown_models_none() {
 fn expiry_and_use_overflows_are_refused_and_change_nothing() {
 	new_test_ext().execute_with(|| {
 		let id = commercial_model();
-		set_tier(id, 0, 100, u64::MAX, 0);
-		assert_noop!(buy(BUYER, id, 0), Error::<Test>::Overflow);
+		// The longest duration accepted: one purchase reaches the largest block number, a
+		// second would pass it.
+		let long = commercial_model();
+		set_tier(long, 0, 100, u64::MAX - System::block_number(), 0);
+		assert_ok!(buy(BUYER, long, 0));
+		assert_noop!(buy(BUYER, long, 0), Error::<Test>::Overflow);
 
 		set_tier(id, 1, 100, 10, u32::MAX);
 		assert_ok!(buy(BUYER, id, 1));
 		assert_noop!(buy(BUYER, id, 1), Error::<Test>::Overflow);
-		assert_eq!(ModelAccess::access_of(&BUYER, id).unwrap().uses_left, Uses::Limited(u32::MAX));
+		assert_eq!(ModelAccess::access_of(BUYER, id).unwrap().uses_left, Uses::Limited(u32::MAX));
+	});
+}
+
+#[test]
+fn removing_a_model_retires_its_tiers_and_releases_their_deposits() {
+	new_test_ext().execute_with(|| {
+		let id = commercial_model();
+		let other = commercial_model();
+		set_tier(id, 0, 100, 10, 0);
+		set_tier(id, MAX_TIERS - 1, 200, 10, 0);
+		set_tier(other, 0, 100, 10, 0);
+		assert_ok!(buy(BUYER, id, 0));
+		assert_eq!(tier_held(OWNER), 3 * TIER_DEPOSIT);
+
+		assert_ok!(ModelRegistry::deprecate(RuntimeOrigin::signed(OWNER), id));
+		assert_ok!(ModelRegistry::remove_model(RuntimeOrigin::signed(OWNER), id));
+
+		assert_eq!(Tiers::<Test>::iter_prefix(id).count(), 0);
+		assert_eq!(TierCount::<Test>::get(id), 0);
+		assert_eq!(tier_held(OWNER), TIER_DEPOSIT, "only the other model's tier is held");
+		let mut retired: Vec<_> = frame_system::Pallet::<Test>::events()
+			.into_iter()
+			.filter_map(|record| match record.event {
+				RuntimeEvent::ModelAccess(Event::TierRetired { model_id, tier_id }) => {
+					Some((model_id, tier_id))
+				}
+				_ => None,
+			})
+			.collect();
+		// Storage order, which follows the key hashes.
+		retired.sort();
+		assert_eq!(retired, [(id, 0), (id, MAX_TIERS - 1)]);
+		// The grant gives nothing once its model is gone, and nothing can be bought.
+		assert!(!ModelAccess::has_access(&BUYER, id));
+		assert_noop!(buy(BUYER, id, 0), Error::<Test>::ModelNotFound);
+		assert_eq!(Tiers::<Test>::iter_prefix(other).count(), 1);
+	});
+}
+
+#[test]
+fn the_removal_hook_declares_its_worst_case() {
+	use polkadot_sdk::frame_support::{
+		traits::Get,
+		weights::{RuntimeDbWeight, Weight},
+	};
+	let per_tier = <() as WeightInfo>::retire_tier();
+	let db: RuntimeDbWeight = <Test as frame_system::Config>::DbWeight::get();
+	let db = db.reads_writes(1, 1);
+	assert_eq!(
+		<ModelAccess as OnModelRemoved>::max_weight(),
+		db + per_tier.saturating_mul(u64::from(MAX_TIERS))
+	);
+	new_test_ext().execute_with(|| {
+		let id = commercial_model();
+		set_tier(id, 0, 100, 10, 0);
+		let used = <ModelAccess as OnModelRemoved>::on_model_removed(id, &[]);
+		assert_eq!(used, db + per_tier);
+		assert!(used.all_lte(<ModelAccess as OnModelRemoved>::max_weight()));
+		assert_eq!(<ModelAccess as OnModelRemoved>::on_model_removed(id, &[]), db + Weight::zero());
+	});
+}
+
+#[test]
+fn a_paid_purchase_must_pay_exactly_the_price_and_reports_the_split() {
+	new_test_ext().execute_with(|| {
+		let id = commercial_model();
+		set_tier(id, 0, 19, 10, 0);
+		// What a precompile call carried: more or less than the price is refused.
+		for paid in [18, 20] {
+			assert_noop!(
+				ModelAccess::do_purchase_paid(&BUYER, &BUYER, id, 0, paid),
+				Error::<Test>::PaymentNotPrice
+			);
+		}
+		let purchase = ModelAccess::do_purchase_paid(&BUYER, &BUYER, id, 0, 19).unwrap();
+		// The owner gets the floor of 90 %, the treasury the rest.
+		assert_eq!((purchase.owner_share, purchase.treasury_share), (17, 2));
+		assert_eq!(purchase.grant, ModelAccess::access_of(BUYER, id).unwrap());
+		assert_eq!(ModelAccess::tier(id, 0).unwrap().price, 19);
+		assert!(ModelAccess::may_use(BUYER, id));
+		assert_noop!(
+			ModelAccess::do_purchase_paid(&BUYER, &BUYER, id, 5, 19),
+			Error::<Test>::TierNotFound
+		);
 	});
 }

@@ -68,3 +68,13 @@ impl<T: Config> AccessGrant<T> {
 		now < self.expires_at && self.uses_left != Uses::Limited(0)
 	}
 }
+
+/// What one purchase did: the grant it left and how the price was split.
+#[derive(CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound)]
+pub struct Purchase<T: Config> {
+	pub grant: AccessGrant<T>,
+	/// Paid to the model's owner (`OwnerShare` of the price, rounded down).
+	pub owner_share: BalanceOf<T>,
+	/// Paid to the treasury: the rest of the price.
+	pub treasury_share: BalanceOf<T>,
+}

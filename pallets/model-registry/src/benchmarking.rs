@@ -8,9 +8,10 @@ use polkadot_sdk::{
 	sp_runtime::traits::Bounded,
 };
 
-/// A 93-character base58btc CIDv1 (raw, sha2-512): the slowest accepted form to decode.
-const LONGEST_CID: &[u8] =
-	b"zB7NCgFN64ePA9DEQzUXjuzRSCDpAJesWxyfCxsJytAvPFhZj8ZYxrnUtt2QvbW1UXHDLfjznrtJpzui4RMxi7dZ59jri";
+/// A base58btc CIDv1 (dag-pb, sha2-256, digest all 0xff): the slowest form of a storable CID
+/// to decode (base58 decoding is quadratic in the length; longer CIDs name content no store
+/// can prove and are refused).
+const LONGEST_CID: &[u8] = b"zdj7WnfDT2zbb3e67UewLDzm9gx9ixRDTozW6xtdywkeXHYVC";
 
 /// A distinct valid CIDv1 (raw, sha2-256, base16) per `n`.
 fn cid(n: u32) -> Vec<u8> {
@@ -64,7 +65,7 @@ fn largest_metadata() -> ModelMetadata {
 	}
 	let tensor = || TensorSpec {
 		name: text(b't'),
-		dtype: TensorDType::F32,
+		dtype: DType::F32,
 		dims: BoundedVec::truncate_from(vec![Dim::Symbolic(text(b'd')); MAX_RANK as usize]),
 	};
 	let tensors = || BoundedVec::truncate_from(vec![tensor(); MAX_TENSORS as usize]);
@@ -106,7 +107,7 @@ mod benchmarks {
 			vec![b'l'; T::MaxLicenseIdLength::get() as usize],
 		);
 
-		assert_eq!(Pallet::<T>::versions_of(&name).len(), 1);
+		assert_eq!(Pallet::<T>::versions_of(name.clone()).len(), 1);
 	}
 
 	#[benchmark]
@@ -128,7 +129,7 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller), name.clone(), LONGEST_CID.to_vec(), Framework::Gguf, u64::MAX);
 
-		assert_eq!(Pallet::<T>::versions_of(&name).len() as u32, T::MaxVersions::get());
+		assert_eq!(Pallet::<T>::versions_of(name.clone()).len() as u32, T::MaxVersions::get());
 	}
 
 	#[benchmark]

@@ -17,7 +17,20 @@
 //! Metadata holds its own deposit (`MetadataDepositBase + DepositPerByte × encoded size`)
 //! from the owner who set it, resized on every update.
 //!
-//! Other pallets and the precompiles call the `do_*` functions, which carry every check.
+//! Other pallets and the precompiles call the `do_*` functions, which carry every check, and
+//! clients read models through the view functions ([`Pallet::model`], [`Pallet::metadata`],
+//! [`Pallet::versions_of`], [`Pallet::models_of`]).
+//!
+//! ## What is accepted
+//! Names, license identifiers and metadata text are UTF-8. CIDs name content a Citrate store
+//! holds and pinners can prove: sha2-256 over dag-pb or raw blocks
+//! (`citrate_ipfs_primitives::cid::Cid::is_storable`, the rule pinning applies too). Tensor
+//! specs follow the one tensor vocabulary of `citrate-tensor-primitives`.
+//!
+//! ## Removal
+//! Removing a version ends what other pallets tied to it, through [`Config::OnModelRemoved`]
+//! (access tiers retired with their deposits released, pins ended), so no state or held
+//! deposit outlives the model; `remove_model`'s weight includes the hooks' worst case.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -26,6 +39,8 @@ extern crate alloc;
 pub use pallet::*;
 
 pub use citrate_ipfs_primitives::cid;
+mod functions;
+mod impls;
 mod types;
 pub mod weights;
 
@@ -40,20 +55,15 @@ pub use types::*;
 pub use weights::WeightInfo;
 
 use alloc::vec::Vec;
+pub use citrate_model_primitives::OnModelRemoved;
 use polkadot_sdk::{
 	frame_support::{
 		self,
 		pallet_prelude::*,
-		traits::{
-			fungible::{Inspect, Mutate, MutateHold},
-			tokens::Precision,
-		},
+		traits::fungible::{Inspect, Mutate, MutateHold},
 	},
 	frame_system::{self, pallet_prelude::*},
-	sp_runtime::{
-		traits::{Saturating, StaticLookup},
-		DispatchResult,
-	},
+	sp_runtime::{traits::StaticLookup, DispatchResult},
 };
 
 /// A CID in binary CIDv1 form, the key of [`ModelIdByCid`].
@@ -125,6 +135,10 @@ pub mod pallet {
 		/// Most stored versions under one name.
 		#[pallet::constant]
 		type MaxVersions: Get<u32>;
+
+		/// What other pallets do when a model version is removed (end its access tiers and
+		/// pins); `()` for none.
+		type OnModelRemoved: OnModelRemoved;
 
 		/// Weights of this pallet's calls, from its benchmarks.
 		type WeightInfo: WeightInfo;
@@ -222,6 +236,14 @@ pub mod pallet {
 		CidTooLong,
 		/// The CID is not a valid CIDv0 or CIDv1.
 		InvalidCid,
+		/// The CID names content no Citrate store holds or pinner can prove: only sha2-256
+		/// over dag-pb (UnixFS) or raw blocks is accepted, not identity multihashes or other
+		/// codecs.
+		UnsupportedCid,
+		/// The model name is not UTF-8.
+		NameNotUtf8,
+		/// The license identifier is not UTF-8.
+		LicenseIdNotUtf8,
 		/// The license identifier is longer than `MaxLicenseIdLength`.
 		LicenseIdTooLong,
 		/// A model with this name exists; publish a new version instead.
@@ -248,8 +270,13 @@ pub mod pallet {
 		InsufficientDeposit,
 		/// A counter (model id, version, usage) would overflow.
 		Overflow,
-		/// The metadata's tokenizer CID is not a valid CIDv0 or CIDv1.
+		/// The metadata's tokenizer CID is not a valid, storable CID (as for `UnsupportedCid`).
 		InvalidTokenizerCid,
+		/// The metadata's description, a tag or the documentation link is not UTF-8.
+		MetadataNotUtf8,
+		/// A tensor spec's name is empty or not UTF-8, or a symbolic dim is empty or not
+		/// UTF-8.
+		InvalidTensorSpec,
 	}
 
 	#[pallet::call]
@@ -307,33 +334,8 @@ pub mod pallet {
 		) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
 			let new_owner = T::Lookup::lookup(new_owner)?;
-			let model = Models::<T>::get(model_id).ok_or(Error::<T>::ModelNotFound)?;
-			ensure!(model.owner == who, Error::<T>::NotOwner);
-			ensure!(new_owner != who, Error::<T>::AlreadyOwner);
-			let history = ModelVersions::<T>::get(&model.name).ok_or(Error::<T>::NameNotFound)?;
-
-			let mut from_list = ModelsByOwner::<T>::get(&who);
-			let mut to_list = ModelsByOwner::<T>::get(&new_owner);
-			for id in history.versions.iter() {
-				from_list.retain(|owned| owned != id);
-				to_list.try_push(*id).map_err(|_| Error::<T>::TooManyModels)?;
-			}
-			for id in history.versions.iter() {
-				Models::<T>::mutate(id, |entry| {
-					if let Some(m) = entry {
-						m.owner = new_owner.clone();
-					}
-				});
-			}
-			Self::put_owner_list(&who, from_list);
-			Self::put_owner_list(&new_owner, to_list);
-
-			Self::deposit_event(Event::OwnershipTransferred {
-				name: model.name,
-				from: who,
-				to: new_owner,
-			});
-			Ok(Some(T::WeightInfo::transfer_ownership(history.versions.len() as u32)).into())
+			let versions = Self::do_transfer_ownership(who, model_id, new_owner)?;
+			Ok(Some(T::WeightInfo::transfer_ownership(versions)).into())
 		}
 
 		/// Marks a model version as deprecated. It stays readable; it can then be removed.
@@ -341,64 +343,20 @@ pub mod pallet {
 		#[pallet::weight(T::WeightInfo::deprecate())]
 		pub fn deprecate(origin: OriginFor<T>, model_id: ModelId) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			Models::<T>::try_mutate(model_id, |entry| {
-				let model = entry.as_mut().ok_or(Error::<T>::ModelNotFound)?;
-				ensure!(model.owner == who, Error::<T>::NotOwner);
-				ensure!(model.status == ModelStatus::Active, Error::<T>::AlreadyDeprecated);
-				model.status = ModelStatus::Deprecated;
-				Ok::<_, DispatchError>(())
-			})?;
-			Self::deposit_event(Event::ModelDeprecated { model_id });
-			Ok(())
+			Self::do_deprecate(who, model_id)
 		}
 
-		/// Deletes a deprecated model version and releases its deposit to whoever paid it.
-		/// The name's version history keeps its other versions and their numbers.
+		/// Deletes a deprecated model version and releases its deposits to whoever paid them.
+		/// The name's version history keeps its other versions and their numbers. Other
+		/// pallets end what they tied to the version ([`Config::OnModelRemoved`]).
 		#[pallet::call_index(4)]
-		#[pallet::weight(T::WeightInfo::remove_model())]
-		pub fn remove_model(origin: OriginFor<T>, model_id: ModelId) -> DispatchResult {
+		#[pallet::weight(
+			T::WeightInfo::remove_model().saturating_add(T::OnModelRemoved::max_weight())
+		)]
+		pub fn remove_model(origin: OriginFor<T>, model_id: ModelId) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
-			let model = Models::<T>::get(model_id).ok_or(Error::<T>::ModelNotFound)?;
-			ensure!(model.owner == who, Error::<T>::NotOwner);
-			ensure!(model.status == ModelStatus::Deprecated, Error::<T>::NotDeprecated);
-
-			T::Currency::release(
-				&HoldReason::ModelDeposit.into(),
-				&model.deposit.depositor,
-				model.deposit.amount,
-				Precision::BestEffort,
-			)?;
-			if let Some(record) = Metadata::<T>::take(model_id) {
-				T::Currency::release(
-					&HoldReason::MetadataDeposit.into(),
-					&record.deposit.depositor,
-					record.deposit.amount,
-					Precision::BestEffort,
-				)?;
-			}
-			Models::<T>::remove(model_id);
-			if let Some(binary) = binary_cid(&model.cid) {
-				ModelIdByCid::<T>::remove(binary);
-			}
-			let mut owned = ModelsByOwner::<T>::get(&who);
-			owned.retain(|id| *id != model_id);
-			Self::put_owner_list(&who, owned);
-			ModelVersions::<T>::mutate_exists(&model.name, |entry| {
-				if let Some(history) = entry {
-					history.versions.retain(|id| *id != model_id);
-					if history.versions.is_empty() {
-						// The name is free again once no version of it is stored.
-						*entry = None;
-					}
-				}
-			});
-
-			Self::deposit_event(Event::ModelRemoved {
-				model_id,
-				depositor: model.deposit.depositor,
-				deposit_released: model.deposit.amount,
-			});
-			Ok(())
+			let hooks = Self::do_remove_model(who, model_id)?;
+			Ok(Some(T::WeightInfo::remove_model().saturating_add(hooks)).into())
 		}
 
 		/// Sets or replaces the metadata of a model version the caller owns. The metadata
@@ -414,250 +372,31 @@ pub mod pallet {
 			Self::do_set_metadata(who, model_id, metadata)
 		}
 	}
-}
 
-impl<T: Config> Pallet<T> {
-	/// Registers `name` as version 1 owned by `owner`; see [`Pallet::register_model`].
-	#[allow(clippy::too_many_arguments)]
-	pub fn do_register_model(
-		owner: T::AccountId,
-		name: Vec<u8>,
-		cid: Vec<u8>,
-		model_type: ModelType,
-		framework: Framework,
-		size_bytes: u64,
-		license_kind: LicenseKind,
-		license_id: Vec<u8>,
-	) -> Result<ModelId, DispatchError> {
-		let name = Self::bounded_name(name)?;
-		let (cid, binary_cid) = Self::checked_cid(cid)?;
-		let identifier: BoundedVec<u8, T::MaxLicenseIdLength> =
-			license_id.try_into().map_err(|_| Error::<T>::LicenseIdTooLong)?;
-		ensure!(!ModelVersions::<T>::contains_key(&name), Error::<T>::NameAlreadyRegistered);
-
-		let model_id = Self::insert_model(
-			&owner,
-			&name,
-			&cid,
-			binary_cid,
-			1,
-			model_type,
-			framework,
-			size_bytes,
-			License { kind: license_kind, identifier },
-		)?;
-		let versions = BoundedVec::truncate_from(alloc::vec![model_id]);
-		ModelVersions::<T>::insert(&name, VersionHistory { latest_version: 1, versions });
-
-		Self::deposit_event(Event::ModelRegistered { model_id, name, owner, cid });
-		Ok(model_id)
-	}
-
-	/// Publishes the next version of `name` for its owner `who`; see
-	/// [`Pallet::publish_version`].
-	pub fn do_publish_version(
-		who: T::AccountId,
-		name: Vec<u8>,
-		cid: Vec<u8>,
-		framework: Framework,
-		size_bytes: u64,
-	) -> Result<PublishedVersion, DispatchError> {
-		let name = Self::bounded_name(name)?;
-		let (cid, binary_cid) = Self::checked_cid(cid)?;
-		let mut history = ModelVersions::<T>::get(&name).ok_or(Error::<T>::NameNotFound)?;
-		let previous = *history.versions.last().ok_or(Error::<T>::NameNotFound)?;
-		let latest = Models::<T>::get(previous).ok_or(Error::<T>::ModelNotFound)?;
-		ensure!(latest.owner == who, Error::<T>::NotOwner);
-		ensure!(!history.versions.is_full(), Error::<T>::TooManyVersions);
-		let version = history.latest_version.checked_add(1).ok_or(Error::<T>::Overflow)?;
-
-		let model_id = Self::insert_model(
-			&who,
-			&name,
-			&cid,
-			binary_cid,
-			version,
-			latest.model_type,
-			framework,
-			size_bytes,
-			latest.license,
-		)?;
-		history.latest_version = version;
-		history.versions.try_push(model_id).map_err(|_| Error::<T>::TooManyVersions)?;
-		ModelVersions::<T>::insert(&name, history);
-
-		Self::deposit_event(Event::VersionPublished { model_id, name, version, previous, cid });
-		Ok(PublishedVersion { model_id, version, previous })
-	}
-
-	/// Sets the metadata of `model_id` for its owner `who`; see [`Pallet::set_metadata`].
-	///
-	/// The new deposit is held before the old one is released, so a caller who cannot cover
-	/// it changes nothing.
-	pub fn do_set_metadata(
-		who: T::AccountId,
-		model_id: ModelId,
-		metadata: ModelMetadata,
-	) -> DispatchResult {
-		let model = Models::<T>::get(model_id).ok_or(Error::<T>::ModelNotFound)?;
-		ensure!(model.owner == who, Error::<T>::NotOwner);
-		if let Some(tokenizer) = &metadata.tokenizer_cid {
-			ensure!(cid::parse(tokenizer).is_ok(), Error::<T>::InvalidTokenizerCid);
+	#[pallet::view_functions]
+	impl<T: Config> Pallet<T> {
+		/// A stored model version.
+		pub fn model(model_id: ModelId) -> Option<ModelInfo<T>> {
+			Models::<T>::get(model_id)
 		}
-		let amount = Self::metadata_deposit_for(metadata.encoded_size());
-		let reason = HoldReason::MetadataDeposit.into();
-		let hold = |value: BalanceOf<T>| {
-			T::Currency::hold(&reason, &who, value).map_err(|_| Error::<T>::InsufficientDeposit)
-		};
-		match Metadata::<T>::get(model_id) {
-			Some(old) if old.deposit.depositor == who => {
-				if amount > old.deposit.amount {
-					hold(amount.saturating_sub(old.deposit.amount))?;
-				} else {
-					let excess = old.deposit.amount.saturating_sub(amount);
-					T::Currency::release(&reason, &who, excess, Precision::BestEffort)?;
-				}
-			}
-			Some(old) => {
-				hold(amount)?;
-				T::Currency::release(
-					&reason,
-					&old.deposit.depositor,
-					old.deposit.amount,
-					Precision::BestEffort,
-				)?;
-			}
-			None => hold(amount)?,
+
+		/// A model version's metadata, if its owner set some.
+		pub fn metadata(model_id: ModelId) -> Option<ModelMetadata> {
+			Metadata::<T>::get(model_id).map(|record| record.metadata)
 		}
-		let deposit = ModelDeposit { depositor: who.clone(), amount };
-		Metadata::<T>::insert(model_id, MetadataRecord { metadata, deposit });
-		Self::deposit_event(Event::MetadataSet { model_id, depositor: who, deposit: amount });
-		Ok(())
-	}
 
-	/// The deposit a metadata record of this encoded size holds.
-	pub fn metadata_deposit_for(encoded_len: usize) -> BalanceOf<T> {
-		let bytes: BalanceOf<T> = (encoded_len as u32).into();
-		T::MetadataDepositBase::get().saturating_add(T::DepositPerByte::get().saturating_mul(bytes))
-	}
-}
-
-impl<T: Config> Pallet<T> {
-	fn bounded_name(name: Vec<u8>) -> Result<BoundedVec<u8, T::MaxNameLength>, Error<T>> {
-		ensure!(!name.is_empty(), Error::<T>::EmptyName);
-		name.try_into().map_err(|_| Error::<T>::NameTooLong)
-	}
-
-	/// Validates a textual CID and checks its content is not registered yet.
-	fn checked_cid(cid: Vec<u8>) -> Result<(TextCid<T>, BinaryCid), Error<T>> {
-		let cid: BoundedVec<u8, T::MaxCidLength> =
-			cid.try_into().map_err(|_| Error::<T>::CidTooLong)?;
-		let binary = binary_cid(&cid).ok_or(Error::<T>::InvalidCid)?;
-		ensure!(!ModelIdByCid::<T>::contains_key(&binary), Error::<T>::CidAlreadyRegistered);
-		Ok((cid, binary))
-	}
-
-	/// The deposit a model record of this encoded size holds.
-	pub fn deposit_for(encoded_len: usize) -> BalanceOf<T> {
-		let bytes: BalanceOf<T> = (encoded_len as u32).into();
-		T::DepositBase::get().saturating_add(T::DepositPerByte::get().saturating_mul(bytes))
-	}
-
-	/// Stores a new model version, holds its deposit and indexes it by owner and CID.
-	#[allow(clippy::too_many_arguments)]
-	fn insert_model(
-		owner: &T::AccountId,
-		name: &BoundedVec<u8, T::MaxNameLength>,
-		cid: &BoundedVec<u8, T::MaxCidLength>,
-		binary_cid: BinaryCid,
-		version: u32,
-		model_type: ModelType,
-		framework: Framework,
-		size_bytes: u64,
-		license: License<T>,
-	) -> Result<ModelId, DispatchError> {
-		let model_id = NextModelId::<T>::get();
-		let next_id = model_id.checked_add(1).ok_or(Error::<T>::Overflow)?;
-		let mut owned = ModelsByOwner::<T>::get(owner);
-		owned.try_push(model_id).map_err(|_| Error::<T>::TooManyModels)?;
-
-		let mut model = ModelInfo::<T> {
-			name: name.clone(),
-			cid: cid.clone(),
-			owner: owner.clone(),
-			version,
-			model_type,
-			framework,
-			size_bytes,
-			license,
-			status: ModelStatus::Active,
-			usage_count: 0,
-			total_rewards: Default::default(),
-			registered_at: frame_system::Pallet::<T>::block_number(),
-			deposit: ModelDeposit { depositor: owner.clone(), amount: Default::default() },
-		};
-		model.deposit.amount = Self::deposit_for(model.encoded_size());
-		T::Currency::hold(&HoldReason::ModelDeposit.into(), owner, model.deposit.amount)
-			.map_err(|_| Error::<T>::InsufficientDeposit)?;
-
-		Models::<T>::insert(model_id, model);
-		ModelIdByCid::<T>::insert(binary_cid, model_id);
-		ModelsByOwner::<T>::insert(owner, owned);
-		NextModelId::<T>::put(next_id);
-		Ok(model_id)
-	}
-
-	fn put_owner_list(who: &T::AccountId, list: BoundedVec<ModelId, T::MaxModelsPerOwner>) {
-		if list.is_empty() {
-			ModelsByOwner::<T>::remove(who);
-		} else {
-			ModelsByOwner::<T>::insert(who, list);
+		/// Every stored version under `name`, oldest first.
+		pub fn versions_of(name: Vec<u8>) -> Vec<ModelId> {
+			BoundedVec::<u8, T::MaxNameLength>::try_from(name)
+				.ok()
+				.and_then(ModelVersions::<T>::get)
+				.map(|history| history.versions.into_inner())
+				.unwrap_or_default()
 		}
-	}
 
-	/// Every stored version under `name`, oldest first.
-	pub fn versions_of(name: &[u8]) -> Vec<ModelId> {
-		BoundedVec::<u8, T::MaxNameLength>::try_from(name.to_vec())
-			.ok()
-			.and_then(ModelVersions::<T>::get)
-			.map(|history| history.versions.into_inner())
-			.unwrap_or_default()
-	}
-}
-
-impl<T: Config> ModelRegistryInspect<T::AccountId> for Pallet<T> {
-	fn model(model_id: ModelId) -> Option<ModelSummary<T::AccountId>> {
-		Models::<T>::get(model_id).map(|m| ModelSummary {
-			owner: m.owner,
-			active: m.status == ModelStatus::Active,
-			license_kind: m.license.kind,
-			size_bytes: m.size_bytes,
-		})
-	}
-
-	fn model_of_cid(cid_v1: &[u8]) -> Option<ModelId> {
-		ModelIdByCid::<T>::get(BinaryCid::try_from(cid_v1.to_vec()).ok()?)
-	}
-}
-
-impl<T: Config> ModelStatsRecorder<BalanceOf<T>> for Pallet<T> {
-	fn record_usage(model_id: ModelId, uses: u64) -> DispatchResult {
-		let usage_count = Models::<T>::try_mutate(model_id, |entry| {
-			let model = entry.as_mut().ok_or(Error::<T>::ModelNotFound)?;
-			model.usage_count = model.usage_count.checked_add(uses).ok_or(Error::<T>::Overflow)?;
-			Ok::<_, Error<T>>(model.usage_count)
-		})?;
-		Self::deposit_event(Event::UsageRecorded { model_id, uses, usage_count });
-		Ok(())
-	}
-
-	fn record_reward(model_id: ModelId, amount: BalanceOf<T>) -> DispatchResult {
-		let total_rewards = Models::<T>::try_mutate(model_id, |entry| {
-			let model = entry.as_mut().ok_or(Error::<T>::ModelNotFound)?;
-			model.total_rewards = model.total_rewards.saturating_add(amount);
-			Ok::<_, Error<T>>(model.total_rewards)
-		})?;
-		Self::deposit_event(Event::RewardRecorded { model_id, amount, total_rewards });
-		Ok(())
+		/// The model versions `owner` owns.
+		pub fn models_of(owner: T::AccountId) -> Vec<ModelId> {
+			ModelsByOwner::<T>::get(owner).into_inner()
+		}
 	}
 }

@@ -2,7 +2,7 @@
 
 use crate as pallet_model_registry;
 use polkadot_sdk::{
-	frame_support::{derive_impl, parameter_types, traits::ConstU32},
+	frame_support::{derive_impl, parameter_types, traits::ConstU32, weights::Weight},
 	frame_system, pallet_balances,
 	sp_io::TestExternalities,
 	sp_runtime::BuildStorage,
@@ -64,7 +64,31 @@ impl pallet_model_registry::Config for Test {
 	type MaxLicenseIdLength = ConstU32<32>;
 	type MaxModelsPerOwner = ConstU32<MAX_MODELS_PER_OWNER>;
 	type MaxVersions = ConstU32<MAX_VERSIONS>;
+	type OnModelRemoved = RemovalRecorder;
 	type WeightInfo = ();
+}
+
+thread_local! {
+	/// Every `(model_id, binary CIDv1)` the registry reported removed.
+	pub static REMOVED: core::cell::RefCell<Vec<(u64, Vec<u8>)>> = Default::default();
+}
+
+/// Stands for the pallets that end their state with a model: records each call.
+pub struct RemovalRecorder;
+
+/// What the recorder says it used, and its declared worst case.
+pub const HOOK_WEIGHT: Weight = Weight::from_parts(7_000, 0);
+pub const HOOK_MAX_WEIGHT: Weight = Weight::from_parts(10_000, 0);
+
+impl pallet_model_registry::OnModelRemoved for RemovalRecorder {
+	fn on_model_removed(model_id: u64, cid_v1: &[u8]) -> Weight {
+		REMOVED.with(|removed| removed.borrow_mut().push((model_id, cid_v1.to_vec())));
+		HOOK_WEIGHT
+	}
+
+	fn max_weight() -> Weight {
+		HOOK_MAX_WEIGHT
+	}
 }
 
 pub fn new_test_ext() -> TestExternalities {

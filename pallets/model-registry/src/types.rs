@@ -136,11 +136,11 @@ pub mod metadata_limits {
 	/// Most input (and, separately, output) tensors.
 	pub const MAX_TENSORS: u32 = 16;
 	/// Longest tensor name, in bytes.
-	pub const MAX_TENSOR_NAME_LEN: u32 = 64;
+	pub const MAX_TENSOR_NAME_LEN: u32 = citrate_tensor_primitives::MAX_NAME_LEN as u32;
 	/// Most dimensions of one tensor.
-	pub const MAX_RANK: u32 = 8;
+	pub const MAX_RANK: u32 = citrate_tensor_primitives::MAX_RANK as u32;
 	/// Longest symbolic dimension name (`batch`, `sequence`), in bytes.
-	pub const MAX_DIM_SYMBOL_LEN: u32 = 32;
+	pub const MAX_DIM_SYMBOL_LEN: u32 = citrate_tensor_primitives::MAX_SYMBOL_LEN as u32;
 	/// Most tags.
 	pub const MAX_TAGS: u32 = 16;
 	/// Longest tag, in bytes.
@@ -154,51 +154,8 @@ pub mod metadata_limits {
 use metadata_limits::*;
 use polkadot_sdk::frame_support::traits::ConstU32;
 
-/// Element type of a tensor.
-#[derive(
-	Encode,
-	Decode,
-	DecodeWithMemTracking,
-	MaxEncodedLen,
-	TypeInfo,
-	Clone,
-	Copy,
-	PartialEq,
-	Eq,
-	Debug,
-)]
-pub enum TensorDType {
-	F32,
-	F16,
-	BF16,
-	F64,
-	I8,
-	I16,
-	I32,
-	I64,
-	U8,
-	Bool,
-}
-
-/// One dimension of a tensor: a fixed size, or a named size chosen at inference time.
-#[derive(
-	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug,
-)]
-pub enum Dim {
-	Fixed(u64),
-	/// A symbolic size such as `batch` or `sequence`.
-	Symbolic(BoundedVec<u8, ConstU32<MAX_DIM_SYMBOL_LEN>>),
-}
-
-/// Name, element type and shape of one input or output tensor.
-#[derive(
-	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug,
-)]
-pub struct TensorSpec {
-	pub name: BoundedVec<u8, ConstU32<MAX_TENSOR_NAME_LEN>>,
-	pub dtype: TensorDType,
-	pub dims: BoundedVec<Dim, ConstU32<MAX_RANK>>,
-}
+/// Tensor specs in metadata are the one tensor vocabulary the engine and the codec use.
+pub use citrate_tensor_primitives::{DType, Dim, TensorSpec};
 
 /// What a model version does and what it needs, set by its owner with `set_metadata`.
 #[derive(

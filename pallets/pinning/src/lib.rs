@@ -11,6 +11,9 @@
 //!   challenged from the next era on.
 //! - [`Pallet::remove_pin`], [`Pallet::unregister_pinner`] (releases the bond once no pins
 //!   are left).
+//!
+//! When the registry removes a model, every pin of its CID ends ([`OnModelRemoved`]): the
+//! pins are dropped before the era's rewards are shared, so they earn nothing more.
 //! - [`Pallet::submit_proof`]: an unsigned transaction authorized by the proof key's
 //!   signature (`#[pallet::authorize]`), carrying the answer to this era's challenge.
 //!
@@ -49,6 +52,9 @@ extern crate alloc;
 
 pub use pallet::*;
 
+mod eras;
+mod functions;
+mod model_removal;
 mod offchain;
 mod types;
 pub mod weights;
@@ -60,7 +66,7 @@ mod mock;
 #[cfg(test)]
 mod tests;
 
-pub use citrate_model_primitives::{ModelId, ModelRegistryInspect};
+pub use citrate_model_primitives::{ModelId, ModelRegistryInspect, OnModelRemoved};
 pub use offchain::GATEWAY_STORAGE_KEY;
 pub use types::*;
 pub use weights::WeightInfo;
@@ -285,6 +291,9 @@ pub mod pallet {
 		},
 		/// A pin was removed by its pinner.
 		PinRemoved { pinner: T::AccountId, cid: BinaryCid },
+		/// A pin ended because its model was removed from the registry; it earns nothing
+		/// from the current era on.
+		PinEnded { pinner: T::AccountId, cid: BinaryCid, model_id: ModelId },
 		/// A new era began; its challenges are drawn from `seed`.
 		EraStarted { era: EraIndex, seed: [u8; 32] },
 		/// A proof verified.
@@ -455,299 +464,33 @@ pub mod pallet {
 			Ok(())
 		}
 	}
-}
 
-impl<T: Config> Pallet<T> {
-	/// The account rewards are paid from and slashes go to.
-	pub fn reward_pool_account() -> T::AccountId {
-		T::RewardPoolPalletId::get().into_account_truncating()
-	}
-
-	/// The byte offsets of `size`-byte file `cid` that `pinner` must prove in the era with
-	/// `seed`: `blake2_256(seed ‖ pinner ‖ cid ‖ i) mod size` for `i` in `0..K`.
-	pub fn challenge_offsets(
-		seed: &[u8; 32],
-		pinner: &T::AccountId,
-		cid: &BinaryCid,
-		size: u64,
-	) -> Vec<u64> {
-		(0..T::ChallengesPerPin::get())
-			.map(|i| {
-				let hash =
-					(seed, pinner, cid, i).using_encoded(polkadot_sdk::sp_io::hashing::blake2_256);
-				let mut word = [0u8; 8];
-				word.copy_from_slice(&hash[..8]);
-				// The modulo bias is below 2^-40 for files under 16 TiB.
-				u64::from_le_bytes(word) % size.max(1)
-			})
-			.collect()
-	}
-
-	/// Registers `who` as a pinner; the extrinsic and the precompile both call this.
-	pub fn do_register_pinner(
-		who: T::AccountId,
-		bond: BalanceOf<T>,
-		proof_key: T::ProofKey,
-	) -> DispatchResult {
-		ensure!(!Pinners::<T>::contains_key(&who), Error::<T>::AlreadyRegistered);
-		ensure!(bond >= T::MinBond::get(), Error::<T>::BondTooLow);
-		ensure!(!PinnerOfKey::<T>::contains_key(&proof_key), Error::<T>::ProofKeyInUse);
-		T::Currency::hold(&HoldReason::PinnerBond.into(), &who, bond)?;
-		Pinners::<T>::insert(&who, PinnerInfo { bond, proof_key: proof_key.clone(), pins: 0 });
-		PinnerOfKey::<T>::insert(&proof_key, &who);
-		Self::deposit_event(Event::PinnerRegistered { pinner: who, bond, proof_key });
-		Ok(())
-	}
-
-	/// Records `who`'s pin of `cid`; returns the first era it is challenged in. The extrinsic
-	/// and the precompile both call this.
-	pub fn do_report_pin(
-		who: T::AccountId,
-		cid: &[u8],
-		size: u64,
-	) -> Result<EraIndex, DispatchError> {
-		let mut info = Pinners::<T>::get(&who).ok_or(Error::<T>::NotRegistered)?;
-		let (binary, _) = Self::parse_cid(cid)?;
-		let model_id = T::Registry::model_of_cid(&binary).ok_or(Error::<T>::ModelNotRegistered)?;
-		let model = T::Registry::model(model_id).ok_or(Error::<T>::ModelNotRegistered)?;
-		ensure!(model.active, Error::<T>::ModelInactive);
-		ensure!(size > 0, Error::<T>::EmptyFile);
-		ensure!(size == model.size_bytes, Error::<T>::SizeMismatch);
-		ensure!(!Pins::<T>::contains_key(&who, &binary), Error::<T>::AlreadyPinned);
-		ensure!(PinCount::<T>::get() < T::MaxPins::get(), Error::<T>::TooManyPins);
-		ensure!(info.pins < T::MaxPinsPerPinner::get(), Error::<T>::TooManyPinsForPinner);
-		PinnersOf::<T>::try_mutate(&binary, |pinners| pinners.try_push(who.clone()))
-			.map_err(|_| Error::<T>::TooManyPinners)?;
-		let since_era = CurrentEra::<T>::get().index.saturating_add(1);
-		Pins::<T>::insert(
-			&who,
-			&binary,
-			Pin { model_id, size, since_era, failures: 0, last_answer: None },
-		);
-		PinCount::<T>::mutate(|count| *count = count.saturating_add(1));
-		info.pins = info.pins.saturating_add(1);
-		Pinners::<T>::insert(&who, info);
-		Self::deposit_event(Event::PinReported {
-			pinner: who,
-			cid: binary,
-			model_id,
-			size,
-			since_era,
-		});
-		Ok(since_era)
-	}
-
-	/// Removes `who`'s pin of `cid`; the extrinsic and the precompile both call this.
-	pub fn do_remove_pin(who: T::AccountId, cid: &[u8]) -> DispatchResult {
-		let (binary, _) = Self::parse_cid(cid)?;
-		ensure!(Pins::<T>::contains_key(&who, &binary), Error::<T>::NotPinned);
-		Self::remove_pin_entry(&who, &binary);
-		Self::deposit_event(Event::PinRemoved { pinner: who, cid: binary });
-		Ok(())
-	}
-
-	/// Whether `pinner`'s latest proof for `cid` verified, and for which era; `None` when the
-	/// pin does not exist or was never answered.
-	pub fn verified(pinner: &T::AccountId, cid: &[u8]) -> Option<Answer> {
-		let binary = BinaryCid::try_from(cid.to_vec()).ok()?;
-		Pins::<T>::get(pinner, binary)?.last_answer
-	}
-
-	/// The binary CIDv1 of a textual CID that proofs can check (sha2-256, dag-pb or raw).
-	pub fn parse_cid(text: &[u8]) -> Result<(BinaryCid, cid::Cid), Error<T>> {
-		let parsed = cid::parse(text).map_err(|_| Error::<T>::InvalidCid)?;
-		let proofs_can_check = parsed.hash_code == cid::SHA2_256
-			&& (parsed.codec == cid::DAG_PB || parsed.codec == cid::RAW);
-		ensure!(proofs_can_check, Error::<T>::UnsupportedCid);
-		let (bytes, len) = parsed.to_v1_bytes();
-		Ok((BoundedVec::truncate_from(bytes[..len].to_vec()), parsed))
-	}
-
-	/// The pin a proof answers, if it is challenged now and not yet answered, with the era.
-	fn challenged_pin(proof: &ProofOf<T>) -> Result<(Pin, EraInfo<T>), Error<T>> {
-		let era = CurrentEra::<T>::get();
-		ensure!(proof.era == era.index, Error::<T>::WrongEra);
-		let now = frame_system::Pallet::<T>::block_number();
-		ensure!(
-			now <= era.start.saturating_add(T::ResponseWindow::get()),
-			Error::<T>::ResponseTooLate
-		);
-		let pin = Pins::<T>::get(&proof.pinner, &proof.cid).ok_or(Error::<T>::NotPinned)?;
-		ensure!(pin.since_era <= era.index, Error::<T>::NotChallenged);
-		ensure!(
-			pin.last_answer.is_none_or(|answer| answer.era != era.index),
-			Error::<T>::AlreadyAnswered
-		);
-		Ok((pin, era))
-	}
-
-	/// Validity of a `submit_proof`: the pin is challenged and unanswered, the window is
-	/// open, and the pinner's proof key signed the proof.
-	fn authorize_proof(
-		_source: TransactionSource,
-		proof: &ProofOf<T>,
-		signature: &<T::ProofKey as RuntimeAppPublic>::Signature,
-	) -> TransactionValidityWithRefund {
-		let (_, era) = Self::challenged_pin(proof).map_err(|error| match error {
-			Error::<T>::WrongEra | Error::<T>::ResponseTooLate | Error::<T>::AlreadyAnswered => {
-				InvalidTransaction::Stale
-			}
-			_ => InvalidTransaction::Custom(INVALID_PIN),
-		})?;
-		let info = Pinners::<T>::get(&proof.pinner).ok_or(InvalidTransaction::BadSigner)?;
-		if !proof.using_encoded(|encoded| info.proof_key.verify(&encoded, signature)) {
-			return Err(InvalidTransaction::BadProof.into());
-		}
-		let deadline = era.start.saturating_add(T::ResponseWindow::get());
-		let left = deadline.saturating_sub(frame_system::Pallet::<T>::block_number());
-		ValidTransaction::with_tag_prefix("PinProof")
-			.priority(T::UnsignedPriority::get())
-			.and_provides((&proof.pinner, &proof.cid, era.index))
-			.longevity(left.saturated_into::<u64>().max(1))
-			.propagate(true)
-			.build()
-			.map(|validity| (validity, Weight::zero()))
-	}
-
-	fn start_era(now: BlockNumberFor<T>, index: EraIndex) {
-		let parent = frame_system::Pallet::<T>::parent_hash();
-		let seed = (parent, index).using_encoded(polkadot_sdk::sp_io::hashing::blake2_256);
-		CurrentEra::<T>::put(EraInfo { index, start: now, seed });
-		Self::deposit_event(Event::EraStarted { era: index, seed });
-	}
-
-	/// Pays era `era`'s rewards to the proven pins and counts failures of the others.
-	fn settle(era: EraIndex) {
-		struct Entry<AccountId> {
-			pinner: AccountId,
-			cid: BinaryCid,
-			pin: Pin,
-			weight: u128,
-		}
-		let mut entries = Vec::new();
-		for (cid, pinners) in PinnersOf::<T>::iter() {
-			let challenged: Vec<_> = pinners
-				.into_iter()
-				.filter_map(|pinner| {
-					let pin = Pins::<T>::get(&pinner, &cid)?;
-					(pin.since_era <= era).then_some((pinner, pin))
-				})
-				.collect();
-			let proven =
-				challenged.iter().filter(|(_, pin)| Self::proven_in(pin, era)).count() as u32;
-			for (pinner, pin) in challenged {
-				let weight = if Self::proven_in(&pin, era) {
-					Self::replica_weight(pin.size, proven)
-				} else {
-					0
-				};
-				entries.push(Entry { pinner, cid: cid.clone(), pin, weight });
+	#[pallet::view_functions]
+	impl<T: Config> Pallet<T> {
+		/// `pinner`'s pin of `cid` (binary CIDv1): whether it exists, its size, the era of its
+		/// latest answer and whether it counts as verified now.
+		pub fn pin_status(pinner: T::AccountId, cid: BinaryCid) -> PinStatus {
+			let era = CurrentEra::<T>::get().index;
+			match Pins::<T>::get(&pinner, &cid) {
+				None => PinStatus::default(),
+				Some(pin) => PinStatus {
+					pinned: true,
+					size: pin.size,
+					last_answered_era: pin.last_answer.map_or(0, |answer| answer.era),
+					verified: pin.last_answer.is_some_and(|answer| answer.is_current(era)),
+				},
 			}
 		}
 
-		let pool = Self::reward_pool_account();
-		let available =
-			T::Currency::reducible_balance(&pool, Preservation::Preserve, Fortitude::Polite);
-		let budget: u128 = T::RewardPerEra::get().min(available).saturated_into();
-		let total: u128 = entries.iter().map(|entry| entry.weight).fold(0, u128::saturating_add);
-		let (mut proven, mut failed, mut paid) = (0u32, 0u32, BalanceOf::<T>::zero());
-		for Entry { pinner, cid, mut pin, weight } in entries {
-			if Self::proven_in(&pin, era) {
-				proven += 1;
-				pin.failures = 0;
-				Pins::<T>::insert(&pinner, &cid, pin);
-				let share =
-					multiply_by_rational_with_rounding(budget, weight, total, Rounding::Down)
-						.unwrap_or(0)
-						.saturated_into::<BalanceOf<T>>();
-				if share.is_zero() {
-					continue;
-				}
-				match T::Currency::transfer(&pool, &pinner, share, Preservation::Preserve) {
-					Ok(_) => {
-						paid = paid.saturating_add(share);
-						Self::deposit_event(Event::RewardPaid { pinner, cid, era, amount: share });
-					}
-					Err(error) => log::warn!(target: LOG_TARGET, "reward not paid: {error:?}"),
-				}
-			} else {
-				failed += 1;
-				pin.failures = pin.failures.saturating_add(1);
-				let failures = pin.failures;
-				Self::deposit_event(Event::ChallengeFailed {
-					pinner: pinner.clone(),
-					cid: cid.clone(),
-					era,
-					failures,
-				});
-				if failures >= T::MaxFailures::get() {
-					Self::slash(&pinner, &cid);
-				} else {
-					Pins::<T>::insert(&pinner, &cid, pin);
-				}
-			}
+		/// Who pins `cid` (binary CIDv1).
+		pub fn pinners_of(cid: BinaryCid) -> Vec<T::AccountId> {
+			PinnersOf::<T>::get(&cid).into_inner()
 		}
-		Self::deposit_event(Event::EraSettled { era, proven, failed, paid });
-	}
 
-	fn proven_in(pin: &Pin, era: EraIndex) -> bool {
-		pin.last_answer == Some(Answer { era, valid: true })
-	}
-
-	/// Weight of one of `copies` proven copies of a `size`-byte file, in bytes × 10^9.
-	fn replica_weight(size: u64, copies: u32) -> u128 {
-		let full = u128::from(copies.min(T::TargetReplicas::get()));
-		let extra = u128::from(copies.saturating_sub(T::TargetReplicas::get()));
-		let parts = full * u128::from(Perbill::ACCURACY)
-			+ extra * u128::from(T::ExtraReplicaShare::get().deconstruct());
-		u128::from(size) * parts / u128::from(copies.max(1))
-	}
-
-	/// Takes `SlashFraction` of `pinner`'s bond into the reward pool and drops the pin.
-	fn slash(pinner: &T::AccountId, cid: &BinaryCid) {
-		Self::remove_pin_entry(pinner, cid);
-		let Some(mut info) = Pinners::<T>::get(pinner) else { return };
-		let amount = T::SlashFraction::get() * info.bond;
-		let taken = T::Currency::transfer_on_hold(
-			&HoldReason::PinnerBond.into(),
-			pinner,
-			&Self::reward_pool_account(),
-			amount,
-			Precision::BestEffort,
-			Restriction::Free,
-			Fortitude::Force,
-		)
-		.unwrap_or_else(|error| {
-			log::warn!(target: LOG_TARGET, "slash failed: {error:?}");
-			Zero::zero()
-		});
-		info.bond = info.bond.saturating_sub(taken);
-		Pinners::<T>::insert(pinner, info);
-		Self::deposit_event(Event::Slashed {
-			pinner: pinner.clone(),
-			cid: cid.clone(),
-			amount: taken,
-		});
-	}
-
-	fn remove_pin_entry(pinner: &T::AccountId, cid: &BinaryCid) {
-		if Pins::<T>::take(pinner, cid).is_none() {
-			return;
+		/// The current era: its index, first block and seed.
+		pub fn current_era() -> EraInfo<T> {
+			CurrentEra::<T>::get()
 		}
-		PinnersOf::<T>::mutate_exists(cid, |entry| {
-			if let Some(pinners) = entry {
-				pinners.retain(|p| p != pinner);
-				if pinners.is_empty() {
-					*entry = None;
-				}
-			}
-		});
-		PinCount::<T>::mutate(|count| *count = count.saturating_sub(1));
-		Pinners::<T>::mutate(pinner, |info| {
-			if let Some(info) = info {
-				info.pins = info.pins.saturating_sub(1);
-			}
-		});
 	}
 }
 

@@ -79,6 +79,7 @@ impl pallet_model_registry::Config for Test {
 	type MaxLicenseIdLength = ConstU32<32>;
 	type MaxModelsPerOwner = ConstU32<16>;
 	type MaxVersions = ConstU32<4>;
+	type OnModelRemoved = Pinning;
 	type WeightInfo = ();
 }
 

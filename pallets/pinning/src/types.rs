@@ -46,6 +46,28 @@ pub struct Answer {
 	pub valid: bool,
 }
 
+impl Answer {
+	/// Whether this answer vouches for the pin in era `current`: it verified, and it answered
+	/// this era's challenge or the last one (this era's may not be due yet).
+	pub fn is_current(&self, current: EraIndex) -> bool {
+		self.valid && self.era.saturating_add(1) >= current
+	}
+}
+
+/// What a client needs to know about one pinner's pin of one file.
+#[derive(Encode, Decode, TypeInfo, Clone, Copy, Default, PartialEq, Eq, Debug)]
+pub struct PinStatus {
+	/// Whether the pin exists; every other field is zero when it does not.
+	pub pinned: bool,
+	/// The size the pinner reported.
+	pub size: u64,
+	/// The era of the latest answer; 0 when none was received.
+	pub last_answered_era: EraIndex,
+	/// Whether the latest answer verified and answered this era's or the last era's
+	/// challenge ([`Answer::is_current`]).
+	pub verified: bool,
+}
+
 /// One pinner's pin of one file.
 #[derive(Encode, Decode, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq, Debug)]
 pub struct Pin {

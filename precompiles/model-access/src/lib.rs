@@ -12,14 +12,14 @@
 
 extern crate alloc;
 
-use alloc::{format, vec::Vec};
+use alloc::vec::Vec;
 use citrate_precompile_utils::{
 	account_of, caller_account, dispatch_revert, emit, ensure_mutable, ensure_no_value,
-	from_abi_u256, to_abi_u256, value_in_native,
+	from_abi_u256, to_abi_u256, value_in_native, Calldata, Signatures,
 };
 use core::{marker::PhantomData, num::NonZero};
 use pallet_model_access::{
-	AccessGrant, ModelAccessControl, Pallet as ModelAccess, Tiers, Uses, WeightInfo,
+	AccessGrant, ModelAccessControl, Pallet as ModelAccess, Purchase, Uses, WeightInfo,
 };
 use polkadot_sdk::{
 	frame_support::{traits::Get, weights::Weight},
@@ -53,7 +53,7 @@ where
 	BalanceOf<T>: Into<u128> + From<u128>,
 {
 	type T = T;
-	type Interface = Call;
+	type Interface = Calldata<Call>;
 	const MATCHER: AddressMatcher = AddressMatcher::Fixed(NonZero::new(ADDRESS_INDEX).unwrap());
 	const HAS_CONTRACT_INFO: bool = false;
 
@@ -62,7 +62,7 @@ where
 		input: &Self::Interface,
 		env: &mut impl Ext<T = Self::T>,
 	) -> Result<Vec<u8>, Error> {
-		match input {
+		match input.call()? {
 			Call::setTier(call) => Self::set_tier(call, env),
 			Call::retireTier(call) => Self::retire_tier(call, env),
 			Call::purchaseAccess(call) => Self::purchase_access(call, env),
@@ -70,6 +70,12 @@ where
 			Call::accessOf(call) => Self::access_of(call, env),
 			Call::getTier(call) => Self::get_tier(call, env),
 		}
+	}
+}
+
+impl Signatures for Call {
+	fn signature(selector: [u8; 4]) -> Option<&'static str> {
+		Call::signature_by_selector(selector)
 	}
 }
 
@@ -87,10 +93,10 @@ where
 		env: &mut impl Ext<T = T>,
 	) -> Result<Vec<u8>, Error> {
 		env.charge(<T as pallet_model_access::Config>::WeightInfo::set_tier())?;
-		ensure_mutable(env)?;
-		ensure_no_value(env, "setTier")?;
+		ensure_mutable(env, "ModelAccess.setTier")?;
+		ensure_no_value(env, "ModelAccess.setTier")?;
 		let owner = caller_account(env)?;
-		let price = from_abi_u256(call.price, "price")?;
+		let price = from_abi_u256(call.price, "ModelAccess.setTier: price")?;
 		let duration = BlockNumberFor::<T>::try_from(call.duration).map_err(|_| {
 			citrate_precompile_utils::revert("ModelAccess.setTier: duration too long")
 		})?;
@@ -121,8 +127,8 @@ where
 		env: &mut impl Ext<T = T>,
 	) -> Result<Vec<u8>, Error> {
 		env.charge(<T as pallet_model_access::Config>::WeightInfo::retire_tier())?;
-		ensure_mutable(env)?;
-		ensure_no_value(env, "retireTier")?;
+		ensure_mutable(env, "ModelAccess.retireTier")?;
+		ensure_no_value(env, "ModelAccess.retireTier")?;
 		let owner = caller_account(env)?;
 		ModelAccess::<T>::do_retire_tier(owner, call.modelId, call.tierId)
 			.map_err(|e| dispatch_revert("ModelAccess.retireTier", e))?;
@@ -139,20 +145,12 @@ where
 			<T as pallet_model_access::Config>::WeightInfo::purchase_access()
 				.saturating_add(Self::reads(1)),
 		)?;
-		ensure_mutable(env)?;
+		ensure_mutable(env, "ModelAccess.purchaseAccess")?;
 		let buyer = caller_account(env)?;
 		let value = value_in_native(env)?;
-		// Exactly the price: anything more would stay on this precompile's account.
-		if let Some(tier) = Tiers::<T>::get(call.modelId, call.tierId) {
-			let price: u128 = tier.price.into();
-			if price != value {
-				return Err(citrate_precompile_utils::revert(format!(
-					"ModelAccess.purchaseAccess: msg.value must equal the tier price ({price})"
-				)));
-			}
-		}
+		// pallet-revive moved the value to this precompile's account, which pays from it.
 		let payer = env.account_id().clone();
-		let grant = ModelAccess::<T>::do_purchase_access(
+		let Purchase { grant, owner_share, treasury_share } = ModelAccess::<T>::do_purchase_paid(
 			&payer,
 			&buyer,
 			call.modelId,
@@ -160,7 +158,6 @@ where
 			value.into(),
 		)
 		.map_err(|e| dispatch_revert("ModelAccess.purchaseAccess", e))?;
-		let (owner_share, treasury_share) = ModelAccess::<T>::split(value.into());
 		emit(
 			env,
 			IModelAccess::AccessPurchased {
@@ -180,7 +177,7 @@ where
 		env: &mut impl Ext<T = T>,
 	) -> Result<Vec<u8>, Error> {
 		env.charge(<T as pallet_model_access::Config>::WeightInfo::has_access())?;
-		ensure_no_value(env, "hasAccess")?;
+		ensure_no_value(env, "ModelAccess.hasAccess")?;
 		let user = account_of::<T>(call.user);
 		let allowed = ModelAccess::<T>::has_access(&user, call.modelId);
 		Ok(IModelAccess::hasAccessCall::abi_encode_returns(&allowed))
@@ -191,9 +188,9 @@ where
 		env: &mut impl Ext<T = T>,
 	) -> Result<Vec<u8>, Error> {
 		env.charge(<T as pallet_model_access::Config>::WeightInfo::has_access())?;
-		ensure_no_value(env, "accessOf")?;
+		ensure_no_value(env, "ModelAccess.accessOf")?;
 		let user = account_of::<T>(call.user);
-		let access = match ModelAccess::<T>::access_of(&user, call.modelId) {
+		let access = match ModelAccess::<T>::access_of(user, call.modelId) {
 			None => IModelAccess::Access {
 				exists: false,
 				tierId: 0,
@@ -220,8 +217,8 @@ where
 		env: &mut impl Ext<T = T>,
 	) -> Result<Vec<u8>, Error> {
 		env.charge(Self::reads(1))?;
-		ensure_no_value(env, "getTier")?;
-		let out = match Tiers::<T>::get(call.modelId, call.tierId) {
+		ensure_no_value(env, "ModelAccess.getTier")?;
+		let out = match ModelAccess::<T>::tier(call.modelId, call.tierId) {
 			Some(tier) => IModelAccess::getTierReturn {
 				exists: true,
 				price: to_abi_u256(tier.price.into()),
@@ -240,12 +237,6 @@ where
 }
 
 #[cfg(test)]
-mod tests {
-	#[test]
-	fn the_address_matches_the_interface_file() {
-		let sol = include_str!("../IModelAccess.sol");
-		let hex: alloc::string::String =
-			super::fixed_address().iter().map(|b| alloc::format!("{b:02x}")).collect();
-		assert!(sol.contains(&alloc::format!("0x{hex}")), "address {hex} in the .sol file");
-	}
-}
+mod mock;
+#[cfg(test)]
+mod tests;

@@ -5,8 +5,10 @@
 //! `alloy::sol!` so the Solidity file is the single source of the ABI.
 //!
 //! Every function charges its weight before doing anything (precompiles are unmetered),
-//! then calls `pallet-model-registry`'s own `do_*` functions, so every check lives in the
-//! pallet. Pallet errors become `revert("ModelRegistry.<function>: <Error>")`.
+//! then calls `pallet-model-registry`'s own `do_*` and view functions, so every check and
+//! every read lives in the pallet; this crate only maps the ABI. Pallet errors become
+//! `revert("ModelRegistry.<function>: <Error>")`; malformed calldata, value sent to a
+//! function and writes in a static or delegate call revert with a reason too.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -15,12 +17,12 @@ extern crate alloc;
 use alloc::{format, string::String, vec::Vec};
 use citrate_precompile_utils::{
 	account_of, address_of, caller_account, dispatch_revert, emit, ensure_mutable, ensure_no_value,
-	enum_from_u8, enum_to_u8, revert, to_abi_u256,
+	enum_from_u8, enum_to_u8, revert, to_abi_u256, Calldata, Signatures,
 };
 use core::{marker::PhantomData, num::NonZero};
 use pallet_model_registry::{
-	metadata_limits, Dim, InferenceTask, Metadata, ModelId, ModelMetadata, Models, ModelsByOwner,
-	TensorDType, TensorSpec, WeightInfo,
+	metadata_limits, DType, Dim, InferenceTask, ModelMetadata, Pallet as Registry, TensorSpec,
+	WeightInfo,
 };
 use polkadot_sdk::{
 	frame_support::{traits::Get, weights::Weight, BoundedVec},
@@ -52,7 +54,7 @@ where
 	BalanceOf<T>: Into<u128>,
 {
 	type T = T;
-	type Interface = Call;
+	type Interface = Calldata<Call>;
 	const MATCHER: AddressMatcher = AddressMatcher::Fixed(NonZero::new(ADDRESS_INDEX).unwrap());
 	const HAS_CONTRACT_INFO: bool = false;
 
@@ -61,14 +63,23 @@ where
 		input: &Self::Interface,
 		env: &mut impl Ext<T = Self::T>,
 	) -> Result<Vec<u8>, Error> {
-		match input {
+		match input.call()? {
 			Call::registerModel(call) => Self::register_model(call, env),
 			Call::publishVersion(call) => Self::publish_version(call, env),
 			Call::setMetadata(call) => Self::set_metadata(call, env),
+			Call::transferOwnership(call) => Self::transfer_ownership(call, env),
+			Call::deprecate(call) => Self::deprecate(call, env),
+			Call::removeModel(call) => Self::remove_model(call, env),
 			Call::getModel(call) => Self::get_model(call, env),
 			Call::versionsOf(call) => Self::versions_of(call, env),
 			Call::modelsOf(call) => Self::models_of(call, env),
 		}
+	}
+}
+
+impl Signatures for Call {
+	fn signature(selector: [u8; 4]) -> Option<&'static str> {
+		Call::signature_by_selector(selector)
 	}
 }
 
@@ -86,10 +97,10 @@ where
 		env: &mut impl Ext<T = T>,
 	) -> Result<Vec<u8>, Error> {
 		env.charge(<T as pallet_model_registry::Config>::WeightInfo::register_model())?;
-		ensure_mutable(env)?;
-		ensure_no_value(env, "registerModel")?;
+		ensure_mutable(env, "ModelRegistry.registerModel")?;
+		ensure_no_value(env, "ModelRegistry.registerModel")?;
 		let owner = caller_account(env)?;
-		let model_id = pallet_model_registry::Pallet::<T>::do_register_model(
+		let model_id = Registry::<T>::do_register_model(
 			owner.clone(),
 			call.name.as_bytes().to_vec(),
 			call.cid.as_bytes().to_vec(),
@@ -117,10 +128,10 @@ where
 		env: &mut impl Ext<T = T>,
 	) -> Result<Vec<u8>, Error> {
 		env.charge(<T as pallet_model_registry::Config>::WeightInfo::publish_version())?;
-		ensure_mutable(env)?;
-		ensure_no_value(env, "publishVersion")?;
+		ensure_mutable(env, "ModelRegistry.publishVersion")?;
+		ensure_no_value(env, "ModelRegistry.publishVersion")?;
 		let owner = caller_account(env)?;
-		let published = pallet_model_registry::Pallet::<T>::do_publish_version(
+		let published = Registry::<T>::do_publish_version(
 			owner,
 			call.name.as_bytes().to_vec(),
 			call.cid.as_bytes().to_vec(),
@@ -145,11 +156,11 @@ where
 		env: &mut impl Ext<T = T>,
 	) -> Result<Vec<u8>, Error> {
 		env.charge(<T as pallet_model_registry::Config>::WeightInfo::set_metadata())?;
-		ensure_mutable(env)?;
-		ensure_no_value(env, "setMetadata")?;
+		ensure_mutable(env, "ModelRegistry.setMetadata")?;
+		ensure_no_value(env, "ModelRegistry.setMetadata")?;
 		let owner = caller_account(env)?;
 		let metadata = metadata_from_abi(&call.metadata)?;
-		pallet_model_registry::Pallet::<T>::do_set_metadata(owner.clone(), call.modelId, metadata)
+		Registry::<T>::do_set_metadata(owner.clone(), call.modelId, metadata)
 			.map_err(|e| dispatch_revert("ModelRegistry.setMetadata", e))?;
 		emit(
 			env,
@@ -158,15 +169,74 @@ where
 		Ok(Vec::new())
 	}
 
+	fn transfer_ownership(
+		call: &IModelRegistry::transferOwnershipCall,
+		env: &mut impl Ext<T = T>,
+	) -> Result<Vec<u8>, Error> {
+		let max_versions = <T as pallet_model_registry::Config>::MaxVersions::get();
+		env.charge(<T as pallet_model_registry::Config>::WeightInfo::transfer_ownership(
+			max_versions,
+		))?;
+		ensure_mutable(env, "ModelRegistry.transferOwnership")?;
+		ensure_no_value(env, "ModelRegistry.transferOwnership")?;
+		let owner = caller_account(env)?;
+		let new_owner = account_of::<T>(call.newOwner);
+		Registry::<T>::do_transfer_ownership(owner.clone(), call.modelId, new_owner)
+			.map_err(|e| dispatch_revert("ModelRegistry.transferOwnership", e))?;
+		emit(
+			env,
+			IModelRegistry::OwnershipTransferred {
+				modelId: call.modelId,
+				from: address_of::<T>(&owner),
+				to: call.newOwner,
+			},
+		)?;
+		Ok(Vec::new())
+	}
+
+	fn deprecate(
+		call: &IModelRegistry::deprecateCall,
+		env: &mut impl Ext<T = T>,
+	) -> Result<Vec<u8>, Error> {
+		env.charge(<T as pallet_model_registry::Config>::WeightInfo::deprecate())?;
+		ensure_mutable(env, "ModelRegistry.deprecate")?;
+		ensure_no_value(env, "ModelRegistry.deprecate")?;
+		let owner = caller_account(env)?;
+		Registry::<T>::do_deprecate(owner, call.modelId)
+			.map_err(|e| dispatch_revert("ModelRegistry.deprecate", e))?;
+		emit(env, IModelRegistry::ModelDeprecated { modelId: call.modelId })?;
+		Ok(Vec::new())
+	}
+
+	fn remove_model(
+		call: &IModelRegistry::removeModelCall,
+		env: &mut impl Ext<T = T>,
+	) -> Result<Vec<u8>, Error> {
+		// The worst case, hooks included; the unused part is not refunded to a precompile
+		// caller, as for any other precompile weight.
+		env.charge(
+			<T as pallet_model_registry::Config>::WeightInfo::remove_model().saturating_add(
+				<T::OnModelRemoved as pallet_model_registry::OnModelRemoved>::max_weight(),
+			),
+		)?;
+		ensure_mutable(env, "ModelRegistry.removeModel")?;
+		ensure_no_value(env, "ModelRegistry.removeModel")?;
+		let owner = caller_account(env)?;
+		Registry::<T>::do_remove_model(owner, call.modelId)
+			.map_err(|e| dispatch_revert("ModelRegistry.removeModel", e))?;
+		emit(env, IModelRegistry::ModelRemoved { modelId: call.modelId })?;
+		Ok(Vec::new())
+	}
+
 	fn get_model(
 		call: &IModelRegistry::getModelCall,
 		env: &mut impl Ext<T = T>,
 	) -> Result<Vec<u8>, Error> {
 		env.charge(Self::reads(2))?;
-		ensure_no_value(env, "getModel")?;
-		let model = Models::<T>::get(call.modelId)
+		ensure_no_value(env, "ModelRegistry.getModel")?;
+		let model = Registry::<T>::model(call.modelId)
 			.ok_or_else(|| revert("ModelRegistry.getModel: ModelNotFound"))?;
-		let metadata = Metadata::<T>::get(call.modelId).map(|record| record.metadata);
+		let metadata = Registry::<T>::metadata(call.modelId);
 		let out = IModelRegistry::Model {
 			id: call.modelId,
 			name: text(&model.name),
@@ -198,8 +268,8 @@ where
 		env: &mut impl Ext<T = T>,
 	) -> Result<Vec<u8>, Error> {
 		env.charge(Self::reads(1))?;
-		ensure_no_value(env, "versionsOf")?;
-		let ids = pallet_model_registry::Pallet::<T>::versions_of(call.name.as_bytes());
+		ensure_no_value(env, "ModelRegistry.versionsOf")?;
+		let ids = Registry::<T>::versions_of(call.name.as_bytes().to_vec());
 		Ok(IModelRegistry::versionsOfCall::abi_encode_returns(&ids))
 	}
 
@@ -208,8 +278,8 @@ where
 		env: &mut impl Ext<T = T>,
 	) -> Result<Vec<u8>, Error> {
 		env.charge(Self::reads(1))?;
-		ensure_no_value(env, "modelsOf")?;
-		let ids: Vec<ModelId> = ModelsByOwner::<T>::get(account_of::<T>(call.owner)).into_inner();
+		ensure_no_value(env, "ModelRegistry.modelsOf")?;
+		let ids = Registry::<T>::models_of(account_of::<T>(call.owner));
 		Ok(IModelRegistry::modelsOfCall::abi_encode_returns(&ids))
 	}
 }
@@ -256,7 +326,8 @@ fn tensor_from_abi(spec: &IModelRegistry::TensorSpec) -> Result<TensorSpec, Erro
 		.collect::<Result<Vec<_>, Error>>()?;
 	Ok(TensorSpec {
 		name: bounded::<MAX_TENSOR_NAME_LEN>(&spec.name, "tensor name")?,
-		dtype: enum_from_u8::<TensorDType>(u8::from(spec.dtype), "tensor dtype")?,
+		dtype: DType::from_code(u8::from(spec.dtype))
+			.ok_or_else(|| revert("ModelRegistry.setMetadata: unknown tensor dtype"))?,
 		dims: bounded_list::<_, MAX_RANK>(dims, "dimensions")?,
 	})
 }
@@ -344,84 +415,6 @@ fn empty_metadata() -> IModelRegistry::ModelMetadata {
 }
 
 #[cfg(test)]
-mod tests {
-	use super::*;
-
-	fn dim(size: u64, symbol: &str) -> IModelRegistry::Dim {
-		IModelRegistry::Dim { size, symbol: symbol.into() }
-	}
-
-	fn sample() -> IModelRegistry::ModelMetadata {
-		IModelRegistry::ModelMetadata {
-			description: "an image classifier".into(),
-			task: IModelRegistry::InferenceTask::ImageClassification,
-			inputs: alloc::vec![IModelRegistry::TensorSpec {
-				name: "pixels".into(),
-				dtype: IModelRegistry::TensorDType::F32,
-				dims: alloc::vec![dim(0, "batch"), dim(3, ""), dim(224, ""), dim(224, "")],
-			}],
-			outputs: alloc::vec![IModelRegistry::TensorSpec {
-				name: "logits".into(),
-				dtype: IModelRegistry::TensorDType::F16,
-				dims: alloc::vec![dim(0, "batch"), dim(1000, "")],
-			}],
-			parameterCount: 4_650_000,
-			flopsPerInference: 800_000_000,
-			minMemoryBytes: 64_000_000,
-			tags: alloc::vec!["vision".into(), "imagenet".into()],
-			documentation: "https://example.invalid/docs".into(),
-			tokenizerCid: String::new(),
-		}
-	}
-
-	fn reason(error: Error) -> String {
-		match error {
-			Error::Revert(revert) => revert.reason,
-			other => panic!("not a revert: {other:?}"),
-		}
-	}
-
-	#[test]
-	fn metadata_survives_the_round_trip_through_the_pallet_types() {
-		let abi = sample();
-		let pallet = metadata_from_abi(&abi).unwrap();
-		assert_eq!(pallet.task, InferenceTask::ImageClassification);
-		assert_eq!(pallet.inputs[0].dtype, TensorDType::F32);
-		assert_eq!(pallet.outputs[0].dtype, TensorDType::F16);
-		assert_eq!(pallet.inputs[0].dims[1], Dim::Fixed(3));
-		assert!(matches!(&pallet.inputs[0].dims[0], Dim::Symbolic(s) if &s[..] == b"batch"));
-		assert_eq!(pallet.tokenizer_cid, None);
-		// alloy structs have no PartialEq: compare their ABI encodings.
-		use polkadot_sdk::pallet_revive::precompiles::alloy::sol_types::SolValue;
-		assert_eq!(metadata_to_abi(&pallet).unwrap().abi_encode(), abi.abi_encode());
-	}
-
-	#[test]
-	fn over_long_metadata_reverts_naming_the_field() {
-		let mut abi = sample();
-		abi.tags = (0..=metadata_limits::MAX_TAGS).map(|i| format!("t{i}")).collect();
-		assert_eq!(
-			reason(metadata_from_abi(&abi).unwrap_err()),
-			"ModelRegistry.setMetadata: more than 16 tags"
-		);
-		let mut abi = sample();
-		abi.inputs[0].name = "x".repeat(65);
-		assert_eq!(
-			reason(metadata_from_abi(&abi).unwrap_err()),
-			"ModelRegistry.setMetadata: tensor name longer than 64 bytes"
-		);
-		let mut abi = sample();
-		abi.outputs[0].dims = alloc::vec![dim(1, ""); 9];
-		assert_eq!(
-			reason(metadata_from_abi(&abi).unwrap_err()),
-			"ModelRegistry.setMetadata: more than 8 dimensions"
-		);
-	}
-
-	#[test]
-	fn the_address_matches_the_interface_file() {
-		let sol = include_str!("../IModelRegistry.sol");
-		let hex: String = fixed_address().iter().map(|b| format!("{b:02x}")).collect();
-		assert!(sol.to_lowercase().contains(&format!("0x{hex}")), "address {hex} in the .sol file");
-	}
-}
+mod mock;
+#[cfg(test)]
+mod tests;

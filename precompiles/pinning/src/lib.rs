@@ -11,9 +11,10 @@ extern crate alloc;
 use alloc::vec::Vec;
 use citrate_precompile_utils::{
 	account_of, address_of, caller_account, dispatch_revert, emit, ensure_mutable, ensure_no_value,
+	Calldata, Signatures,
 };
 use core::{marker::PhantomData, num::NonZero};
-use pallet_pinning::{CurrentEra, Pallet as Pinning, PinnersOf, Pins, WeightInfo};
+use pallet_pinning::{Pallet as Pinning, PinStatus, WeightInfo};
 use polkadot_sdk::{
 	frame_support::{traits::Get, weights::Weight},
 	pallet_revive::precompiles::{
@@ -42,7 +43,7 @@ where
 	T: pallet_pinning::Config + polkadot_sdk::pallet_revive::Config,
 {
 	type T = T;
-	type Interface = Call;
+	type Interface = Calldata<Call>;
 	const MATCHER: AddressMatcher = AddressMatcher::Fixed(NonZero::new(ADDRESS_INDEX).unwrap());
 	const HAS_CONTRACT_INFO: bool = false;
 
@@ -51,13 +52,19 @@ where
 		input: &Self::Interface,
 		env: &mut impl Ext<T = Self::T>,
 	) -> Result<Vec<u8>, Error> {
-		match input {
+		match input.call()? {
 			Call::reportPinning(call) => Self::report_pinning(call, env),
 			Call::removePinning(call) => Self::remove_pinning(call, env),
 			Call::verifyPinning(call) => Self::verify_pinning(call, env),
 			Call::pinnersOf(call) => Self::pinners_of(call, env),
 			Call::currentEra(call) => Self::current_era(call, env),
 		}
+	}
+}
+
+impl Signatures for Call {
+	fn signature(selector: [u8; 4]) -> Option<&'static str> {
+		Call::signature_by_selector(selector)
 	}
 }
 
@@ -74,8 +81,8 @@ where
 		env: &mut impl Ext<T = T>,
 	) -> Result<Vec<u8>, Error> {
 		env.charge(<T as pallet_pinning::Config>::WeightInfo::report_pin())?;
-		ensure_mutable(env)?;
-		ensure_no_value(env, "reportPinning")?;
+		ensure_mutable(env, "Pinning.reportPinning")?;
+		ensure_no_value(env, "Pinning.reportPinning")?;
 		let pinner = caller_account(env)?;
 		let since_era = Pinning::<T>::do_report_pin(pinner.clone(), call.cid.as_bytes(), call.size)
 			.map_err(|e| dispatch_revert("Pinning.reportPinning", e))?;
@@ -96,8 +103,8 @@ where
 		env: &mut impl Ext<T = T>,
 	) -> Result<Vec<u8>, Error> {
 		env.charge(<T as pallet_pinning::Config>::WeightInfo::remove_pin())?;
-		ensure_mutable(env)?;
-		ensure_no_value(env, "removePinning")?;
+		ensure_mutable(env, "Pinning.removePinning")?;
+		ensure_no_value(env, "Pinning.removePinning")?;
 		let pinner = caller_account(env)?;
 		Pinning::<T>::do_remove_pin(pinner.clone(), call.cid.as_bytes())
 			.map_err(|e| dispatch_revert("Pinning.removePinning", e))?;
@@ -117,26 +124,16 @@ where
 	) -> Result<Vec<u8>, Error> {
 		// The pin and the current era.
 		env.charge(Self::reads(2))?;
-		ensure_no_value(env, "verifyPinning")?;
+		ensure_no_value(env, "Pinning.verifyPinning")?;
 		let pinner = account_of::<T>(call.pinner);
 		let (binary, _) = Pinning::<T>::parse_cid(call.cid.as_bytes())
 			.map_err(|e| dispatch_revert("Pinning.verifyPinning", e.into()))?;
-		let era = CurrentEra::<T>::get().index;
-		let out = match Pins::<T>::get(&pinner, &binary) {
-			None => IPinningIncentives::Pinning {
-				pinned: false,
-				size: 0,
-				lastAnsweredEra: 0,
-				verified: false,
-			},
-			Some(pin) => IPinningIncentives::Pinning {
-				pinned: true,
-				size: pin.size,
-				lastAnsweredEra: pin.last_answer.map_or(0, |answer| answer.era),
-				verified: pin
-					.last_answer
-					.is_some_and(|answer| answer.valid && answer.era.saturating_add(1) >= era),
-			},
+		let status: PinStatus = Pinning::<T>::pin_status(pinner, binary);
+		let out = IPinningIncentives::Pinning {
+			pinned: status.pinned,
+			size: status.size,
+			lastAnsweredEra: status.last_answered_era,
+			verified: status.verified,
 		};
 		Ok(IPinningIncentives::verifyPinningCall::abi_encode_returns(&out))
 	}
@@ -146,10 +143,11 @@ where
 		env: &mut impl Ext<T = T>,
 	) -> Result<Vec<u8>, Error> {
 		env.charge(Self::reads(1))?;
-		ensure_no_value(env, "pinnersOf")?;
+		ensure_no_value(env, "Pinning.pinnersOf")?;
 		let (binary, _) = Pinning::<T>::parse_cid(call.cid.as_bytes())
 			.map_err(|e| dispatch_revert("Pinning.pinnersOf", e.into()))?;
-		let pinners: Vec<_> = PinnersOf::<T>::get(&binary).iter().map(address_of::<T>).collect();
+		let pinners: Vec<_> =
+			Pinning::<T>::pinners_of(binary).iter().map(address_of::<T>).collect();
 		Ok(IPinningIncentives::pinnersOfCall::abi_encode_returns(&pinners))
 	}
 
@@ -158,8 +156,8 @@ where
 		env: &mut impl Ext<T = T>,
 	) -> Result<Vec<u8>, Error> {
 		env.charge(Self::reads(1))?;
-		ensure_no_value(env, "currentEra")?;
-		let era = CurrentEra::<T>::get();
+		ensure_no_value(env, "Pinning.currentEra")?;
+		let era = Pinning::<T>::current_era();
 		Ok(IPinningIncentives::currentEraCall::abi_encode_returns(
 			&IPinningIncentives::currentEraReturn {
 				era: era.index,
@@ -170,12 +168,6 @@ where
 }
 
 #[cfg(test)]
-mod tests {
-	#[test]
-	fn the_address_matches_the_interface_file() {
-		let sol = include_str!("../IPinningIncentives.sol");
-		let hex: alloc::string::String =
-			super::fixed_address().iter().map(|b| alloc::format!("{b:02x}")).collect();
-		assert!(sol.contains(&alloc::format!("0x{hex}")), "address {hex} in the .sol file");
-	}
-}
+mod mock;
+#[cfg(test)]
+mod tests;

@@ -9,7 +9,6 @@ use alloc::{format, string::String, vec::Vec};
 use codec::{Decode, Encode};
 use polkadot_sdk::{
 	pallet_revive::{
-		self,
 		precompiles::{
 			alloy::{
 				primitives::{IntoLogData, U256 as AbiU256},
@@ -49,24 +48,25 @@ pub fn dispatch_revert(context: &str, error: DispatchError) -> Error {
 	}
 }
 
-/// Refuses state changes from a static call and calls made through `delegatecall`.
-pub fn ensure_mutable<T: Config>(env: &impl Ext<T = T>) -> Result<(), Error> {
+/// Refuses state changes from a static call and calls made through `delegatecall`, with a
+/// revert reason naming the function (`context`, e.g. `ModelRegistry.deprecate`).
+pub fn ensure_mutable<T: Config>(env: &impl Ext<T = T>, context: &str) -> Result<(), Error> {
 	if env.is_read_only() {
-		return Err(pallet_revive::Error::<T>::StateChangeDenied.into());
+		return Err(revert(format!("{context}: cannot change state in a static call")));
 	}
 	if env.is_delegate_call() {
-		return Err(pallet_revive::Error::<T>::PrecompileDelegateDenied.into());
+		return Err(revert(format!("{context}: cannot be called through delegatecall")));
 	}
 	Ok(())
 }
 
 /// Refuses value sent to a function that is not `payable`, which would otherwise stay on
 /// the precompile's account.
-pub fn ensure_no_value<T: Config>(env: &impl Ext<T = T>, function: &str) -> Result<(), Error> {
+pub fn ensure_no_value<T: Config>(env: &impl Ext<T = T>, context: &str) -> Result<(), Error> {
 	if env.value_transferred().is_zero() {
 		Ok(())
 	} else {
-		Err(revert(format!("{function}: function is not payable")))
+		Err(revert(format!("{context}: function is not payable")))
 	}
 }
 
@@ -136,6 +136,12 @@ pub fn enum_from_u8<E: Decode>(value: u8, what: &str) -> Result<E, Error> {
 pub fn enum_to_u8<E: Encode>(value: &E) -> u8 {
 	value.encode().first().copied().unwrap_or_default()
 }
+
+mod calldata;
+pub use calldata::{Calldata, Signatures};
+
+#[cfg(feature = "testing")]
+pub mod testing;
 
 #[cfg(test)]
 mod tests {

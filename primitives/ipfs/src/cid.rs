@@ -61,6 +61,13 @@ impl Cid {
 		&self.digest[..self.digest_len as usize]
 	}
 
+	/// Whether a Citrate store can hold this content and proofs of holding can check it:
+	/// sha2-256 over dag-pb (UnixFS) or raw blocks. Identity multihashes, other hashes and
+	/// other codecs are refused everywhere a CID is registered or pinned.
+	pub fn is_storable(&self) -> bool {
+		self.hash_code == SHA2_256 && (self.codec == DAG_PB || self.codec == RAW)
+	}
+
 	/// The binary CIDv1 (`0x01 · codec · hash code · length · digest`) naming the same content,
 	/// whatever the text form: a CIDv0 and its base32 CIDv1 give the same bytes. Returns the
 	/// buffer and the number of bytes used.

@@ -2,12 +2,14 @@
 //!
 //! Pallets that use models (access payments, inference, pinning) depend on these traits rather
 //! than on each other, so each can be tested with a mock of the others and the runtime wires
-//! the real pallets together.
+//! the real pallets together. The traits need feature `frame`; the types alone (what the
+//! inference engine uses) do not depend on polkadot-sdk.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
-use polkadot_sdk::sp_runtime::DispatchResult;
+#[cfg(feature = "frame")]
+use polkadot_sdk::{sp_runtime::DispatchResult, sp_weights::Weight};
 use scale_info::TypeInfo;
 
 /// Identifier of one registered model version. Ids start at 1 and are never reused.
@@ -66,6 +68,39 @@ pub enum InferenceTask {
 	RawTensors,
 }
 
+impl InferenceTask {
+	/// Every task, in SCALE index order.
+	pub const ALL: [InferenceTask; 8] = [
+		InferenceTask::FeatureExtraction,
+		InferenceTask::TextClassification,
+		InferenceTask::ImageClassification,
+		InferenceTask::Ocr,
+		InferenceTask::SpeechToText,
+		InferenceTask::VoiceActivity,
+		InferenceTask::TextGeneration,
+		InferenceTask::RawTensors,
+	];
+
+	/// The task's name, as the Hugging Face pipeline tags write it where one exists.
+	pub const fn name(self) -> &'static str {
+		match self {
+			InferenceTask::FeatureExtraction => "feature-extraction",
+			InferenceTask::TextClassification => "text-classification",
+			InferenceTask::ImageClassification => "image-classification",
+			InferenceTask::Ocr => "ocr",
+			InferenceTask::SpeechToText => "speech-to-text",
+			InferenceTask::VoiceActivity => "voice-activity",
+			InferenceTask::TextGeneration => "text-generation",
+			InferenceTask::RawTensors => "raw-tensors",
+		}
+	}
+
+	/// The task named `name` as [`InferenceTask::name`] writes it, in any case.
+	pub fn from_name(name: &str) -> Option<InferenceTask> {
+		InferenceTask::ALL.into_iter().find(|task| task.name().eq_ignore_ascii_case(name))
+	}
+}
+
 /// The format a model's weights are stored in.
 ///
 /// A registered model is one CID: a **model package**, the UnixFS directory whose file names
@@ -120,6 +155,7 @@ pub struct ModelSummary<AccountId> {
 	pub size_bytes: u64,
 }
 
+#[cfg(feature = "frame")]
 /// What other pallets may read from the model registry.
 pub trait ModelRegistryInspect<AccountId> {
 	/// Owner, status and license family of a model, if it exists.
@@ -129,6 +165,7 @@ pub trait ModelRegistryInspect<AccountId> {
 	fn model_of_cid(cid_v1: &[u8]) -> Option<ModelId>;
 }
 
+#[cfg(feature = "frame")]
 /// How other pallets (access payments, inference) update a model's usage statistics.
 pub trait ModelStatsRecorder<Balance> {
 	/// Adds `uses` to the model's usage count.
@@ -137,6 +174,7 @@ pub trait ModelStatsRecorder<Balance> {
 	fn record_reward(model_id: ModelId, amount: Balance) -> DispatchResult;
 }
 
+#[cfg(feature = "frame")]
 /// Who may use a model. Implemented by `pallet-model-access`; the inference pallet checks
 /// and consumes access through this trait only.
 pub trait ModelAccessControl<AccountId> {
@@ -146,4 +184,38 @@ pub trait ModelAccessControl<AccountId> {
 	/// Records one use of `model_id` by `who`, taking it from `who`'s purchase when it has a
 	/// use limit. Fails, changing nothing, when `who` has no access.
 	fn consume_use(who: &AccountId, model_id: ModelId) -> DispatchResult;
+}
+
+/// What other pallets do when a model version leaves the registry: the registry calls this
+/// from `remove_model`, so state tied to the model (access tiers and their deposits, pins and
+/// their rewards) ends with it instead of outliving it.
+#[cfg(feature = "frame")]
+pub trait OnModelRemoved {
+	/// `model_id`, whose content is `cid_v1` (binary CIDv1), was removed. Returns the weight
+	/// used, at most [`OnModelRemoved::max_weight`].
+	fn on_model_removed(model_id: ModelId, cid_v1: &[u8]) -> Weight;
+	/// The most `on_model_removed` can weigh; `remove_model` charges it up front.
+	fn max_weight() -> Weight;
+}
+
+#[cfg(feature = "frame")]
+impl OnModelRemoved for () {
+	fn on_model_removed(_: ModelId, _: &[u8]) -> Weight {
+		Weight::zero()
+	}
+
+	fn max_weight() -> Weight {
+		Weight::zero()
+	}
+}
+
+#[cfg(feature = "frame")]
+impl<A: OnModelRemoved, B: OnModelRemoved> OnModelRemoved for (A, B) {
+	fn on_model_removed(model_id: ModelId, cid_v1: &[u8]) -> Weight {
+		A::on_model_removed(model_id, cid_v1).saturating_add(B::on_model_removed(model_id, cid_v1))
+	}
+
+	fn max_weight() -> Weight {
+		A::max_weight().saturating_add(B::max_weight())
+	}
 }

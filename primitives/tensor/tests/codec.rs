@@ -2,7 +2,7 @@
 //! every refusal, and property tests (random valid payloads round-trip byte for byte;
 //! random and mutated bytes never panic and never decode to a non-canonical form).
 
-use citrate_tensor_codec::*;
+use citrate_tensor_primitives::*;
 use proptest::prelude::*;
 
 fn tensor(name: &str, dtype: DType, shape: Vec<u32>) -> Tensor {

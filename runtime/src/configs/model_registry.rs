@@ -1,6 +1,6 @@
 //! Citrate's model registry.
 
-use crate::{currency::deposit, Balances, Runtime, RuntimeHoldReason};
+use crate::{currency::deposit, Balances, ModelAccess, Pinning, Runtime, RuntimeHoldReason};
 use polkadot_sdk::frame_support::{parameter_types, traits::ConstU32};
 
 parameter_types! {
@@ -24,6 +24,8 @@ impl pallet_model_registry::Config for Runtime {
 	type MaxLicenseIdLength = ConstU32<64>;
 	type MaxModelsPerOwner = ConstU32<256>;
 	type MaxVersions = ConstU32<64>;
+	/// A removed model's access tiers are retired (deposits released) and its pins end.
+	type OnModelRemoved = (ModelAccess, Pinning);
 	type WeightInfo = pallet_model_registry::weights::SubstrateWeight<Runtime>;
 }
 

@@ -11,10 +11,7 @@
 
 use citrate_inference::{
 	package::{parse_cid, ModelLoader},
-	pipelines::{
-		task::{task_from_name, task_name, TASKS},
-		GenerationParams, ModelFiles, Output, Pipeline, PipelineOptions, Request, Task,
-	},
+	pipelines::{GenerationParams, ModelFiles, Output, Pipeline, PipelineOptions, Request, Task},
 	proof::output_hash,
 	Error,
 };
@@ -24,8 +21,8 @@ use clap::{Parser, ValueEnum};
 use std::{path::PathBuf, process::ExitCode, sync::Arc, time::Duration};
 
 fn parse_task(name: &str) -> Result<Task, String> {
-	task_from_name(name).ok_or_else(|| {
-		let names: Vec<_> = TASKS.iter().map(|task| task_name(*task).to_lowercase()).collect();
+	Task::from_name(name).ok_or_else(|| {
+		let names: Vec<_> = Task::ALL.iter().map(|task| task.name()).collect();
 		format!("unknown task {name:?}; one of {}", names.join(", "))
 	})
 }

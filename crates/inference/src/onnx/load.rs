@@ -13,7 +13,8 @@ use tract_onnx::tract_hir::infer::Factoid;
 use tract_onnx::{
 	pb,
 	prelude::{
-		Framework, InferenceModel, InferenceModelExt, OutletId, TDim, TractError, TypedModel,
+		DatumType, Framework, InferenceModel, InferenceModelExt, OutletId, TDim, TractError,
+		TypedModel,
 	},
 };
 
@@ -60,41 +61,41 @@ impl OnnxModel {
 				}
 			}
 		};
-		let (prepared, inputs, outputs) = match typed {
+		let (prepared, inputs, outputs, output_names) = match typed {
 			Ok(typed) => {
 				let plan = Plan::build(typed, relaxed, options)?;
 				let model = plan.plan.model();
 				let inputs = specs(model, model.input_outlets(), "input")?;
 				let outputs = specs(model, model.output_outlets(), "output")?;
-				(Prepared::Symbolic(plan), inputs, outputs)
+				let names = outputs.iter().map(|spec| spec.name().to_string()).collect();
+				(Prepared::Symbolic(plan), inputs, Some(outputs), names)
 			}
 			Err(reason) => {
 				// Typing needs concrete shapes. The inputs' declared types and ranks must be
 				// known, or no request could ever be checked against them.
 				let graph = parse(&proto, true)?;
-				let inputs = inference_specs(&graph).map_err(|_| {
-					Error::Unsupported(format!("tract cannot type the graph: {reason}"))
+				let inputs = inference_specs(&graph).map_err(|why| {
+					Error::Unsupported(format!("tract cannot type the graph: {reason}{why}"))
 				})?;
 				log::debug!("typing per input shape: {reason}");
-				let outputs = graph
+				let output_names = graph
 					.output_outlets()
 					.map_err(|e| Error::Runtime(chain(&e)))?
 					.iter()
 					.enumerate()
-					.map(|(i, &o)| TensorSpec {
-						name: graph
+					.map(|(i, &o)| {
+						graph
 							.outlet_label(o)
 							.filter(|l| valid_name(l))
 							.map(str::to_string)
-							.unwrap_or_else(|| format!("output{i}")),
-						dtype: None,
-						shape: vec![],
+							.unwrap_or_else(|| format!("output{i}"))
 					})
 					.collect();
 				(
 					Prepared::PerShape { graph, relaxed: true, plans: Mutex::new(vec![]) },
 					inputs,
-					outputs,
+					None,
+					output_names,
 				)
 			}
 		};
@@ -109,6 +110,7 @@ impl OnnxModel {
 			prepared,
 			inputs,
 			outputs,
+			output_names,
 			options: options.clone(),
 			weight_bytes,
 			metadata,
@@ -116,7 +118,9 @@ impl OnnxModel {
 	}
 }
 
-/// Specs of a typed graph's inputs or outputs, named by their ONNX names.
+/// Specs of a typed graph's inputs or outputs, named by their ONNX names. A tensor the codec
+/// cannot carry (a dtype it lacks, more than `MAX_RANK` dims) makes the model unusable through
+/// the chain, so it is refused here with its name.
 fn specs(
 	model: &TypedModel,
 	outlets: tract_onnx::prelude::TractResult<&[OutletId]>,
@@ -128,49 +132,57 @@ fn specs(
 		.enumerate()
 		.map(|(i, &o)| {
 			let fact = model.outlet_fact(o).map_err(|e| Error::Runtime(chain(&e)))?;
-			Ok(TensorSpec {
-				name: onnx_name(model.outlet_label(o), &model.node(o.node).name)
-					.unwrap_or_else(|| format!("{prefix}{i}")),
-				dtype: codec_dtype(fact.datum_type),
-				shape: fact
-					.shape
-					.iter()
-					.map(|d| match d.as_i64() {
-						Some(n) => Dim::Fixed(n as u64),
-						None => Dim::Symbolic(d.to_string()),
-					})
-					.collect(),
-			})
+			let name = onnx_name(model.outlet_label(o), &model.node(o.node).name)
+				.unwrap_or_else(|| format!("{prefix}{i}"));
+			let dims = fact
+				.shape
+				.iter()
+				.map(|d| match d.as_i64() {
+					Some(n) => Dim::Fixed(n as u64),
+					None => Dim::symbolic_lossy(&d.to_string()),
+				})
+				.collect();
+			spec(prefix, name, fact.datum_type, dims)
 		})
 		.collect()
 }
 
+fn spec(side: &str, name: String, datum: DatumType, dims: Vec<Dim>) -> Result<TensorSpec> {
+	let dtype = codec_dtype(datum).ok_or_else(|| {
+		Error::Unsupported(format!(
+			"{side} `{name}` is {datum:?}, which the tensor codec cannot carry"
+		))
+	})?;
+	let rank = dims.len();
+	TensorSpec::new(&name, dtype, dims)
+		.map_err(|e| Error::Unsupported(format!("{side} `{name}` (rank {rank}): {e}")))
+}
+
 /// Specs of a parsed graph's inputs: types must be known, unknown dims become symbolic.
-fn inference_specs(graph: &InferenceModel) -> Result<Vec<TensorSpec>, ()> {
-	let outlets = graph.input_outlets().map_err(|_| ())?;
+fn inference_specs(graph: &InferenceModel) -> Result<Vec<TensorSpec>, String> {
+	let outlets = graph.input_outlets().map_err(|e| chain(&e))?;
 	outlets
 		.iter()
 		.enumerate()
 		.map(|(i, &o)| {
-			let fact = graph.outlet_fact(o).map_err(|_| ())?;
-			let datum = fact.datum_type.concretize().ok_or(())?;
+			let fact = graph.outlet_fact(o).map_err(|e| chain(&e))?;
+			let unknown = || format!("; input {i} has no declared type and rank");
+			let datum = fact.datum_type.concretize().ok_or_else(unknown)?;
 			if fact.shape.is_open() {
-				return Err(());
+				return Err(unknown());
 			}
-			Ok(TensorSpec {
-				name: onnx_name(graph.outlet_label(o), &graph.node(o.node).name)
-					.unwrap_or_else(|| format!("input{i}")),
-				dtype: codec_dtype(datum),
-				shape: fact
-					.shape
-					.dims()
-					.enumerate()
-					.map(|(d, dim)| match dim.concretize().and_then(|d| d.as_i64()) {
-						Some(n) => Dim::Fixed(n as u64),
-						None => Dim::Symbolic(format!("d{d}")),
-					})
-					.collect(),
-			})
+			let name = onnx_name(graph.outlet_label(o), &graph.node(o.node).name)
+				.unwrap_or_else(|| format!("input{i}"));
+			let dims = fact
+				.shape
+				.dims()
+				.enumerate()
+				.map(|(d, dim)| match dim.concretize().and_then(|d| d.as_i64()) {
+					Some(n) => Dim::Fixed(n as u64),
+					None => Dim::symbolic_lossy(&format!("d{d}")),
+				})
+				.collect();
+			spec("input", name, datum, dims).map_err(|e| format!("; {e}"))
 		})
 		.collect()
 }
@@ -206,5 +218,5 @@ fn parse(proto: &pb::ModelProto, relaxed: bool) -> Result<InferenceModel> {
 }
 
 fn valid_name(name: &str) -> bool {
-	!name.is_empty() && name.len() <= citrate_tensor_codec::MAX_NAME_LEN
+	!name.is_empty() && name.len() <= citrate_tensor_primitives::MAX_NAME_LEN
 }

@@ -28,7 +28,8 @@ mod scan;
 pub use plan::SHAPE_PLANS;
 
 use crate::{Error, Limits, Result};
-use citrate_tensor_codec::DType;
+use citrate_tensor_primitives::{check_specs, SpecSide};
+pub use citrate_tensor_primitives::{Dim, TensorSpec};
 use plan::Prepared;
 use std::fmt;
 use tract_onnx::prelude::DatumType;
@@ -67,47 +68,14 @@ impl Default for LoadOptions {
 	}
 }
 
-/// One model input or output as the graph declares it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TensorSpec {
-	pub name: String,
-	/// `None` for types the tensor codec cannot carry.
-	pub dtype: Option<DType>,
-	/// Fixed dims as numbers, symbolic ones by name (`batch`, `sequence`, `2*S`).
-	pub shape: Vec<Dim>,
-}
-
-/// One dimension of a [`TensorSpec`].
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Dim {
-	Fixed(u64),
-	Symbolic(String),
-}
-
-impl fmt::Display for TensorSpec {
-	fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-		match self.dtype {
-			Some(dtype) => write!(f, "{dtype:?}[")?,
-			None => write!(f, "?[")?,
-		}
-		for (i, dim) in self.shape.iter().enumerate() {
-			if i > 0 {
-				write!(f, ", ")?;
-			}
-			match dim {
-				Dim::Fixed(n) => write!(f, "{n}")?,
-				Dim::Symbolic(s) => write!(f, "{s}")?,
-			}
-		}
-		write!(f, "]")
-	}
-}
-
 /// A loaded ONNX model, ready to serve any number of concurrent requests.
 pub struct OnnxModel {
 	prepared: Prepared,
 	inputs: Vec<TensorSpec>,
-	outputs: Vec<TensorSpec>,
+	/// `None` for models planned per input shape, whose output types depend on the shapes.
+	outputs: Option<Vec<TensorSpec>>,
+	/// Names of the outputs, in order, which results carry.
+	output_names: Vec<String>,
 	options: LoadOptions,
 	weight_bytes: u64,
 	metadata: Vec<(String, String)>,
@@ -142,10 +110,37 @@ impl OnnxModel {
 		&self.inputs
 	}
 
-	/// The outputs the model produces, in order. Models planned per input shape declare only
-	/// their outputs' names (dtype `None`, no dims).
-	pub fn outputs(&self) -> &[TensorSpec] {
-		&self.outputs
+	/// The outputs the model produces, in order; `None` for models planned per input shape,
+	/// whose output dtypes and shapes are known only for given input shapes.
+	pub fn outputs(&self) -> Option<&[TensorSpec]> {
+		self.outputs.as_deref()
+	}
+
+	/// Names of the outputs, in order.
+	pub fn output_names(&self) -> &[String] {
+		&self.output_names
+	}
+
+	/// Checks a model's registered inputs and outputs (its on-chain metadata) against the
+	/// graph: the same tensors in the same order, with the same names, dtypes and ranks, and no
+	/// dim both fix to different sizes (`citrate_tensor_primitives::check_specs`). Outputs of
+	/// models planned per input shape are compared by name only.
+	pub fn check_registered(&self, inputs: &[TensorSpec], outputs: &[TensorSpec]) -> Result<()> {
+		check_specs(SpecSide::Input, inputs, &self.inputs)?;
+		match &self.outputs {
+			Some(model) => check_specs(SpecSide::Output, outputs, model)?,
+			None => {
+				let registered: Vec<&str> = outputs.iter().map(TensorSpec::name).collect();
+				if registered != self.output_names {
+					let model = self.output_names.join(", ");
+					return Err(Error::Metadata(format!(
+						"the metadata registers outputs [{}] but the model has [{model}]",
+						registered.join(", ")
+					)));
+				}
+			}
+		}
+		Ok(())
 	}
 
 	/// Which plan loading produced; `None` for models planned per input shape.

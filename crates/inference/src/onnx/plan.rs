@@ -2,7 +2,7 @@
 //! shape, and running a request through one within the limits.
 
 use super::{
-	fold::fold_constants, guarded, scan::check_model_tensors, Dim, LoadOptions, OnnxModel, PlanKind,
+	fold::fold_constants, guarded, scan::check_model_tensors, LoadOptions, OnnxModel, PlanKind,
 };
 use crate::{
 	cost::{CostModel, Estimate},
@@ -10,7 +10,8 @@ use crate::{
 	tensor::{from_tract, to_tract},
 	Error, Result,
 };
-use citrate_tensor_codec::Tensor;
+use citrate_inference_primitives::request::check_raw_request;
+use citrate_tensor_primitives::Tensor;
 use std::{
 	fmt,
 	sync::{Arc, Mutex},
@@ -105,8 +106,8 @@ impl OnnxModel {
 		};
 		results
 			.iter()
-			.zip(&self.outputs)
-			.map(|(value, spec)| from_tract(&spec.name, value))
+			.zip(&self.output_names)
+			.map(|(value, name)| from_tract(name, value))
 			.collect()
 	}
 
@@ -148,49 +149,24 @@ impl OnnxModel {
 		Ok(plan)
 	}
 
-	/// The caller's tensors in the model's input order, each checked against its declaration.
+	/// The caller's tensors in the model's input order, each checked against its declaration
+	/// by the contract's raw-request rule and against the element limit.
 	fn match_inputs<'a>(&self, inputs: &'a [Tensor]) -> Result<Vec<&'a Tensor>> {
-		let limits = &self.options.limits;
-		for tensor in inputs {
-			if !self.inputs.iter().any(|spec| spec.name == tensor.name) {
-				return Err(Error::UnexpectedInput {
-					name: tensor.name.clone(),
-					expected: self.inputs.iter().map(|s| s.name.clone()).collect(),
-				});
-			}
-		}
+		check_raw_request(&self.inputs, inputs)?;
+		let limit = self.options.limits.max_input_elements;
 		self.inputs
 			.iter()
 			.map(|spec| {
 				let tensor = inputs
 					.iter()
-					.find(|t| t.name == spec.name)
-					.ok_or_else(|| Error::MissingInput(spec.name.clone()))?;
-				if Some(tensor.dtype) != spec.dtype {
-					return Err(Error::InputDType {
-						name: spec.name.clone(),
-						expected: spec.to_string(),
-						actual: tensor.dtype,
-					});
-				}
-				let shape_matches = tensor.shape.len() == spec.shape.len()
-					&& tensor.shape.iter().zip(&spec.shape).all(|(&n, dim)| match dim {
-						Dim::Fixed(m) => u64::from(n) == *m,
-						Dim::Symbolic(_) => true,
-					});
-				if !shape_matches {
-					return Err(Error::InputShape {
-						name: spec.name.clone(),
-						expected: spec.to_string(),
-						actual: tensor.shape.clone(),
-					});
-				}
+					.find(|t| t.name == spec.name())
+					.ok_or_else(|| Error::MissingInput(spec.name().to_string()))?;
 				let elements = tensor.elements()?;
-				if elements > limits.max_input_elements {
+				if elements > limit {
 					return Err(Error::TooManyElements {
-						name: spec.name.clone(),
+						name: tensor.name.clone(),
 						elements,
-						limit: limits.max_input_elements,
+						limit,
 					});
 				}
 				Ok(tensor)

@@ -102,7 +102,7 @@ impl ImageClassifier {
 	/// The `k` most likely classes for an encoded image.
 	pub fn classify(&self, image: &[u8], k: usize) -> Result<Output> {
 		let image = decode(image)?;
-		let name = self.model.inputs()[0].name.clone();
+		let name = self.model.inputs()[0].name().to_string();
 		let input = to_tensor(&image, &name, self.size, self.size, self.normalization)?;
 		let outputs = self.model.run(&[input])?;
 		let logits = outputs

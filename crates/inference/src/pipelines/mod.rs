@@ -14,7 +14,7 @@ pub mod text;
 pub mod vad;
 
 use crate::{Error, Result};
-use citrate_tensor_codec::{DType, Tensor};
+use citrate_tensor_primitives::{DType, Tensor};
 
 /// The tasks a model can be registered for: the registry's `InferenceTask`.
 pub use citrate_model_primitives::InferenceTask as Task;
@@ -23,7 +23,7 @@ pub use request::Request;
 pub use task::{Pipeline, PipelineOptions};
 
 /// Most tokens one text-generation request may generate.
-pub const MAX_NEW_TOKENS: usize = 512;
+pub const MAX_NEW_TOKENS: usize = citrate_inference_primitives::request::MAX_NEW_TOKENS as usize;
 
 /// How to pick each next token.
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -1,6 +1,6 @@
 //! A model's files by name, as in its UnixFS directory or Hugging Face repository.
 
-use super::{task::task_name, Task};
+use super::Task;
 use crate::{Error, Result};
 use std::{collections::BTreeMap, path::Path};
 
@@ -65,7 +65,7 @@ impl ModelFiles {
 		self.get(name).ok_or_else(|| {
 			Error::InvalidModel(format!(
 				"{} models need `{name}`; this one has {:?}",
-				task_name(task),
+				task.name(),
 				self.files.keys().collect::<Vec<_>>()
 			))
 		})

@@ -102,7 +102,7 @@ impl Ocr {
 				values[c * plane + i] = (f32::from(p[channel]) / 255.0 - mean[c]) / std[c];
 			}
 		}
-		let input = Tensor::from_f32(&*self.det.inputs()[0].name, vec![1, 3, dh, dw], &values)?;
+		let input = Tensor::from_f32(self.det.inputs()[0].name(), vec![1, 3, dh, dw], &values)?;
 		let map = self
 			.det
 			.run(&[input])?
@@ -146,7 +146,7 @@ impl Ocr {
 
 	fn is_upside_down(&self, crop: &RgbImage) -> Result<bool> {
 		let Some(cls) = &self.cls else { return Ok(false) };
-		let input = Self::rec_tensor(crop, &cls.inputs()[0].name, 192, 192)?;
+		let input = Self::rec_tensor(crop, cls.inputs()[0].name(), 192, 192)?;
 		let scores = cls.run(&[input])?.first().and_then(Tensor::to_f32).unwrap_or_default();
 		Ok(scores.len() == 2 && scores[1] > scores[0] && scores[1] > 0.9)
 	}
@@ -155,7 +155,7 @@ impl Ocr {
 		let (w, h) = crop.dimensions();
 		let wanted = (REC_HEIGHT as f32 * w as f32 / h.max(1) as f32).ceil() as u32;
 		let width = wanted.div_ceil(80).clamp(1, REC_MAX_WIDTH / 80) * 80;
-		let input = Self::rec_tensor(crop, &self.rec.inputs()[0].name, width, width)?;
+		let input = Self::rec_tensor(crop, self.rec.inputs()[0].name(), width, width)?;
 		let output = self.rec.run(&[input])?;
 		let probabilities = output.first().and_then(|t| Some((t.to_f32()?, t.shape.clone())));
 		let Some((probabilities, shape)) = probabilities.filter(|(_, s)| s.len() == 3) else {

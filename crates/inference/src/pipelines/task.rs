@@ -35,37 +35,6 @@ pub use super::{
 	request::{Request, MAX_TEXTS, SAMPLE_RATE},
 };
 
-/// The Hugging Face name of a task, for messages.
-pub fn task_name(task: Task) -> &'static str {
-	match task {
-		Task::FeatureExtraction => "feature-extraction",
-		Task::TextClassification => "text-classification",
-		Task::ImageClassification => "image-classification",
-		Task::Ocr => "OCR",
-		Task::SpeechToText => "speech-to-text",
-		Task::VoiceActivity => "voice-activity",
-		Task::TextGeneration => "text-generation",
-		Task::RawTensors => "raw-tensors",
-	}
-}
-
-/// Every task a pipeline serves.
-pub const TASKS: [Task; 8] = [
-	Task::FeatureExtraction,
-	Task::TextClassification,
-	Task::ImageClassification,
-	Task::Ocr,
-	Task::SpeechToText,
-	Task::VoiceActivity,
-	Task::TextGeneration,
-	Task::RawTensors,
-];
-
-/// The task named `name` as [`task_name`] writes it, in any case (`ocr`, `feature-extraction`).
-pub fn task_from_name(name: &str) -> Option<Task> {
-	TASKS.into_iter().find(|task| task_name(*task).eq_ignore_ascii_case(name))
-}
-
 /// How to load a model's pipeline.
 #[derive(Clone, Debug)]
 pub struct PipelineOptions {
@@ -108,7 +77,7 @@ fn candle_device(options: &PipelineOptions) -> Result<crate::candle::Device> {
 
 #[cfg(not(feature = "candle"))]
 fn needs_candle<T>(task: Task) -> Result<T> {
-	Err(Error::Unsupported(format!("{} models need the `candle` feature", task_name(task))))
+	Err(Error::Unsupported(format!("{} models need the `candle` feature", task.name())))
 }
 
 /// `preprocessor_config.json`'s square `size` (a number, `{height, width}` or
@@ -197,7 +166,7 @@ impl Pipeline {
 				let specialized = LoadOptions { specialize: true, ..options.load.clone() };
 				let model = onnx("model.onnx", &specialized)?;
 				let (size, normalization) = preprocessor(files)?;
-				let input_side = model.inputs().first().and_then(|spec| match spec.shape[..] {
+				let input_side = model.inputs().first().and_then(|spec| match spec.dims[..] {
 					[_, _, Dim::Fixed(h), Dim::Fixed(w)] if h == w => u32::try_from(h).ok(),
 					_ => None,
 				});
@@ -290,7 +259,7 @@ impl Pipeline {
 			}
 			(pipeline, request) => Err(Error::Pipeline(format!(
 				"{} models do not take {}",
-				task_name(pipeline.task()),
+				pipeline.task().name(),
 				request.kind()
 			))),
 		}

@@ -95,7 +95,7 @@ pub enum Encoder {
 impl Encoder {
 	fn takes(&self, input: &str) -> bool {
 		match self {
-			Encoder::Onnx(model) => model.inputs().iter().any(|spec| spec.name == input),
+			Encoder::Onnx(model) => model.inputs().iter().any(|spec| spec.name() == input),
 			#[cfg(feature = "candle")]
 			Encoder::Bert(_) => true,
 		}
@@ -239,7 +239,7 @@ impl TextClassifier {
 	/// The `k` most likely labels per text.
 	pub fn classify(&self, texts: &[&str], k: usize) -> Result<Output> {
 		let mut inputs = encode_texts(&self.tokenizer, texts)?;
-		inputs.retain(|t| self.model.inputs().iter().any(|spec| spec.name == t.name));
+		inputs.retain(|t| self.model.inputs().iter().any(|spec| spec.name() == t.name));
 		let outputs = self.model.run(&inputs)?;
 		let logits = outputs
 			.first()

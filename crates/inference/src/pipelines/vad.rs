@@ -35,7 +35,7 @@ impl Default for VadStream {
 
 impl SileroVad {
 	pub fn new(model: OnnxModel) -> Result<Self> {
-		let names: Vec<&str> = model.inputs().iter().map(|s| s.name.as_str()).collect();
+		let names: Vec<&str> = model.inputs().iter().map(|s| s.name()).collect();
 		if names != ["input", "state"] {
 			return Err(Error::Pipeline(format!(
 				"expected Silero VAD v5 inputs [input, state], found {names:?}"

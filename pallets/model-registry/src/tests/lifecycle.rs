@@ -16,7 +16,7 @@ fn publish_version_links_versions_under_the_name() {
 		// Type and license carry over from version 1.
 		assert_eq!(v2.model_type, ModelType::Embedding);
 		assert_eq!(v2.license.identifier.as_slice(), b"Apache-2.0");
-		assert_eq!(ModelRegistry::versions_of(b"whisper"), vec![1, 2]);
+		assert_eq!(ModelRegistry::versions_of(b"whisper".to_vec()), vec![1, 2]);
 		assert_eq!(
 			ModelVersions::<Test>::get(bounded::<ConstU32<32>>(b"whisper")).unwrap().latest_version,
 			2
@@ -50,7 +50,7 @@ fn publish_version_error_paths() {
 			assert_ok!(publish(ALICE, b"m", cid(n)));
 		}
 		assert_noop!(publish(ALICE, b"m", cid(50)), Error::<Test>::TooManyVersions);
-		assert_eq!(ModelRegistry::versions_of(b"m").len(), MAX_VERSIONS as usize);
+		assert_eq!(ModelRegistry::versions_of(b"m".to_vec()).len(), MAX_VERSIONS as usize);
 	});
 }
 
@@ -165,7 +165,7 @@ fn remove_model_releases_the_deposit_to_the_payer_and_cleans_indexes() {
 		assert!(Models::<Test>::get(1).is_none());
 		assert!(ModelIdByCid::<Test>::get(binary_cid(&cid(1)).unwrap()).is_none());
 		assert_eq!(ModelsByOwner::<Test>::get(BOB).into_inner(), vec![2]);
-		assert_eq!(ModelRegistry::versions_of(b"m"), vec![2]);
+		assert_eq!(ModelRegistry::versions_of(b"m".to_vec()), vec![2]);
 		// Alice paid version 1's deposit, so she gets it back.
 		assert_eq!(held(ALICE), v2_deposit);
 		assert_eq!(
@@ -193,6 +193,31 @@ fn remove_model_releases_the_deposit_to_the_payer_and_cleans_indexes() {
 		assert_eq!((held(ALICE), held(BOB)), (0, 0));
 		assert_eq!(Balances::free_balance(ALICE), INITIAL_BALANCE);
 		assert_ok!(register(BOB, b"m", cid(1)));
+	});
+}
+
+#[test]
+fn remove_model_tells_other_pallets_and_charges_what_they_used() {
+	new_test_ext().execute_with(|| {
+		assert_ok!(register(ALICE, b"m", CID_V0.to_vec()));
+		assert_ok!(ModelRegistry::deprecate(RuntimeOrigin::signed(ALICE), 1));
+		// Failed removals tell nobody.
+		assert_noop!(
+			ModelRegistry::remove_model(RuntimeOrigin::signed(BOB), 1),
+			Error::<Test>::NotOwner
+		);
+		assert!(REMOVED.with(|r| r.borrow().is_empty()));
+
+		let call = crate::Call::<Test>::remove_model { model_id: 1 };
+		let declared =
+			polkadot_sdk::frame_support::dispatch::GetDispatchInfo::get_dispatch_info(&call)
+				.call_weight;
+		assert_eq!(declared, <() as WeightInfo>::remove_model() + HOOK_MAX_WEIGHT);
+		let post = ModelRegistry::remove_model(RuntimeOrigin::signed(ALICE), 1).unwrap();
+		assert_eq!(post.actual_weight, Some(<() as WeightInfo>::remove_model() + HOOK_WEIGHT));
+		// The hook gets the content in binary CIDv1 form, whatever text was registered.
+		let binary = binary_cid(CID_V1_OF_V0).unwrap().into_inner();
+		assert_eq!(REMOVED.with(|r| r.borrow().clone()), vec![(1, binary)]);
 	});
 }
 

@@ -10,7 +10,7 @@ fn metadata_held(who: AccountId) -> Balance {
 fn embedding_metadata(tags: usize) -> ModelMetadata {
 	let tensor = |name: &[u8], dims: Vec<Dim>| TensorSpec {
 		name: bounded(name),
-		dtype: TensorDType::I64,
+		dtype: DType::I64,
 		dims: dims.try_into().unwrap(),
 	};
 	let batch = || Dim::Symbolic(bounded(b"batch"));
@@ -24,7 +24,7 @@ fn embedding_metadata(tags: usize) -> ModelMetadata {
 		.try_into()
 		.unwrap(),
 		outputs: vec![TensorSpec {
-			dtype: TensorDType::F32,
+			dtype: DType::F32,
 			..tensor(b"embedding", vec![batch(), Dim::Fixed(384)])
 		}]
 		.try_into()
@@ -130,6 +130,32 @@ fn set_metadata_error_paths_change_nothing() {
 		assert_noop!(
 			ModelRegistry::set_metadata(RuntimeOrigin::signed(ALICE), 1, bad_tokenizer),
 			Error::<Test>::InvalidTokenizerCid
+		);
+		let identity_tokenizer = ModelMetadata {
+			tokenizer_cid: Some(bounded(b"bafkqablimvwgy3y")),
+			..embedding_metadata(1)
+		};
+		assert_noop!(
+			ModelRegistry::set_metadata(RuntimeOrigin::signed(ALICE), 1, identity_tokenizer),
+			Error::<Test>::InvalidTokenizerCid
+		);
+		let mut latin1 = embedding_metadata(1);
+		latin1.tags[0] = bounded(b"caf\xe9");
+		assert_noop!(
+			ModelRegistry::set_metadata(RuntimeOrigin::signed(ALICE), 1, latin1),
+			Error::<Test>::MetadataNotUtf8
+		);
+		let mut unnamed = embedding_metadata(1);
+		unnamed.inputs[0].name = bounded(b"");
+		assert_noop!(
+			ModelRegistry::set_metadata(RuntimeOrigin::signed(ALICE), 1, unnamed),
+			Error::<Test>::InvalidTensorSpec
+		);
+		let mut bad_symbol = embedding_metadata(1);
+		bad_symbol.outputs[0].dims[0] = Dim::Symbolic(bounded(&[0xff]));
+		assert_noop!(
+			ModelRegistry::set_metadata(RuntimeOrigin::signed(ALICE), 1, bad_symbol),
+			Error::<Test>::InvalidTensorSpec
 		);
 		// POOR owns a model but cannot cover a larger deposit: the old metadata stays.
 		assert_ok!(ModelRegistry::transfer_ownership(RuntimeOrigin::signed(ALICE), 1, POOR));

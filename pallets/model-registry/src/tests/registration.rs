@@ -30,7 +30,7 @@ fn register_model_stores_indexes_holds_deposit_and_emits_event() {
 
 		assert_eq!(ModelsByOwner::<Test>::get(ALICE).into_inner(), vec![1]);
 		assert_eq!(ModelIdByCid::<Test>::get(binary_cid(CID_V0).unwrap()), Some(1));
-		assert_eq!(ModelRegistry::versions_of(b"minilm"), vec![1]);
+		assert_eq!(ModelRegistry::versions_of(b"minilm".to_vec()), vec![1]);
 		assert_eq!(NextModelId::<Test>::get(), 2);
 		assert_eq!(
 			last_event(),
@@ -52,6 +52,17 @@ fn register_model_rejects_bad_input_and_stores_nothing() {
 		assert_noop!(register(ALICE, b"", cid(1)), Error::<Test>::EmptyName);
 		assert_noop!(register(ALICE, b"m", b"QmNotACid".to_vec()), Error::<Test>::InvalidCid);
 		assert_noop!(register(ALICE, b"m", vec![b'b'; 129]), Error::<Test>::CidTooLong);
+		// Valid CIDs no store holds or pinner can prove: an identity multihash (the content
+		// inlined in the CID), dag-cbor, sha2-512.
+		for unsupported in [
+			&b"bafkqablimvwgy3y"[..],
+			b"bafyreibnoelefnzgwbcacyt4vh52ymxvzbjq7mmqhtcnwarfq4lzegsiqe",
+			b"bafkrgqfevpkejdcjkywyfaiv2e5b7thksj7vfngviwjjp6fuhzbnvcjdrpatmjxehxftrxnqqjeisj7msbh3iicxiq4yh2efqulz2ucvdl7ge",
+		] {
+			assert_noop!(register(ALICE, b"m", unsupported.to_vec()), Error::<Test>::UnsupportedCid);
+		}
+		// Names are shown to people: bytes that are not UTF-8 would reach them as U+FFFD.
+		assert_noop!(register(ALICE, b"caf\xe9", cid(1)), Error::<Test>::NameNotUtf8);
 		assert_noop!(
 			ModelRegistry::register_model(
 				RuntimeOrigin::signed(ALICE),
@@ -64,6 +75,19 @@ fn register_model_rejects_bad_input_and_stores_nothing() {
 				vec![b'x'; 33],
 			),
 			Error::<Test>::LicenseIdTooLong
+		);
+		assert_noop!(
+			ModelRegistry::register_model(
+				RuntimeOrigin::signed(ALICE),
+				b"m".to_vec(),
+				cid(1),
+				ModelType::Vision,
+				Framework::Onnx,
+				1,
+				LicenseKind::Custom,
+				vec![0xff, 0xfe],
+			),
+			Error::<Test>::LicenseIdNotUtf8
 		);
 		assert_noop!(
 			ModelRegistry::register_model(
@@ -127,5 +151,20 @@ fn a_model_package_registers_by_its_directory_cid() {
 		assert_ok!(register(ALICE, b"ocr-package", directory.clone()));
 		let binary = crate::binary_cid(&directory).unwrap();
 		assert_eq!(ModelIdByCid::<Test>::get(binary), Some(1));
+	});
+}
+
+#[test]
+fn view_functions_read_what_clients_and_precompiles_need() {
+	new_test_ext().execute_with(|| {
+		assert_ok!(register(ALICE, b"minilm", cid(1)));
+		assert_ok!(publish(ALICE, b"minilm", cid(2)));
+		assert_eq!(ModelRegistry::model(2), Models::<Test>::get(2));
+		assert_eq!(ModelRegistry::model(9), None);
+		assert_eq!(ModelRegistry::metadata(1), None);
+		assert_eq!(ModelRegistry::models_of(ALICE), vec![1, 2]);
+		assert_eq!(ModelRegistry::models_of(BOB), Vec::<ModelId>::new());
+		assert_eq!(ModelRegistry::versions_of(b"minilm".to_vec()), vec![1, 2]);
+		assert_eq!(ModelRegistry::versions_of(vec![b'x'; 100]), Vec::<ModelId>::new());
 	});
 }

@@ -3,6 +3,34 @@
 use super::*;
 
 #[test]
+fn pin_status_reports_a_pin_verified_in_this_or_the_last_era() {
+	new_test_ext().execute_with(|| {
+		let file = File::new(1_000, 5, CidMode::V0);
+		assert_eq!(Pinning::pin_status(ALICE, file.binary()), PinStatus::default());
+		register(ALICE);
+		pin(ALICE, &file);
+		let unanswered =
+			PinStatus { pinned: true, size: 1_000, last_answered_era: 0, verified: false };
+		assert_eq!(Pinning::pin_status(ALICE, file.binary()), unanswered);
+		assert_eq!(Pinning::pinners_of(file.binary()), vec![ALICE]);
+
+		run_to_block(era_start(1));
+		let (proof, signature) = honest_proof(ALICE, &file);
+		submit(proof, signature);
+		let verified = PinStatus { last_answered_era: 1, verified: true, ..unanswered };
+		assert_eq!(Pinning::pin_status(ALICE, file.binary()), verified);
+		// Era 2's challenge may not be due yet, so era 1's answer still counts.
+		run_to_block(era_start(2));
+		assert_eq!(Pinning::current_era().index, 2);
+		assert_eq!(Pinning::pin_status(ALICE, file.binary()), verified);
+		// Two eras on it no longer does.
+		run_to_block(era_start(3));
+		let status = Pinning::pin_status(ALICE, file.binary());
+		assert_eq!((status.last_answered_era, status.verified), (1, false));
+	});
+}
+
+#[test]
 fn an_honest_answer_is_accepted_and_paid_the_era_reward() {
 	for mode in [CidMode::V0, CidMode::V1RawLeaves] {
 		new_test_ext().execute_with(|| {

@@ -136,3 +136,63 @@ fn proof_weight_is_charged_by_the_kib_it_carries() {
 	assert_eq!(proof_with(&[1024, 1]).kib(), 2);
 	assert_eq!(proof_with(&[1000, 1000, 1000]).kib(), 3);
 }
+
+#[test]
+fn pins_of_a_removed_model_end_and_earn_nothing_more() {
+	new_test_ext().execute_with(|| {
+		let a = File::new(3_000, 1, CidMode::V0);
+		let b = File::new(6_000, 2, CidMode::V1RawLeaves);
+		for who in [ALICE, BOB, DAVE] {
+			register(who);
+		}
+		pin(ALICE, &a);
+		pin(BOB, &a);
+		pin(DAVE, &b);
+		let model_a = pallet_model_registry::ModelIdByCid::<Test>::get(a.binary()).unwrap();
+		run_to_block(era_start(1));
+		for (who, file) in [(ALICE, &a), (BOB, &a), (DAVE, &b)] {
+			let (proof, signature) = honest_proof(who, file);
+			submit(proof, signature);
+		}
+		// A's owner removes the model after its pins answered, before the era closes.
+		assert_ok!(ModelRegistry::deprecate(RuntimeOrigin::signed(OWNER), model_a));
+		assert_ok!(ModelRegistry::remove_model(RuntimeOrigin::signed(OWNER), model_a));
+		for pinner in [ALICE, BOB] {
+			assert!(events().contains(&Event::PinEnded {
+				pinner,
+				cid: a.binary(),
+				model_id: model_a
+			}));
+			assert_eq!(Pins::<Test>::get(pinner, a.binary()), None);
+			assert_eq!(Pinners::<Test>::get(pinner).unwrap().pins, 0);
+		}
+		assert_eq!(PinnersOf::<Test>::get(a.binary()).len(), 0);
+		assert_eq!(PinCount::<Test>::get(), 1);
+
+		run_to_block(era_start(2));
+		// The whole era's reward goes to the pin whose model still exists.
+		assert_eq!(balance(ALICE), INITIAL_BALANCE - BOND);
+		assert_eq!(balance(BOB), INITIAL_BALANCE - BOND);
+		assert_eq!(balance(DAVE), INITIAL_BALANCE - BOND + REWARD_PER_ERA);
+		// Nothing ties the pinners any more: they can leave with their bonds.
+		assert_ok!(Pinning::unregister_pinner(RuntimeOrigin::signed(ALICE)));
+		assert_eq!(balance(ALICE), INITIAL_BALANCE);
+	});
+}
+
+#[test]
+fn the_removal_hook_declares_its_worst_case() {
+	use polkadot_sdk::frame_support::{traits::Get, weights::RuntimeDbWeight};
+	let db: RuntimeDbWeight = <Test as frame_system::Config>::DbWeight::get();
+	let per_pin = <() as WeightInfo>::remove_pin();
+	let max = <Pinning as OnModelRemoved>::max_weight();
+	assert_eq!(max, db.reads(1) + per_pin.saturating_mul(u64::from(MAX_PINNERS_PER_CID)));
+	new_test_ext().execute_with(|| {
+		let a = File::new(1_000, 1, CidMode::V0);
+		register(ALICE);
+		pin(ALICE, &a);
+		let used = <Pinning as OnModelRemoved>::on_model_removed(1, &a.binary());
+		assert_eq!(used, db.reads(1) + per_pin);
+		assert!(used.all_lte(max));
+	});
+}
