@@ -1,0 +1,75 @@
+//! Types stored by the inference pallet.
+
+use crate::{BalanceOf, Config};
+use citrate_model_primitives::ModelId;
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use polkadot_sdk::{
+	frame_support::{BoundedVec, CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound},
+	frame_system::pallet_prelude::BlockNumberFor,
+};
+use scale_info::TypeInfo;
+
+/// The hardware a provider runs models on. Results are compared by rules that depend on it:
+/// tract on a CPU is bit-for-bit reproducible on one CPU class, GPU kernels are not.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub enum HardwareClass {
+	/// Deterministic CPU inference (tract, candle on the CPU).
+	Cpu,
+	/// GPU inference (candle with CUDA or Metal).
+	Gpu,
+}
+
+/// Whether a provider takes new work.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub enum ProviderStatus<BlockNumber> {
+	/// Takes work for the models it serves.
+	Active,
+	/// Takes no new work until it resumes; work already assigned is still due.
+	Paused,
+	/// Leaving: takes no new work, and its bond can be withdrawn from block `unlocks_at` once
+	/// no work is assigned to it.
+	Leaving { unlocks_at: BlockNumber },
+}
+
+/// A registered provider.
+#[derive(
+	CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound, Encode, Decode, MaxEncodedLen, TypeInfo,
+)]
+#[scale_info(skip_type_params(T))]
+#[codec(mel_bound())]
+pub struct ProviderInfo<T: Config> {
+	/// Held from the provider's account while it is registered.
+	pub bond: BalanceOf<T>,
+	/// The key the provider's node signs results with; not the account that holds the bond.
+	pub key: T::ProviderKey,
+	pub hardware: HardwareClass,
+	/// Most requests the provider accepts per block, across every model it serves.
+	pub capacity: u32,
+	pub status: ProviderStatus<BlockNumberFor<T>>,
+	/// The models the provider serves.
+	pub models: BoundedVec<ModelId, T::MaxModelsPerProvider>,
+	/// Requests assigned to the provider and not yet settled; it cannot leave while any are.
+	pub assigned: u32,
+}

@@ -1,0 +1,62 @@
+//! Weights of the inference pallet's calls.
+//!
+//! The pallet is not in the runtime yet; `scripts/benchmark.sh` generates `SubstrateWeight`
+//! from the benchmarks when it is. Until then `()` gives each call its storage accesses at
+//! ParityDB's costs plus a fixed 50 µs of execution, an overestimate of what these calls do.
+
+use polkadot_sdk::frame_support::weights::{constants::ParityDbWeight, Weight};
+
+/// Weight functions needed for `pallet_inference`.
+pub trait WeightInfo {
+	fn register_provider() -> Weight;
+	fn update_provider() -> Weight;
+	fn set_provider_key() -> Weight;
+	fn serve_model() -> Weight;
+	fn stop_serving() -> Weight;
+	fn pause() -> Weight;
+	fn resume() -> Weight;
+	fn leave(models: u32) -> Weight;
+	fn withdraw_bond() -> Weight;
+	fn on_model_removed(providers: u32) -> Weight;
+}
+
+/// 50 µs of execution and `proof` bytes of proof size, plus the accesses.
+fn accesses(reads: u64, writes: u64, proof: u64) -> Weight {
+	Weight::from_parts(50_000_000, proof)
+		.saturating_add(ParityDbWeight::get().reads_writes(reads, writes))
+}
+
+impl WeightInfo for () {
+	// Providers, ProviderOfKey, Balances::Holds, System::Account.
+	fn register_provider() -> Weight {
+		accesses(4, 4, 8_000)
+	}
+	fn update_provider() -> Weight {
+		accesses(1, 1, 4_000)
+	}
+	fn set_provider_key() -> Weight {
+		accesses(2, 3, 6_000)
+	}
+	// Registry model, ProvidersOf, Providers.
+	fn serve_model() -> Weight {
+		accesses(3, 2, 12_000)
+	}
+	fn stop_serving() -> Weight {
+		accesses(2, 2, 8_000)
+	}
+	fn pause() -> Weight {
+		accesses(1, 1, 4_000)
+	}
+	fn resume() -> Weight {
+		accesses(1, 1, 4_000)
+	}
+	fn leave(models: u32) -> Weight {
+		accesses(1, 1, 4_000).saturating_add(accesses(1, 1, 4_000).saturating_mul(models.into()))
+	}
+	fn withdraw_bond() -> Weight {
+		accesses(4, 4, 8_000)
+	}
+	fn on_model_removed(providers: u32) -> Weight {
+		accesses(1, 1, 4_000).saturating_add(accesses(1, 1, 4_000).saturating_mul(providers.into()))
+	}
+}
