@@ -17,8 +17,24 @@
 //!   stops serving its models at once; its bond is released `UnbondingDelay` blocks later, and
 //!   not while work is assigned to it (so it can still be slashed for that work).
 //!
+//! Then **requests**:
+//! - [`Pallet::set_price`]: a model's owner sets its per-call price (none by default).
+//! - [`Pallet::request_inference`]: the input is the tensor codec's bytes, decoded and checked
+//!   on chain against the model's task (`citrate_inference_primitives::request`, the rule the
+//!   engine applies too) before anything is stored, so a malformed input costs only the
+//!   transaction fee. The model needs metadata (its task), the requester needs access
+//!   (`ModelAccessControl`; one use is spent), and an active provider must serve the model.
+//!   The fee — the per-call price plus the compute fee that the shared cost schedule derives
+//!   from the model's registered FLOPs and memory, priced by `WeightToFee` — is held up front
+//!   and refused above `max_fee`.
+//! - Assignment: one active provider serving the model, drawn with
+//!   `blake2_256(parent hash ‖ request id)`. The author of the parent block knows that hash
+//!   and could withhold its block to redraw (one bit of bias per slot, at the cost of the
+//!   block reward); a requester cannot choose its provider.
+//! - An unanswered request expires at its deadline (`RequestTimeout` blocks) and its fees are
+//!   released; results, receipts, quorum and slashing come next.
+//!
 //! When the registry removes a model, its providers stop serving it ([`OnModelRemoved`]).
-//! Requests, results, receipts, quorum and slashing build on these records.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -28,6 +44,7 @@ pub use pallet::*;
 
 mod impls;
 mod providers;
+mod requests;
 mod types;
 pub mod weights;
 
@@ -36,7 +53,10 @@ mod mock;
 #[cfg(test)]
 mod tests;
 
-pub use citrate_model_primitives::{ModelId, ModelRegistryInspect, OnModelRemoved};
+pub use citrate_model_primitives::{
+	InferenceTask, ModelAccessControl, ModelId, ModelInterface, ModelRegistryInspect,
+	OnModelRemoved,
+};
 pub use types::*;
 pub use weights::WeightInfo;
 
@@ -52,7 +72,10 @@ use polkadot_sdk::{
 	},
 	frame_system::{self, pallet_prelude::*},
 	sp_core::crypto::KeyTypeId,
-	sp_runtime::{traits::Saturating, RuntimeAppPublic},
+	sp_runtime::{
+		traits::{Saturating, Zero},
+		RuntimeAppPublic,
+	},
 };
 
 /// Balance type of the currency bonds are held in.
@@ -110,6 +133,27 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxProvidersPerModel: Get<u32>;
 
+		/// Who may use which model (`pallet-model-access`).
+		type Access: ModelAccessControl<Self::AccountId>;
+
+		/// Prices the compute a request needs, given as weight (`ref_time` from the cost
+		/// schedule).
+		type WeightToFee: polkadot_sdk::frame_support::weights::WeightToFee<
+			Balance = BalanceOf<Self>,
+		>;
+
+		/// Longest inline input, in bytes.
+		#[pallet::constant]
+		type MaxInputLen: Get<u32>;
+
+		/// Blocks a provider has to answer before a request expires.
+		#[pallet::constant]
+		type RequestTimeout: Get<BlockNumberFor<Self>>;
+
+		/// Most requests one block may take (each expires in the same later block).
+		#[pallet::constant]
+		type MaxRequestsPerBlock: Get<u32>;
+
 		/// Weights of this pallet's calls.
 		type WeightInfo: WeightInfo;
 	}
@@ -119,6 +163,8 @@ pub mod pallet {
 	pub enum HoldReason {
 		/// A provider's bond.
 		ProviderBond,
+		/// The fees of a pending request.
+		RequestFees,
 	}
 
 	/// Registered providers by account.
@@ -139,6 +185,35 @@ pub mod pallet {
 		BoundedVec<T::AccountId, T::MaxProvidersPerModel>,
 		ValueQuery,
 	>;
+
+	/// Each model's per-call price, set by its owner; none when absent.
+	#[pallet::storage]
+	pub type ModelPrices<T: Config> = StorageMap<_, Blake2_128Concat, ModelId, BalanceOf<T>>;
+
+	/// The id the next request gets.
+	#[pallet::storage]
+	pub type NextRequestId<T> = StorageValue<_, RequestId, ValueQuery>;
+
+	/// Requests waiting for their result.
+	#[pallet::storage]
+	pub type Requests<T: Config> = StorageMap<_, Blake2_128Concat, RequestId, InferenceRequest<T>>;
+
+	/// The requests that expire in each block.
+	#[pallet::storage]
+	pub type Expiring<T: Config> = StorageMap<
+		_,
+		Twox64Concat,
+		BlockNumberFor<T>,
+		BoundedVec<RequestId, T::MaxRequestsPerBlock>,
+		ValueQuery,
+	>;
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
+			Self::expire(now)
+		}
+	}
 
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
@@ -169,6 +244,22 @@ pub mod pallet {
 		ProviderLeft { provider: T::AccountId, bond: BalanceOf<T> },
 		/// `model_id` left the registry; the `providers` serving it stopped.
 		ModelServiceEnded { model_id: ModelId, providers: u32 },
+		/// A model's owner set its per-call price.
+		PriceSet { model_id: ModelId, price: BalanceOf<T> },
+		/// A request was accepted and assigned; `price + compute_fee` is held from the
+		/// requester until it settles, at the latest at `deadline`.
+		InferenceRequested {
+			request_id: RequestId,
+			requester: T::AccountId,
+			model_id: ModelId,
+			provider: T::AccountId,
+			input_hash: [u8; 32],
+			price: BalanceOf<T>,
+			compute_fee: BalanceOf<T>,
+			deadline: BlockNumberFor<T>,
+		},
+		/// A request went unanswered until its deadline; `refunded` went back to the requester.
+		RequestExpired { request_id: RequestId, refunded: BalanceOf<T> },
 	}
 
 	#[pallet::error]
@@ -209,6 +300,27 @@ pub mod pallet {
 		StillUnbonding,
 		/// Work is assigned to the provider; it can withdraw once that work is settled.
 		WorkAssigned,
+		/// Only the model's owner may do this.
+		NotModelOwner,
+		/// The model has no metadata, so its task is unknown; its owner must set it.
+		NoMetadata,
+		/// The input is longer than `MaxInputLen`.
+		InputTooLarge,
+		/// The input is not valid tensor codec bytes.
+		MalformedInput,
+		/// The input does not carry the tensors the model's task reads (names, dtypes,
+		/// shapes, parameter ranges).
+		InputNotForTask,
+		/// The requester has no access to the model.
+		NoAccess,
+		/// No active provider serves the model.
+		NoProvider,
+		/// The fee is above the most the requester agreed to pay.
+		FeeAboveMax,
+		/// The requester cannot cover the fee.
+		InsufficientFunds,
+		/// This block took `MaxRequestsPerBlock` requests already.
+		TooManyRequests,
 	}
 
 	#[pallet::call]
@@ -299,6 +411,32 @@ pub mod pallet {
 			let who = ensure_signed(origin)?;
 			Self::do_withdraw_bond(who)
 		}
+
+		/// Sets the per-call price of a model the caller owns (zero for none).
+		#[pallet::call_index(9)]
+		#[pallet::weight(T::WeightInfo::set_price())]
+		pub fn set_price(
+			origin: OriginFor<T>,
+			model_id: ModelId,
+			price: BalanceOf<T>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_set_price(who, model_id, price)
+		}
+
+		/// Asks for `model_id` to run on `input` (tensor codec bytes), paying at most
+		/// `max_fee`; see the module docs.
+		#[pallet::call_index(10)]
+		#[pallet::weight(T::WeightInfo::request_inference(input.len() as u32))]
+		pub fn request_inference(
+			origin: OriginFor<T>,
+			model_id: ModelId,
+			input: Vec<u8>,
+			max_fee: BalanceOf<T>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_request_inference(who, model_id, input, max_fee).map(|_| ())
+		}
 	}
 
 	#[pallet::view_functions]
@@ -316,6 +454,21 @@ pub mod pallet {
 		/// The provider that signs with `key`.
 		pub fn provider_of_key(key: T::ProviderKey) -> Option<T::AccountId> {
 			ProviderOfKey::<T>::get(key)
+		}
+
+		/// A request waiting for its result.
+		pub fn request(request_id: RequestId) -> Option<InferenceRequest<T>> {
+			Requests::<T>::get(request_id)
+		}
+
+		/// What a request for `model_id` would be charged now (price, compute fee); `None`
+		/// when the model has no metadata.
+		pub fn quote(model_id: ModelId) -> Option<(BalanceOf<T>, BalanceOf<T>)> {
+			let interface = T::Registry::interface(model_id)?;
+			Some((
+				ModelPrices::<T>::get(model_id).unwrap_or_default(),
+				Self::compute_fee(&interface),
+			))
 		}
 	}
 }

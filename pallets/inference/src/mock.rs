@@ -4,12 +4,14 @@
 use crate as pallet_inference;
 use polkadot_sdk::{
 	frame_support::{
-		derive_impl,
+		derive_impl, parameter_types,
 		traits::{ConstU128, ConstU32, ConstU64},
+		weights::IdentityFee,
+		PalletId,
 	},
 	frame_system, pallet_balances,
 	sp_io::TestExternalities,
-	sp_runtime::{testing::UintAuthorityId, BuildStorage},
+	sp_runtime::{testing::UintAuthorityId, BuildStorage, Perbill},
 };
 
 type Block = frame_system::mocking::MockBlock<Test>;
@@ -21,18 +23,25 @@ pub const ALICE: AccountId = 10;
 pub const BOB: AccountId = 11;
 /// Cannot cover the least bond.
 pub const POOR: AccountId = 12;
-pub const INITIAL_BALANCE: Balance = 1_000_000;
+/// Covers compute fees priced one planck per picosecond of `ref_time`.
+pub const INITIAL_BALANCE: Balance = 1_000_000_000_000;
 pub const MIN_BOND: Balance = 1_000;
 pub const UNBONDING_DELAY: u64 = 20;
 pub const MAX_CAPACITY: u32 = 500;
 pub const MAX_MODELS_PER_PROVIDER: u32 = 3;
 pub const MAX_PROVIDERS_PER_MODEL: u32 = 2;
+pub const MAX_INPUT_LEN: u32 = 1_024;
+pub const REQUEST_TIMEOUT: u64 = 10;
+pub const MAX_REQUESTS_PER_BLOCK: u32 = 4;
+/// Requests inference in the tests.
+pub const BUYER: AccountId = 13;
 
 polkadot_sdk::frame_support::construct_runtime!(
 	pub enum Test {
 		System: frame_system,
 		Balances: pallet_balances,
 		ModelRegistry: pallet_model_registry,
+		ModelAccess: pallet_model_access,
 		Inference: pallet_inference,
 	}
 );
@@ -63,7 +72,23 @@ impl pallet_model_registry::Config for Test {
 	type MaxLicenseIdLength = ConstU32<32>;
 	type MaxModelsPerOwner = ConstU32<8>;
 	type MaxVersions = ConstU32<4>;
-	type OnModelRemoved = Inference;
+	type OnModelRemoved = (ModelAccess, Inference);
+	type WeightInfo = ();
+}
+
+parameter_types! {
+	pub const OwnerShare: Perbill = Perbill::from_percent(90);
+	pub const TreasuryPalletId: PalletId = PalletId(*b"ctr/trsy");
+}
+
+impl pallet_model_access::Config for Test {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Registry = ModelRegistry;
+	type OwnerShare = OwnerShare;
+	type TreasuryPalletId = TreasuryPalletId;
+	type TierDeposit = ConstU128<10>;
+	type MaxTiersPerModel = ConstU32<2>;
 	type WeightInfo = ();
 }
 
@@ -77,11 +102,24 @@ impl pallet_inference::Config for Test {
 	type MaxCapacity = ConstU32<MAX_CAPACITY>;
 	type MaxModelsPerProvider = ConstU32<MAX_MODELS_PER_PROVIDER>;
 	type MaxProvidersPerModel = ConstU32<MAX_PROVIDERS_PER_MODEL>;
+	type Access = ModelAccess;
+	type WeightToFee = IdentityFee<Balance>;
+	type MaxInputLen = ConstU32<MAX_INPUT_LEN>;
+	type RequestTimeout = ConstU64<REQUEST_TIMEOUT>;
+	type MaxRequestsPerBlock = ConstU32<MAX_REQUESTS_PER_BLOCK>;
 	type WeightInfo = ();
 }
 
-/// Registers a model owned by `OWNER` in the real registry and returns its id.
+/// Registers an open-source model owned by `OWNER` in the real registry and returns its id.
 pub fn register_model(seed: u8) -> pallet_model_registry::ModelId {
+	register_licensed_model(seed, pallet_model_registry::LicenseKind::OpenSource)
+}
+
+/// Registers a model with `license` owned by `OWNER` and returns its id.
+pub fn register_licensed_model(
+	seed: u8,
+	license: pallet_model_registry::LicenseKind,
+) -> pallet_model_registry::ModelId {
 	pallet_model_registry::Pallet::<Test>::do_register_model(
 		OWNER,
 		format!("model-{seed}").into_bytes(),
@@ -89,8 +127,8 @@ pub fn register_model(seed: u8) -> pallet_model_registry::ModelId {
 		pallet_model_registry::ModelType::Embedding,
 		pallet_model_registry::Framework::Onnx,
 		1_000,
-		pallet_model_registry::LicenseKind::OpenSource,
-		b"Apache-2.0".to_vec(),
+		license,
+		b"LicenseRef-test".to_vec(),
 	)
 	.expect("test model registers")
 }
@@ -103,11 +141,13 @@ pub fn new_test_ext() -> TestExternalities {
 			(ALICE, INITIAL_BALANCE),
 			(BOB, INITIAL_BALANCE),
 			(POOR, MIN_BOND),
+			(BUYER, INITIAL_BALANCE),
 		],
 		..Default::default()
 	}
 	.assimilate_storage(&mut storage)
 	.unwrap();
+	pallet_model_access::GenesisConfig::<Test>::default().assimilate_storage(&mut storage).unwrap();
 	let mut ext = TestExternalities::new(storage);
 	ext.execute_with(|| System::set_block_number(1));
 	ext

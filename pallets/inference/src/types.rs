@@ -73,3 +73,30 @@ pub struct ProviderInfo<T: Config> {
 	/// Requests assigned to the provider and not yet settled; it cannot leave while any are.
 	pub assigned: u32,
 }
+
+/// Identifier of one inference request. Ids start at 0 and are never reused.
+pub type RequestId = u64;
+
+/// A request waiting for its result.
+#[derive(
+	CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound, Encode, Decode, MaxEncodedLen, TypeInfo,
+)]
+#[scale_info(skip_type_params(T))]
+#[codec(mel_bound())]
+pub struct InferenceRequest<T: Config> {
+	pub requester: T::AccountId,
+	pub model_id: ModelId,
+	/// The input tensors in the codec's canonical form, checked against the task's schema.
+	pub input: BoundedVec<u8, T::MaxInputLen>,
+	/// blake2-256 of `input`, which receipts name.
+	pub input_hash: [u8; 32],
+	/// The model's per-call price, held from the requester until the request settles.
+	pub price: BalanceOf<T>,
+	/// The providers' compute fee from the cost schedule, held likewise.
+	pub compute_fee: BalanceOf<T>,
+	/// The provider assigned to answer.
+	pub provider: T::AccountId,
+	pub submitted_at: BlockNumberFor<T>,
+	/// Unanswered by this block, the request expires and its fees go back.
+	pub deadline: BlockNumberFor<T>,
+}

@@ -18,6 +18,9 @@ pub trait WeightInfo {
 	fn leave(models: u32) -> Weight;
 	fn withdraw_bond() -> Weight;
 	fn on_model_removed(providers: u32) -> Weight;
+	fn set_price() -> Weight;
+	fn request_inference(input_len: u32) -> Weight;
+	fn expire(requests: u32) -> Weight;
 }
 
 /// 50 µs of execution and `proof` bytes of proof size, plus the accesses.
@@ -58,5 +61,17 @@ impl WeightInfo for () {
 	}
 	fn on_model_removed(providers: u32) -> Weight {
 		accesses(1, 1, 4_000).saturating_add(accesses(1, 1, 4_000).saturating_mul(providers.into()))
+	}
+	fn set_price() -> Weight {
+		accesses(1, 1, 4_000)
+	}
+	// Registry model and metadata, providers, access grant, holds, request, expiry list,
+	// plus decoding and checking the input (1 ns per byte) and hashing it.
+	fn request_inference(input_len: u32) -> Weight {
+		accesses(10, 7, 20_000)
+			.saturating_add(Weight::from_parts(1_000, 1).saturating_mul(input_len.into()))
+	}
+	fn expire(requests: u32) -> Weight {
+		accesses(1, 1, 4_000).saturating_add(accesses(4, 4, 8_000).saturating_mul(requests.into()))
 	}
 }

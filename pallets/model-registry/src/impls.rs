@@ -16,6 +16,16 @@ impl<T: Config> ModelRegistryInspect<T::AccountId> for Pallet<T> {
 	fn model_of_cid(cid_v1: &[u8]) -> Option<ModelId> {
 		ModelIdByCid::<T>::get(BinaryCid::try_from(cid_v1.to_vec()).ok()?)
 	}
+
+	fn interface(model_id: ModelId) -> Option<ModelInterface> {
+		let metadata = Metadata::<T>::get(model_id)?.metadata;
+		Some(ModelInterface {
+			task: metadata.task,
+			inputs: metadata.inputs.into_inner(),
+			flops_per_inference: metadata.flops_per_inference,
+			min_memory_bytes: metadata.min_memory_bytes,
+		})
+	}
 }
 
 impl<T: Config> ModelStatsRecorder<BalanceOf<T>> for Pallet<T> {

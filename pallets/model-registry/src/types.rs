@@ -2,8 +2,8 @@
 
 use crate::{BalanceOf, Config};
 pub use citrate_model_primitives::{
-	Framework, InferenceTask, LicenseKind, ModelAccessControl, ModelId, ModelRegistryInspect,
-	ModelStatsRecorder, ModelSummary,
+	Framework, InferenceTask, LicenseKind, ModelAccessControl, ModelId, ModelInterface,
+	ModelRegistryInspect, ModelStatsRecorder, ModelSummary,
 };
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use polkadot_sdk::{

@@ -7,6 +7,8 @@
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
+extern crate alloc;
+
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 #[cfg(feature = "frame")]
 use polkadot_sdk::{sp_runtime::DispatchResult, sp_weights::Weight};
@@ -155,6 +157,19 @@ pub struct ModelSummary<AccountId> {
 	pub size_bytes: u64,
 }
 
+/// What a model takes and costs, from the metadata its owner registered: what the inference
+/// pallet checks requests against and prices them by.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct ModelInterface {
+	pub task: InferenceTask,
+	/// The registered input tensors (what raw-tensor requests must send).
+	pub inputs: alloc::vec::Vec<citrate_tensor_primitives::TensorSpec>,
+	/// Floating-point operations of one inference at the reference input size.
+	pub flops_per_inference: u64,
+	/// Memory the model needs to run, in bytes.
+	pub min_memory_bytes: u64,
+}
+
 #[cfg(feature = "frame")]
 /// What other pallets may read from the model registry.
 pub trait ModelRegistryInspect<AccountId> {
@@ -163,6 +178,8 @@ pub trait ModelRegistryInspect<AccountId> {
 	/// The model whose weights are the file with this root CID, given in binary CIDv1 form
 	/// (a CIDv0 and its CIDv1 name the same model).
 	fn model_of_cid(cid_v1: &[u8]) -> Option<ModelId>;
+	/// The model's task, inputs and cost figures; `None` until its owner set metadata.
+	fn interface(model_id: ModelId) -> Option<ModelInterface>;
 }
 
 #[cfg(feature = "frame")]

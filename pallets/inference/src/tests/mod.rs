@@ -30,3 +30,4 @@ fn last_event() -> RuntimeEvent {
 }
 
 mod providers;
+mod requests;
