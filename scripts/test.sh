@@ -28,7 +28,7 @@ log "Rust unit tests"
 cargo test --locked --workspace
 
 log "pallet benchmarks, run as tests"
-cargo test --locked -p pallet-model-registry -p pallet-model-access -p pallet-pinning --features runtime-benchmarks benchmarking
+cargo test --locked -p pallet-model-registry -p pallet-model-access -p pallet-pinning -p pallet-inference --features runtime-benchmarks benchmarking
 
 build_infer
 build_node

@@ -42,6 +42,8 @@ extern crate alloc;
 
 pub use pallet::*;
 
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
 mod impls;
 mod providers;
 mod requests;
@@ -81,6 +83,14 @@ use polkadot_sdk::{
 /// Balance type of the currency bonds are held in.
 pub type BalanceOf<T> =
 	<<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
+
+/// Creates models for the benchmarks: registered, active, open source, with metadata whose
+/// task is feature extraction.
+#[cfg(feature = "runtime-benchmarks")]
+pub trait BenchmarkHelper<AccountId> {
+	/// Registers and describes a model owned by `owner`.
+	fn create_model(owner: &AccountId) -> ModelId;
+}
 
 /// Keystore key type of provider keys.
 pub const KEY_TYPE: KeyTypeId = KeyTypeId(*b"infr");
@@ -156,6 +166,10 @@ pub mod pallet {
 
 		/// Weights of this pallet's calls.
 		type WeightInfo: WeightInfo;
+
+		/// Creates models for the benchmarks.
+		#[cfg(feature = "runtime-benchmarks")]
+		type BenchmarkHelper: BenchmarkHelper<Self::AccountId>;
 	}
 
 	/// Why this pallet holds funds.

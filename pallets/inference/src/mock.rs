@@ -90,6 +90,8 @@ impl pallet_model_access::Config for Test {
 	type TierDeposit = ConstU128<10>;
 	type MaxTiersPerModel = ConstU32<2>;
 	type WeightInfo = ();
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = RegistryHelper;
 }
 
 impl pallet_inference::Config for Test {
@@ -108,6 +110,56 @@ impl pallet_inference::Config for Test {
 	type RequestTimeout = ConstU64<REQUEST_TIMEOUT>;
 	type MaxRequestsPerBlock = ConstU32<MAX_REQUESTS_PER_BLOCK>;
 	type WeightInfo = ();
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = RegistryHelper;
+}
+
+/// Registers and describes models in the real registry for the benchmarks.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct RegistryHelper;
+
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_model_access::BenchmarkHelper<AccountId> for RegistryHelper {
+	fn create_model(
+		_owner: &AccountId,
+		license: pallet_model_registry::LicenseKind,
+	) -> pallet_model_registry::ModelId {
+		let id = pallet_model_registry::NextModelId::<Test>::get();
+		register_licensed_model(id as u8, license)
+	}
+}
+
+#[cfg(feature = "runtime-benchmarks")]
+impl crate::BenchmarkHelper<AccountId> for RegistryHelper {
+	fn create_model(owner: &AccountId) -> crate::ModelId {
+		let id = pallet_model_registry::NextModelId::<Test>::get();
+		pallet_model_registry::Pallet::<Test>::do_register_model(
+			*owner,
+			format!("bench-{id}").into_bytes(),
+			pallet_model_registry::cid::raw_sha256_v1_base16(&[id as u8; 32]),
+			pallet_model_registry::ModelType::Embedding,
+			pallet_model_registry::Framework::Onnx,
+			1_000,
+			pallet_model_registry::LicenseKind::OpenSource,
+			b"Apache-2.0".to_vec(),
+		)
+		.expect("benchmark model registers");
+		let metadata = pallet_model_registry::ModelMetadata {
+			description: Default::default(),
+			task: crate::InferenceTask::FeatureExtraction,
+			inputs: Default::default(),
+			outputs: Default::default(),
+			parameter_count: 1,
+			flops_per_inference: 1_000_000,
+			min_memory_bytes: 1_000,
+			tags: Default::default(),
+			documentation: Default::default(),
+			tokenizer_cid: None,
+		};
+		pallet_model_registry::Pallet::<Test>::do_set_metadata(*owner, id, metadata)
+			.expect("benchmark metadata is set");
+		id
+	}
 }
 
 /// Registers an open-source model owned by `OWNER` in the real registry and returns its id.

@@ -1,0 +1,222 @@
+//! Benchmarks for the inference pallet, each at its worst case: full model and provider
+//! lists, the longest input, a full expiry list.
+
+use super::*;
+use alloc::vec;
+use citrate_inference_primitives::tensor::{encode, DType, Tensor};
+use polkadot_sdk::{
+	frame_benchmarking::v2::*, frame_support::traits::fungible::Mutate, frame_system::RawOrigin,
+	sp_runtime::traits::Bounded,
+};
+
+/// An account with plenty, small enough that many of them keep the total issuance in range.
+fn funded<T: Config>(name: &'static str, index: u32) -> T::AccountId {
+	let who: T::AccountId = account(name, index, 0);
+	T::Currency::set_balance(&who, BalanceOf::<T>::max_value() / 1_000_000u32.into());
+	who
+}
+
+fn provider<T: Config>(index: u32) -> T::AccountId {
+	let who = funded::<T>("provider", index);
+	let key = T::ProviderKey::generate_pair(None);
+	Pallet::<T>::do_register_provider(who.clone(), T::MinBond::get(), key, HardwareClass::Cpu, 1)
+		.unwrap();
+	who
+}
+
+/// A described, open-source feature-extraction model (no access needed), served by
+/// `MaxProvidersPerModel` providers.
+fn served_model<T: Config>() -> ModelId {
+	let model = T::BenchmarkHelper::create_model(&funded::<T>("owner", 0));
+	for index in 0..T::MaxProvidersPerModel::get() {
+		Pallet::<T>::do_serve_model(provider::<T>(index), model).unwrap();
+	}
+	model
+}
+
+/// A text request of `len` bytes in the codec's form (17 bytes of header for one rank-1
+/// tensor named `text`).
+fn text_input(len: u32) -> Vec<u8> {
+	let text = vec![b'a'; len.saturating_sub(17) as usize];
+	encode(&[Tensor::new("text", DType::U8, vec![text.len() as u32], text).unwrap()]).unwrap()
+}
+
+#[benchmarks]
+mod benchmarks {
+	use super::*;
+
+	#[benchmark]
+	fn register_provider() {
+		let who = funded::<T>("provider", 0);
+		let key = T::ProviderKey::generate_pair(None);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), T::MinBond::get(), key, HardwareClass::Gpu, 1);
+
+		assert!(Providers::<T>::contains_key(&who));
+	}
+
+	#[benchmark]
+	fn update_provider() {
+		let who = provider::<T>(0);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), HardwareClass::Gpu, T::MaxCapacity::get());
+
+		assert_eq!(Providers::<T>::get(&who).unwrap().hardware, HardwareClass::Gpu);
+	}
+
+	#[benchmark]
+	fn set_provider_key() {
+		let who = provider::<T>(0);
+		let key = T::ProviderKey::generate_pair(None);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), key.clone());
+
+		assert_eq!(ProviderOfKey::<T>::get(&key), Some(who));
+	}
+
+	#[benchmark]
+	fn serve_model() {
+		// The last free place on both lists.
+		let who = provider::<T>(0);
+		for _ in 1..T::MaxModelsPerProvider::get() {
+			let other = T::BenchmarkHelper::create_model(&funded::<T>("owner", 1));
+			Pallet::<T>::do_serve_model(who.clone(), other).unwrap();
+		}
+		let model = T::BenchmarkHelper::create_model(&funded::<T>("owner", 0));
+		for index in 1..T::MaxProvidersPerModel::get() {
+			Pallet::<T>::do_serve_model(provider::<T>(index), model).unwrap();
+		}
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), model);
+
+		assert!(ProvidersOf::<T>::get(model).contains(&who));
+	}
+
+	#[benchmark]
+	fn stop_serving() {
+		let model = served_model::<T>();
+		let who = ProvidersOf::<T>::get(model).last().cloned().unwrap();
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), model);
+
+		assert!(!ProvidersOf::<T>::get(model).contains(&who));
+	}
+
+	#[benchmark]
+	fn pause() {
+		let who = provider::<T>(0);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()));
+
+		assert_eq!(Providers::<T>::get(&who).unwrap().status, ProviderStatus::Paused);
+	}
+
+	#[benchmark]
+	fn resume() {
+		let who = provider::<T>(0);
+		Pallet::<T>::do_pause(who.clone()).unwrap();
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()));
+
+		assert_eq!(Providers::<T>::get(&who).unwrap().status, ProviderStatus::Active);
+	}
+
+	#[benchmark]
+	fn leave(m: Linear<0, { T::MaxModelsPerProvider::get() }>) {
+		let who = provider::<T>(0);
+		for _ in 0..m {
+			let model = T::BenchmarkHelper::create_model(&funded::<T>("owner", 0));
+			Pallet::<T>::do_serve_model(who.clone(), model).unwrap();
+		}
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()));
+
+		assert!(Providers::<T>::get(&who).unwrap().models.is_empty());
+	}
+
+	#[benchmark]
+	fn withdraw_bond() {
+		let who = provider::<T>(0);
+		Pallet::<T>::do_leave(who.clone()).unwrap();
+		frame_system::Pallet::<T>::set_block_number(
+			frame_system::Pallet::<T>::block_number().saturating_add(T::UnbondingDelay::get()),
+		);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()));
+
+		assert!(!Providers::<T>::contains_key(&who));
+	}
+
+	#[benchmark]
+	fn set_price() {
+		let owner = funded::<T>("owner", 0);
+		let model = T::BenchmarkHelper::create_model(&owner);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner), model, 1_000u32.into());
+
+		assert!(ModelPrices::<T>::contains_key(model));
+	}
+
+	#[benchmark]
+	fn request_inference(l: Linear<32, { T::MaxInputLen::get() }>) {
+		let model = served_model::<T>();
+		let requester = funded::<T>("requester", 0);
+		let input = text_input(l);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(requester), model, input, BalanceOf::<T>::max_value());
+
+		assert!(Requests::<T>::contains_key(0));
+	}
+
+	#[benchmark]
+	fn expire(n: Linear<0, { T::MaxRequestsPerBlock::get() }>) {
+		let model = served_model::<T>();
+		let requester = funded::<T>("requester", 0);
+		for _ in 0..n {
+			Pallet::<T>::do_request_inference(
+				requester.clone(),
+				model,
+				text_input(T::MaxInputLen::get()),
+				BalanceOf::<T>::max_value(),
+			)
+			.unwrap();
+		}
+		let deadline =
+			frame_system::Pallet::<T>::block_number().saturating_add(T::RequestTimeout::get());
+
+		#[block]
+		{
+			Pallet::<T>::expire(deadline);
+		}
+
+		assert_eq!(Requests::<T>::iter().count(), 0);
+	}
+
+	#[benchmark]
+	fn on_model_removed(p: Linear<0, { T::MaxProvidersPerModel::get() }>) {
+		let model = T::BenchmarkHelper::create_model(&funded::<T>("owner", 0));
+		for index in 0..p {
+			Pallet::<T>::do_serve_model(provider::<T>(index), model).unwrap();
+		}
+
+		#[block]
+		{
+			<Pallet<T> as OnModelRemoved>::on_model_removed(model, &[]);
+		}
+
+		assert!(!ProvidersOf::<T>::contains_key(model));
+	}
+
+	impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);
+}
