@@ -4,8 +4,11 @@
 use super::*;
 use alloc::vec;
 use citrate_inference_primitives::tensor::{encode, DType, Tensor};
+use codec::Encode;
 use polkadot_sdk::{
-	frame_benchmarking::v2::*, frame_support::traits::fungible::Mutate, frame_system::RawOrigin,
+	frame_benchmarking::v2::*,
+	frame_support::traits::{fungible::Mutate, Authorize},
+	frame_system::RawOrigin,
 	sp_runtime::traits::Bounded,
 };
 
@@ -41,7 +44,29 @@ fn text_input(len: u32) -> Vec<u8> {
 	encode(&[Tensor::new("text", DType::U8, vec![text.len() as u32], text).unwrap()]).unwrap()
 }
 
-#[benchmarks]
+/// A pending request and its assigned provider's signed result with `output_len` bytes of
+/// output.
+fn signed_result<T: Config>(
+	output_len: u32,
+) -> (InferenceResult<T>, <T::ProviderKey as RuntimeAppPublic>::Signature) {
+	let model = served_model::<T>();
+	let requester = funded::<T>("requester", 0);
+	let request_id = Pallet::<T>::do_request_inference(
+		requester,
+		model,
+		text_input(64),
+		BalanceOf::<T>::max_value(),
+	)
+	.unwrap();
+	let provider = Requests::<T>::get(request_id).unwrap().provider;
+	let output = text_input(output_len).try_into().unwrap();
+	let result = InferenceResult::<T> { request_id, provider, outcome: Outcome::Output(output) };
+	let key = Providers::<T>::get(&result.provider).unwrap().key;
+	let signature = result.using_encoded(|encoded| key.sign(&encoded)).unwrap();
+	(result, signature)
+}
+
+#[benchmarks(where <T as frame_system::Config>::RuntimeCall: From<Call<T>>)]
 mod benchmarks {
 	use super::*;
 
@@ -216,6 +241,32 @@ mod benchmarks {
 		}
 
 		assert!(!ProvidersOf::<T>::contains_key(model));
+	}
+
+	#[benchmark]
+	fn submit_result(o: Linear<32, { T::MaxOutputLen::get() }>) {
+		let (result, signature) = signed_result::<T>(o);
+		let request_id = result.request_id;
+
+		#[extrinsic_call]
+		_(RawOrigin::Authorized, result, signature);
+
+		assert!(Receipts::<T>::contains_key(request_id));
+	}
+
+	#[benchmark]
+	fn authorize_submit_result() -> Result<(), BenchmarkError> {
+		let (result, signature) = signed_result::<T>(T::MaxOutputLen::get());
+		let call: <T as frame_system::Config>::RuntimeCall =
+			Call::submit_result { result, signature }.into();
+
+		#[block]
+		{
+			call.authorize(TransactionSource::External)
+				.ok_or("submit_result has authorize logic")?
+				.map_err(|_| "authorized")?;
+		}
+		Ok(())
 	}
 
 	impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);

@@ -32,7 +32,17 @@
 //!   and could withhold its block to redraw (one bit of bias per slot, at the cost of the
 //!   block reward); a requester cannot choose its provider.
 //! - An unanswered request expires at its deadline (`RequestTimeout` blocks) and its fees are
-//!   released; results, receipts, quorum and slashing come next.
+//!   released.
+//!
+//! Then **results** ([`Pallet::submit_result`]): the assigned provider's answer, an unsigned
+//! transaction authorized by its provider key's signature (`#[pallet::authorize]`; only the
+//! assigned provider, only before the deadline, once). An output (tensor codec bytes, at most
+//! `MaxOutputLen`) pays the compute fee to the provider and the price to the model with the
+//! access purchases' 90/10 split; a deterministic failure (a reason instead of an output) pays
+//! the compute fee and refunds the price. The receipt — model, input hash, output hash
+//! (`citrate_inference_primitives::output::output_hash`), outcome, provider and signature,
+//! blocks, fees — is kept ([`Pallet::receipt`]). This is the `Single` tier; quorum,
+//! optimistic disputes and slashing come next.
 //!
 //! When the registry removes a model, its providers stop serving it ([`OnModelRemoved`]).
 
@@ -47,6 +57,7 @@ mod benchmarking;
 mod impls;
 mod providers;
 mod requests;
+mod results;
 mod types;
 pub mod weights;
 
@@ -56,8 +67,8 @@ mod mock;
 mod tests;
 
 pub use citrate_model_primitives::{
-	InferenceTask, ModelAccessControl, ModelId, ModelInterface, ModelRegistryInspect,
-	OnModelRemoved,
+	InferenceTask, ModelAccessControl, ModelId, ModelInterface, ModelPayments,
+	ModelRegistryInspect, OnModelRemoved,
 };
 pub use types::*;
 pub use weights::WeightInfo;
@@ -72,11 +83,14 @@ use polkadot_sdk::{
 			tokens::Precision,
 		},
 	},
-	frame_system::{self, pallet_prelude::*},
+	frame_system::{self, ensure_authorized, pallet_prelude::*},
 	sp_core::crypto::KeyTypeId,
 	sp_runtime::{
 		traits::{Saturating, Zero},
-		RuntimeAppPublic,
+		transaction_validity::{
+			InvalidTransaction, TransactionSource, TransactionValidityWithRefund, ValidTransaction,
+		},
+		RuntimeAppPublic, SaturatedConversion,
 	},
 };
 
@@ -146,6 +160,9 @@ pub mod pallet {
 		/// Who may use which model (`pallet-model-access`).
 		type Access: ModelAccessControl<Self::AccountId>;
 
+		/// Pays a model's price with the access purchases' split (`pallet-model-access`).
+		type Payments: ModelPayments<Self::AccountId, BalanceOf<Self>>;
+
 		/// Prices the compute a request needs, given as weight (`ref_time` from the cost
 		/// schedule).
 		type WeightToFee: polkadot_sdk::frame_support::weights::WeightToFee<
@@ -163,6 +180,18 @@ pub mod pallet {
 		/// Most requests one block may take (each expires in the same later block).
 		#[pallet::constant]
 		type MaxRequestsPerBlock: Get<u32>;
+
+		/// Longest output stored on chain, in bytes.
+		#[pallet::constant]
+		type MaxOutputLen: Get<u32>;
+
+		/// Longest SCALE-encoded provider signature a receipt keeps (64 for sr25519).
+		#[pallet::constant]
+		type MaxSignatureLen: Get<u32>;
+
+		/// Priority of result transactions in the pool.
+		#[pallet::constant]
+		type UnsignedPriority: Get<TransactionPriority>;
 
 		/// Weights of this pallet's calls.
 		type WeightInfo: WeightInfo;
@@ -211,6 +240,10 @@ pub mod pallet {
 	/// Requests waiting for their result.
 	#[pallet::storage]
 	pub type Requests<T: Config> = StorageMap<_, Blake2_128Concat, RequestId, InferenceRequest<T>>;
+
+	/// Receipts of settled requests.
+	#[pallet::storage]
+	pub type Receipts<T: Config> = StorageMap<_, Blake2_128Concat, RequestId, Receipt<T>>;
 
 	/// The requests that expire in each block.
 	#[pallet::storage]
@@ -274,6 +307,16 @@ pub mod pallet {
 		},
 		/// A request went unanswered until its deadline; `refunded` went back to the requester.
 		RequestExpired { request_id: RequestId, refunded: BalanceOf<T> },
+		/// The assigned provider answered and the request settled: `output_hash` is `None`
+		/// for a deterministic failure, whose price was refunded; `compute_fee` went to the
+		/// provider and `price_paid` to the model's owner and the treasury.
+		ResultSubmitted {
+			request_id: RequestId,
+			provider: T::AccountId,
+			output_hash: Option<[u8; 32]>,
+			price_paid: BalanceOf<T>,
+			compute_fee: BalanceOf<T>,
+		},
 	}
 
 	#[pallet::error]
@@ -335,6 +378,16 @@ pub mod pallet {
 		InsufficientFunds,
 		/// This block took `MaxRequestsPerBlock` requests already.
 		TooManyRequests,
+		/// No pending request has this id (never made, settled or expired).
+		RequestNotFound,
+		/// The result comes from a provider the request is not assigned to.
+		NotAssigned,
+		/// The request's deadline has passed.
+		TooLate,
+		/// The output is not valid tensor codec bytes.
+		MalformedOutput,
+		/// The encoded signature is longer than `MaxSignatureLen`.
+		SignatureTooLong,
 	}
 
 	#[pallet::call]
@@ -451,6 +504,22 @@ pub mod pallet {
 			let who = ensure_signed(origin)?;
 			Self::do_request_inference(who, model_id, input, max_fee).map(|_| ())
 		}
+
+		/// The assigned provider's answer to a request: an unsigned transaction authorized by
+		/// the provider key's signature over `result` (`#[pallet::authorize]`). Settles the
+		/// request and keeps its receipt.
+		#[pallet::call_index(11)]
+		#[pallet::weight(T::WeightInfo::submit_result(T::MaxOutputLen::get()))]
+		#[pallet::weight_of_authorize(T::WeightInfo::authorize_submit_result())]
+		#[pallet::authorize(Self::authorize_result)]
+		pub fn submit_result(
+			origin: OriginFor<T>,
+			result: InferenceResult<T>,
+			signature: <T::ProviderKey as RuntimeAppPublic>::Signature,
+		) -> DispatchResult {
+			ensure_authorized(origin)?;
+			Self::do_submit_result(result, signature)
+		}
 	}
 
 	#[pallet::view_functions]
@@ -473,6 +542,11 @@ pub mod pallet {
 		/// A request waiting for its result.
 		pub fn request(request_id: RequestId) -> Option<InferenceRequest<T>> {
 			Requests::<T>::get(request_id)
+		}
+
+		/// The receipt of a settled request.
+		pub fn receipt(request_id: RequestId) -> Option<Receipt<T>> {
+			Receipts::<T>::get(request_id)
 		}
 
 		/// What a request for `model_id` would be charged now (price, compute fee); `None`

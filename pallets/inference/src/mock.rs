@@ -33,6 +33,7 @@ pub const MAX_PROVIDERS_PER_MODEL: u32 = 2;
 pub const MAX_INPUT_LEN: u32 = 1_024;
 pub const REQUEST_TIMEOUT: u64 = 10;
 pub const MAX_REQUESTS_PER_BLOCK: u32 = 4;
+pub const MAX_OUTPUT_LEN: u32 = 512;
 /// Requests inference in the tests.
 pub const BUYER: AccountId = 13;
 
@@ -105,10 +106,15 @@ impl pallet_inference::Config for Test {
 	type MaxModelsPerProvider = ConstU32<MAX_MODELS_PER_PROVIDER>;
 	type MaxProvidersPerModel = ConstU32<MAX_PROVIDERS_PER_MODEL>;
 	type Access = ModelAccess;
+	type Payments = ModelAccess;
 	type WeightToFee = IdentityFee<Balance>;
 	type MaxInputLen = ConstU32<MAX_INPUT_LEN>;
 	type RequestTimeout = ConstU64<REQUEST_TIMEOUT>;
 	type MaxRequestsPerBlock = ConstU32<MAX_REQUESTS_PER_BLOCK>;
+	type MaxOutputLen = ConstU32<MAX_OUTPUT_LEN>;
+	/// Test signatures carry the message they sign.
+	type MaxSignatureLen = ConstU32<2_048>;
+	type UnsignedPriority = ConstU64<{ 1 << 20 }>;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = RegistryHelper;

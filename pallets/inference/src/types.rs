@@ -100,3 +100,74 @@ pub struct InferenceRequest<T: Config> {
 	/// Unanswered by this block, the request expires and its fees go back.
 	pub deadline: BlockNumberFor<T>,
 }
+
+/// Longest reason a provider may give for a deterministic failure, in bytes.
+pub const MAX_FAILURE_LEN: u32 = 256;
+
+/// What a provider's run of a request produced.
+#[derive(
+	CloneNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	DebugNoBound,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+#[scale_info(skip_type_params(MaxOutput))]
+#[codec(mel_bound())]
+pub enum Outcome<MaxOutput: polkadot_sdk::frame_support::traits::Get<u32>> {
+	/// The output tensors in the codec's canonical form.
+	Output(BoundedVec<u8, MaxOutput>),
+	/// The request cannot succeed on any provider (an image that does not decode, text that
+	/// is not UTF-8): the reason, as UTF-8.
+	Failed(BoundedVec<u8, polkadot_sdk::frame_support::traits::ConstU32<MAX_FAILURE_LEN>>),
+}
+
+/// A provider's answer to a request, signed by its provider key.
+#[derive(
+	CloneNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	DebugNoBound,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+#[scale_info(skip_type_params(T))]
+#[codec(mel_bound())]
+pub struct InferenceResult<T: Config> {
+	pub request_id: RequestId,
+	pub provider: T::AccountId,
+	pub outcome: Outcome<T::MaxOutputLen>,
+}
+
+/// The proof of inference kept for a settled request.
+#[derive(
+	CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound, Encode, Decode, MaxEncodedLen, TypeInfo,
+)]
+#[scale_info(skip_type_params(T))]
+#[codec(mel_bound())]
+pub struct Receipt<T: Config> {
+	pub requester: T::AccountId,
+	pub model_id: ModelId,
+	pub input_hash: [u8; 32],
+	/// `citrate_inference_primitives::output::output_hash` of the output; `None` for a
+	/// deterministic failure.
+	pub output_hash: Option<[u8; 32]>,
+	/// What the provider answered.
+	pub outcome: Outcome<T::MaxOutputLen>,
+	pub provider: T::AccountId,
+	/// The provider key's signature over the encoded [`InferenceResult`], SCALE-encoded.
+	pub signature: BoundedVec<u8, T::MaxSignatureLen>,
+	pub requested_at: BlockNumberFor<T>,
+	pub answered_at: BlockNumberFor<T>,
+	/// Paid to the model (owner and treasury); 0 for a failure, whose price is refunded.
+	pub price_paid: BalanceOf<T>,
+	/// Paid to the provider.
+	pub compute_fee: BalanceOf<T>,
+}

@@ -21,6 +21,8 @@ pub trait WeightInfo {
 	fn set_price() -> Weight;
 	fn request_inference(input_len: u32) -> Weight;
 	fn expire(requests: u32) -> Weight;
+	fn submit_result(output_len: u32) -> Weight;
+	fn authorize_submit_result() -> Weight;
 }
 
 /// 50 µs of execution and `proof` bytes of proof size, plus the accesses.
@@ -73,5 +75,15 @@ impl WeightInfo for () {
 	}
 	fn expire(requests: u32) -> Weight {
 		accesses(1, 1, 4_000).saturating_add(accesses(4, 4, 8_000).saturating_mul(requests.into()))
+	}
+	// Request, providers, holds, three accounts paid, registry, receipt, plus decoding and
+	// hashing the output (2 ns per byte).
+	fn submit_result(output_len: u32) -> Weight {
+		accesses(10, 9, 24_000)
+			.saturating_add(Weight::from_parts(2_000, 1).saturating_mul(output_len.into()))
+	}
+	// Request, provider, and a signature check.
+	fn authorize_submit_result() -> Weight {
+		accesses(2, 0, 8_000).saturating_add(Weight::from_parts(60_000_000, 0))
 	}
 }

@@ -114,18 +114,11 @@ impl<T: Config> Pallet<T> {
 			(added, _) => Uses::Limited(added),
 		};
 		let grant = AccessGrant::<T> { tier_id, expires_at, uses_left };
-		let (owner_share, treasury_share) = Self::split(tier.price);
 
-		with_storage_layer(|| {
-			for (to, amount) in [(&owner, owner_share), (&Self::treasury_account(), treasury_share)]
-			{
-				if !amount.is_zero() {
-					T::Currency::transfer(payer, to, amount, Preservation::Preserve)?;
-				}
-			}
-			T::Registry::record_reward(model_id, owner_share)?;
+		let (owner_share, treasury_share) = with_storage_layer(|| {
+			let shares = Self::pay_shares(payer, &owner, model_id, tier.price)?;
 			Access::<T>::insert(model_id, buyer, grant.clone());
-			Ok::<_, DispatchError>(())
+			Ok::<_, DispatchError>(shares)
 		})?;
 
 		Self::deposit_event(Event::AccessPurchased {
@@ -165,5 +158,23 @@ impl<T: Config> Pallet<T> {
 				|| (model.license_kind == LicenseKind::OpenSource
 					&& TierCount::<T>::get(model_id) == 0),
 		)
+	}
+
+	/// Pays `price` for `model_id` from `payer`: `OwnerShare` to `owner` (recorded as the
+	/// model's reward), the rest to the treasury. Callers run it in a storage layer.
+	pub(crate) fn pay_shares(
+		payer: &T::AccountId,
+		owner: &T::AccountId,
+		model_id: ModelId,
+		price: BalanceOf<T>,
+	) -> Result<(BalanceOf<T>, BalanceOf<T>), DispatchError> {
+		let (owner_share, treasury_share) = Self::split(price);
+		for (to, amount) in [(owner, owner_share), (&Self::treasury_account(), treasury_share)] {
+			if !amount.is_zero() {
+				T::Currency::transfer(payer, to, amount, Preservation::Preserve)?;
+			}
+		}
+		T::Registry::record_reward(model_id, owner_share)?;
+		Ok((owner_share, treasury_share))
 	}
 }

@@ -68,3 +68,16 @@ impl<T: Config> OnModelRemoved for Pallet<T> {
 		)
 	}
 }
+
+impl<T: Config> ModelPayments<T::AccountId, BalanceOf<T>> for Pallet<T> {
+	fn pay_for_model(
+		payer: &T::AccountId,
+		model_id: ModelId,
+		price: BalanceOf<T>,
+	) -> Result<(BalanceOf<T>, BalanceOf<T>), DispatchError> {
+		with_storage_layer(|| {
+			let owner = T::Registry::model(model_id).ok_or(Error::<T>::ModelNotFound)?.owner;
+			Self::pay_shares(payer, &owner, model_id, price)
+		})
+	}
+}

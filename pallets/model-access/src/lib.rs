@@ -46,8 +46,8 @@ mod mock;
 mod tests;
 
 pub use citrate_model_primitives::{
-	LicenseKind, ModelAccessControl, ModelId, ModelRegistryInspect, ModelStatsRecorder,
-	ModelSummary, OnModelRemoved,
+	LicenseKind, ModelAccessControl, ModelId, ModelPayments, ModelRegistryInspect,
+	ModelStatsRecorder, ModelSummary, OnModelRemoved,
 };
 pub use types::*;
 pub use weights::WeightInfo;

@@ -11,7 +11,10 @@ extern crate alloc;
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 #[cfg(feature = "frame")]
-use polkadot_sdk::{sp_runtime::DispatchResult, sp_weights::Weight};
+use polkadot_sdk::{
+	sp_runtime::{DispatchError, DispatchResult},
+	sp_weights::Weight,
+};
 use scale_info::TypeInfo;
 
 /// Identifier of one registered model version. Ids start at 1 and are never reused.
@@ -235,4 +238,18 @@ impl<A: OnModelRemoved, B: OnModelRemoved> OnModelRemoved for (A, B) {
 	fn max_weight() -> Weight {
 		A::max_weight().saturating_add(B::max_weight())
 	}
+}
+
+/// How other pallets pay a model's per-call price: with the split access purchases use, so one
+/// piece of code decides who gets what. Implemented by `pallet-model-access`.
+#[cfg(feature = "frame")]
+pub trait ModelPayments<AccountId, Balance> {
+	/// Pays `price` for a use of `model_id` from `payer`: the owner's share to the model's owner
+	/// (recorded as the model's reward), the rest to the treasury. Returns
+	/// `(owner_share, treasury_share)`; nothing moves when it fails.
+	fn pay_for_model(
+		payer: &AccountId,
+		model_id: ModelId,
+		price: Balance,
+	) -> Result<(Balance, Balance), DispatchError>;
 }

@@ -31,3 +31,4 @@ fn last_event() -> RuntimeEvent {
 
 mod providers;
 mod requests;
+mod results;
