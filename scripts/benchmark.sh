@@ -15,7 +15,7 @@ log "building citrate-node --features runtime-benchmarks (release)"
 cargo build --locked --release -p citrate-node --features runtime-benchmarks
 
 # Each pallet's weights.rs, measured in the runtime (WASM) on this machine.
-for pallet in model-registry model-access pinning; do
+for pallet in model-registry model-access pinning inference; do
 	"$CARGO_TARGET_DIR/release/citrate-node" benchmark pallet \
 		--chain dev \
 		--pallet "pallet_${pallet//-/_}" \

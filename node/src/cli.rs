@@ -63,6 +63,31 @@ pub struct Cli {
 
 	#[clap(flatten)]
 	pub ipfs: IpfsParams,
+
+	#[clap(flatten)]
+	pub inference: InferenceParams,
+}
+
+/// The native inference service the inference pallet's offchain worker has the requests
+/// assigned to this node's provider keys run by (over HTTP on loopback).
+#[derive(Debug, Clone, clap::Args)]
+pub struct InferenceParams {
+	/// Port on 127.0.0.1 of the embedded inference service.
+	#[arg(long, value_name = "PORT", default_value_t = 8090)]
+	pub inference_service_port: u16,
+
+	/// Use an inference service running on its own (`citrate-inference-service`) at this URL
+	/// instead of embedding one.
+	#[arg(long, value_name = "URL", conflicts_with = "inference_service_port")]
+	pub inference_service_url: Option<String>,
+
+	/// Run no inference service: this node's provider keys answer no requests.
+	#[arg(long, conflicts_with_all = ["inference_service_port", "inference_service_url"])]
+	pub no_inference_service: bool,
+
+	/// Mebibytes of loaded models the embedded service keeps in memory.
+	#[arg(long, value_name = "MIB", default_value_t = 4096)]
+	pub inference_cache_mb: u64,
 }
 
 /// The node's IPFS side: its block store (`<base-path>/ipfs`) served as a trustless gateway,

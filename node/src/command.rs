@@ -54,6 +54,7 @@ pub fn run() -> sc_cli::Result<()> {
 	let cli = Cli::from_args();
 	let wasm_cache = cli.wasm_cache.dir();
 	let ipfs = cli.ipfs.clone();
+	let inference = cli.inference.clone();
 
 	match &cli.subcommand {
 		Some(Subcommand::Key(cmd)) => cmd.run(&cli),
@@ -141,7 +142,7 @@ pub fn run() -> sc_cli::Result<()> {
 								Block,
 								<Block as sp_runtime::traits::Block>::Hash,
 							>,
-						>(config, wasm_cache.as_deref(), &ipfs)
+						>(config, wasm_cache.as_deref(), &ipfs, &inference)
 						.map_err(sc_cli::Error::Service)
 					}
 					sc_network::config::NetworkBackendType::Litep2p => {
@@ -149,6 +150,7 @@ pub fn run() -> sc_cli::Result<()> {
 							config,
 							wasm_cache.as_deref(),
 							&ipfs,
+							&inference,
 						)
 						.map_err(sc_cli::Error::Service)
 					}

@@ -8,6 +8,7 @@
 mod chain_spec;
 mod cli;
 mod command;
+mod inference_service;
 mod rpc;
 mod service;
 mod storage_cmd;

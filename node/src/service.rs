@@ -176,6 +176,7 @@ pub fn new_full<
 	config: Configuration,
 	wasm_cache_dir: Option<&Path>,
 	ipfs: &crate::cli::IpfsParams,
+	inference: &crate::cli::InferenceParams,
 ) -> Result<TaskManager, ServiceError> {
 	let sc_service::PartialComponents {
 		client,
@@ -233,18 +234,20 @@ pub fn new_full<
 			gap_sync_body_policy: None,
 		})?;
 
+	let fetcher = ipfs_fetcher(&config, ipfs)?;
 	if !ipfs.no_ipfs_gateway {
-		let url = start_ipfs_gateway(&config, ipfs, &task_manager)?;
-		// Tell the pinning offchain worker where to read blocks for its proofs.
-		if let Some(mut offchain_db) = backend.offchain_storage() {
-			use codec::Encode;
-			use polkadot_sdk::sp_core::offchain::OffchainStorage;
-			offchain_db.set(
-				polkadot_sdk::sp_core::offchain::STORAGE_PREFIX,
-				citrate_runtime::pallet_pinning::GATEWAY_STORAGE_KEY,
-				&url.as_bytes().to_vec().encode(),
-			);
-		}
+		let url = start_ipfs_gateway(ipfs, fetcher.clone(), &task_manager)?;
+		// Where the pinning offchain worker reads blocks for its proofs.
+		set_offchain_url(&backend, citrate_runtime::pallet_pinning::GATEWAY_STORAGE_KEY, &url);
+	}
+	if let Some(url) = crate::inference_service::start(
+		inference,
+		fetcher,
+		config.prometheus_registry(),
+		&task_manager,
+	)? {
+		// Where the inference offchain worker has its providers' requests run.
+		set_offchain_url(&backend, citrate_runtime::pallet_inference::SERVICE_STORAGE_KEY, &url);
 	}
 
 	if config.offchain_worker.enabled {
@@ -382,14 +385,36 @@ pub fn new_full<
 	Ok(task_manager)
 }
 
-/// Serves `<base-path>/ipfs` as a trustless gateway; returns its URL.
-fn start_ipfs_gateway(
+/// The node's block store, `<base-path>/ipfs`, with the upstream it fetches missing blocks
+/// from (`--ipfs-api` or `--ipfs-fetch-gateway`): what the gateway serves and the inference
+/// service loads model packages from.
+fn ipfs_fetcher(
 	config: &Configuration,
 	ipfs: &crate::cli::IpfsParams,
-	task_manager: &TaskManager,
-) -> Result<String, ServiceError> {
+) -> Result<citrate_storage::Fetcher, ServiceError> {
 	let store = citrate_storage::FsBlockStore::open(config.base_path.path().join("ipfs"))
 		.map_err(|error| ServiceError::Other(format!("opening the IPFS block store: {error}")))?;
+	let timeout = std::time::Duration::from_secs(60);
+	let upstream = match (&ipfs.ipfs_api, ipfs.ipfs_fetch_gateways.is_empty()) {
+		(Some(api), _) => Some(citrate_storage::Upstream::Kubo(
+			citrate_storage::KuboClient::new(api, timeout)
+				.map_err(|e| ServiceError::Other(e.to_string()))?,
+		)),
+		(None, false) => Some(citrate_storage::Upstream::Gateways(
+			citrate_storage::GatewayFetcher::new(ipfs.ipfs_fetch_gateways.clone(), timeout)
+				.map_err(|e| ServiceError::Other(e.to_string()))?,
+		)),
+		(None, true) => None,
+	};
+	Ok(citrate_storage::Fetcher::new(Arc::new(store), upstream))
+}
+
+/// Serves the node's block store as a trustless gateway; returns its URL.
+fn start_ipfs_gateway(
+	ipfs: &crate::cli::IpfsParams,
+	fetcher: citrate_storage::Fetcher,
+	task_manager: &TaskManager,
+) -> Result<String, ServiceError> {
 	let ip = if ipfs.ipfs_gateway_external {
 		std::net::Ipv4Addr::UNSPECIFIED
 	} else {
@@ -406,21 +431,7 @@ fn start_ipfs_gateway(
 	let address = listener.local_addr().map_err(|e| ServiceError::Other(e.to_string()))?;
 	let url = format!("http://127.0.0.1:{}", address.port());
 	log::info!("🌐 IPFS gateway on http://{address} (/ipfs/{{cid}}?format=raw|car)");
-	let timeout = std::time::Duration::from_secs(60);
-	let upstream = match (&ipfs.ipfs_api, ipfs.ipfs_fetch_gateways.is_empty()) {
-		(Some(api), _) => Some(citrate_storage::Upstream::Kubo(
-			citrate_storage::KuboClient::new(api, timeout)
-				.map_err(|e| ServiceError::Other(e.to_string()))?,
-		)),
-		(None, false) => Some(citrate_storage::Upstream::Gateways(
-			citrate_storage::GatewayFetcher::new(ipfs.ipfs_fetch_gateways.clone(), timeout)
-				.map_err(|e| ServiceError::Other(e.to_string()))?,
-		)),
-		(None, true) => None,
-	};
-	let store = Arc::new(store);
 	task_manager.spawn_handle().spawn("ipfs-gateway", None, async move {
-		let fetcher = citrate_storage::Fetcher::new(store, upstream);
 		let served = match tokio::net::TcpListener::from_std(listener) {
 			Ok(listener) => citrate_storage::gateway::serve_fetching(listener, fetcher).await,
 			Err(error) => Err(error),
@@ -430,4 +441,18 @@ fn start_ipfs_gateway(
 		}
 	});
 	Ok(url)
+}
+
+/// Writes `value` under the persistent offchain-storage `key`, where the offchain workers
+/// read the URLs of the node's native services.
+fn set_offchain_url(backend: &FullBackend, key: &[u8], url: &str) {
+	if let Some(mut offchain_db) = backend.offchain_storage() {
+		use codec::Encode;
+		use polkadot_sdk::sp_core::offchain::OffchainStorage;
+		offchain_db.set(
+			polkadot_sdk::sp_core::offchain::STORAGE_PREFIX,
+			key,
+			&url.as_bytes().to_vec().encode(),
+		);
+	}
 }

@@ -25,6 +25,7 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_model_registry, ModelRegistry]
 	[pallet_model_access, ModelAccess]
 	[pallet_pinning, Pinning]
+	[pallet_inference, Inference]
 );
 
 pub fn benchmark_metadata(extra: bool) -> (Vec<BenchmarkList>, Vec<StorageInfo>) {

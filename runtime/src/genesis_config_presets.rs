@@ -2,8 +2,8 @@
 
 use crate::{
 	currency::{EXISTENTIAL_DEPOSIT, UNITS},
-	AccountId, AuraConfig, BalancesConfig, GrandpaConfig, Runtime, RuntimeGenesisConfig,
-	SudoConfig,
+	AccountId, AuraConfig, BalancesConfig, GrandpaConfig, InferenceConfig, Runtime,
+	RuntimeGenesisConfig, SudoConfig,
 };
 use alloc::{vec, vec::Vec};
 use polkadot_sdk::{
@@ -21,6 +21,12 @@ pub const DEV_ENDOWMENT: crate::Balance = 1_000_000 * UNITS;
 /// What the pinning reward pool starts with on test networks: 10,000 eras of rewards.
 pub const PINNING_POOL_ENDOWMENT: crate::Balance = 100_000 * UNITS;
 
+/// What each validator of a test network bonds as an inference provider (the least bond).
+pub const PROVIDER_BOND: crate::Balance = 100 * UNITS;
+
+/// Requests per block each genesis provider accepts.
+pub const PROVIDER_CAPACITY: u32 = 200;
+
 /// The account of the `IModelAccess` precompile, which holds a purchase's value while the
 /// pallet pays it out. It exists from genesis so that the first buyer does not also pay its
 /// existential deposit.
@@ -29,11 +35,22 @@ pub fn model_access_precompile_account() -> AccountId {
 	<Runtime as ReviveConfig>::AddressMapper::to_fallback_account_id(&H160(address))
 }
 
+/// Every validator is also an inference provider, bonded from its account and signing with
+/// the sr25519 key of its seed (key type `infr`, which `--alice`-style seeds put in the node's
+/// keystore).
 fn genesis(
-	authorities: Vec<(AuraId, GrandpaId)>,
+	validators: Vec<(Sr25519Keyring, Ed25519Keyring)>,
 	endowed_accounts: Vec<AccountId>,
 	root: AccountId,
 ) -> RuntimeGenesisConfig {
+	let authorities: Vec<_> =
+		validators.iter().map(|(aura, grandpa)| authority(*aura, *grandpa)).collect();
+	let providers = validators
+		.iter()
+		.map(|(seed, _)| {
+			(seed.to_account_id(), PROVIDER_BOND, seed.public().into(), PROVIDER_CAPACITY)
+		})
+		.collect();
 	RuntimeGenesisConfig {
 		balances: BalancesConfig {
 			balances: endowed_accounts
@@ -54,6 +71,7 @@ fn genesis(
 			..Default::default()
 		},
 		sudo: SudoConfig { key: Some(root) },
+		inference: InferenceConfig { providers },
 		..Default::default()
 	}
 }
@@ -69,7 +87,7 @@ fn well_known_accounts() -> Vec<AccountId> {
 /// One validator (Alice), Alice is sudo, every well-known dev account is endowed.
 pub fn development_config() -> RuntimeGenesisConfig {
 	genesis(
-		vec![authority(Sr25519Keyring::Alice, Ed25519Keyring::Alice)],
+		vec![(Sr25519Keyring::Alice, Ed25519Keyring::Alice)],
 		well_known_accounts(),
 		Sr25519Keyring::Alice.to_account_id(),
 	)
@@ -79,8 +97,8 @@ pub fn development_config() -> RuntimeGenesisConfig {
 pub fn local_testnet_config() -> RuntimeGenesisConfig {
 	genesis(
 		vec![
-			authority(Sr25519Keyring::Alice, Ed25519Keyring::Alice),
-			authority(Sr25519Keyring::Bob, Ed25519Keyring::Bob),
+			(Sr25519Keyring::Alice, Ed25519Keyring::Alice),
+			(Sr25519Keyring::Bob, Ed25519Keyring::Bob),
 		],
 		well_known_accounts(),
 		Sr25519Keyring::Alice.to_account_id(),
@@ -115,7 +133,7 @@ mod tests {
 	use super::*;
 	use crate::{Balances, Grandpa, Runtime};
 	use polkadot_sdk::{
-		frame_support::genesis_builder_helper::build_state,
+		frame_support::{genesis_builder_helper::build_state, traits::fungible::Inspect},
 		pallet_aura, pallet_sudo,
 		sp_io::{self, TestExternalities},
 		sp_runtime::{BuildStorage, StateVersion},
@@ -149,9 +167,13 @@ mod tests {
 			assert_eq!(pallet_aura::Authorities::<Runtime>::get().len(), 1);
 			assert_eq!(Grandpa::grandpa_authorities().len(), 1);
 			let alice = Sr25519Keyring::Alice.to_account_id();
-			assert_eq!(pallet_sudo::Key::<Runtime>::get(), Some(alice));
+			assert_eq!(pallet_sudo::Key::<Runtime>::get(), Some(alice.clone()));
+			// Alice, the validator, is also an inference provider bonding from her endowment.
+			let provider = crate::Inference::provider(alice.clone()).expect("a provider");
+			assert_eq!(provider.bond, PROVIDER_BOND);
+			assert_eq!(provider.key, Sr25519Keyring::Alice.public().into());
 			for account in well_known_accounts() {
-				assert_eq!(Balances::free_balance(&account), DEV_ENDOWMENT);
+				assert_eq!(Balances::total_balance(&account), DEV_ENDOWMENT);
 				// AutoMap gives every endowed account its EVM address at genesis.
 				assert!(<Runtime as ReviveConfig>::AddressMapper::is_mapped(&account));
 			}

@@ -28,6 +28,7 @@ use polkadot_sdk::{
 	sp_version::RuntimeVersion,
 };
 
+pub use pallet_inference;
 pub use pallet_model_access;
 pub use pallet_model_registry;
 pub use pallet_pinning;
@@ -39,7 +40,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	impl_name: Cow::Borrowed("citrate-node"),
 	authoring_version: 1,
 	// 101: the pinning pallet and its precompile.
-	spec_version: 104,
+	spec_version: 105,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	// 2: `AuthorizeCall` joined the transaction extensions (pinning proofs).
@@ -104,6 +105,9 @@ pub mod opaque {
 		pub struct SessionKeys {
 			pub aura: Aura,
 			pub grandpa: Grandpa,
+			/// Not a session key: listed so that `author_rotateKeys` and `--alice`-style dev
+			/// seeds put a provider key in the keystore too.
+			pub inference: Inference,
 		}
 	}
 }
@@ -203,4 +207,7 @@ mod runtime {
 
 	#[runtime::pallet_index(22)]
 	pub type Pinning = pallet_pinning;
+
+	#[runtime::pallet_index(23)]
+	pub type Inference = pallet_inference;
 }

@@ -9,6 +9,8 @@
 //! - [`package`]: a registered model's CID (its model package) into [`pipelines::ModelFiles`],
 //!   from the local store or fetched and verified;
 //! - [`cache`]: loaded models by content id under a memory budget;
+//! - [`service`]: what a provider's node runs for its offchain worker: batches of requests
+//!   over HTTP on loopback, models from the cache, Prometheus metrics;
 //! - [`cost`]: FLOPs and memory estimated from the graph;
 //! - what the chain must reproduce bit for bit is the no_std contract
 //!   [`citrate_inference_primitives`]: the output hash and quantisation ([`proof`]), the cost
@@ -26,6 +28,7 @@ pub mod limits;
 pub mod onnx;
 pub mod package;
 pub mod pipelines;
+pub mod service;
 pub mod tensor;
 
 pub use citrate_inference_primitives::output as proof;

@@ -44,6 +44,11 @@
 //! blocks, fees — is kept ([`Pallet::receipt`]). This is the `Single` tier; quorum,
 //! optimistic disputes and slashing come next.
 //!
+//! The **provider worker** (the offchain worker, `offchain.rs`) answers the requests assigned to
+//! the provider keys in its node's keystore: it batches them per model, has the node's native
+//! inference service run them (offchain HTTP to the loopback URL under
+//! [`SERVICE_STORAGE_KEY`]; no custom host function) and submits each signed result.
+//!
 //! When the registry removes a model, its providers stop serving it ([`OnModelRemoved`]).
 
 #![cfg_attr(not(feature = "std"), no_std)]
@@ -55,6 +60,7 @@ pub use pallet::*;
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
 mod impls;
+mod offchain;
 mod providers;
 mod requests;
 mod results;
@@ -70,6 +76,7 @@ pub use citrate_model_primitives::{
 	InferenceTask, ModelAccessControl, ModelId, ModelInterface, ModelPayments,
 	ModelRegistryInspect, OnModelRemoved,
 };
+pub use offchain::{MAX_BATCH, SERVICE_STORAGE_KEY};
 pub use types::*;
 pub use weights::WeightInfo;
 
@@ -83,7 +90,9 @@ use polkadot_sdk::{
 			tokens::Precision,
 		},
 	},
-	frame_system::{self, ensure_authorized, pallet_prelude::*},
+	frame_system::{
+		self, ensure_authorized, offchain::CreateAuthorizedTransaction, pallet_prelude::*,
+	},
 	sp_core::crypto::KeyTypeId,
 	sp_runtime::{
 		traits::{Saturating, Zero},
@@ -106,6 +115,14 @@ pub trait BenchmarkHelper<AccountId> {
 	fn create_model(owner: &AccountId) -> ModelId;
 }
 
+/// Log target of the provider worker.
+const LOG_TARGET: &str = "runtime::inference";
+
+/// A provider registered at genesis: the account holding the bond, the bond, the provider
+/// key, requests per block.
+pub type GenesisProvider<T> =
+	(<T as frame_system::Config>::AccountId, BalanceOf<T>, <T as pallet::Config>::ProviderKey, u32);
+
 /// Keystore key type of provider keys.
 pub const KEY_TYPE: KeyTypeId = KeyTypeId(*b"infr");
 
@@ -113,6 +130,12 @@ pub const KEY_TYPE: KeyTypeId = KeyTypeId(*b"infr");
 pub mod crypto {
 	use polkadot_sdk::sp_runtime::app_crypto::{app_crypto, sr25519};
 	app_crypto!(sr25519, super::KEY_TYPE);
+}
+
+/// Lets a runtime list the provider key among its `SessionKeys`, so `author_rotateKeys` and
+/// dev seeds (`--alice`) put one in the node's keystore.
+impl<T: Config> polkadot_sdk::sp_runtime::BoundToRuntimeAppPublic for Pallet<T> {
+	type Public = crypto::Public;
 }
 
 #[frame_support::pallet]
@@ -123,7 +146,10 @@ pub mod pallet {
 	pub struct Pallet<T>(_);
 
 	#[pallet::config]
-	pub trait Config: polkadot_sdk::frame_system::Config<RuntimeEvent: From<Event<Self>>> {
+	pub trait Config:
+		CreateAuthorizedTransaction<Call<Self>>
+		+ polkadot_sdk::frame_system::Config<RuntimeEvent: From<Event<Self>>>
+	{
 		/// The currency bonds are held in.
 		type Currency: MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>
 			+ Mutate<Self::AccountId>;
@@ -135,7 +161,12 @@ pub mod pallet {
 		type Registry: ModelRegistryInspect<Self::AccountId>;
 
 		/// The key providers sign results with ([`crypto::Public`] in the runtime).
-		type ProviderKey: Member + Parameter + RuntimeAppPublic + Ord + MaxEncodedLen;
+		type ProviderKey: Member
+			+ Parameter
+			+ RuntimeAppPublic
+			+ Ord
+			+ MaxEncodedLen
+			+ MaybeSerializeDeserialize;
 
 		/// Least bond a provider holds.
 		#[pallet::constant]
@@ -255,10 +286,37 @@ pub mod pallet {
 		ValueQuery,
 	>;
 
+	/// Providers registered at genesis (development chains), on deterministic CPUs.
+	#[pallet::genesis_config]
+	#[derive(frame_support::DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		pub providers: Vec<GenesisProvider<T>>,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			for (who, bond, key, capacity) in &self.providers {
+				let registered = Pallet::<T>::do_register_provider(
+					who.clone(),
+					*bond,
+					key.clone(),
+					HardwareClass::Cpu,
+					*capacity,
+				);
+				assert!(registered.is_ok(), "genesis provider: {registered:?}");
+			}
+		}
+	}
+
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
 			Self::expire(now)
+		}
+
+		fn offchain_worker(now: BlockNumberFor<T>) {
+			offchain::answer_requests::<T>(now);
 		}
 	}
 

@@ -1,8 +1,9 @@
 //! Weights of the inference pallet's calls.
 //!
-//! The pallet is not in the runtime yet; `scripts/benchmark.sh` generates `SubstrateWeight`
-//! from the benchmarks when it is. Until then `()` gives each call its storage accesses at
-//! ParityDB's costs plus a fixed 50 µs of execution, an overestimate of what these calls do.
+//! Provisional: `scripts/benchmark.sh` (a release build with `runtime-benchmarks`) replaces
+//! this file with `SubstrateWeight` measured from the benchmarks. Until then `()`, which the
+//! runtime uses, gives each call its storage accesses at ParityDB's costs plus a fixed 50 µs
+//! of execution, an overestimate of what these calls do.
 
 use polkadot_sdk::frame_support::weights::{constants::ParityDbWeight, Weight};
 

@@ -19,8 +19,11 @@ impl<T: Config> ModelRegistryInspect<T::AccountId> for Pallet<T> {
 
 	fn interface(model_id: ModelId) -> Option<ModelInterface> {
 		let metadata = Metadata::<T>::get(model_id)?.metadata;
+		let model = Models::<T>::get(model_id)?;
 		Some(ModelInterface {
 			task: metadata.task,
+			package_cid: crate::binary_cid(&model.cid)?.into_inner(),
+			framework: model.framework,
 			inputs: metadata.inputs.into_inner(),
 			flops_per_inference: metadata.flops_per_inference,
 			min_memory_bytes: metadata.min_memory_bytes,

@@ -165,6 +165,10 @@ pub struct ModelSummary<AccountId> {
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct ModelInterface {
 	pub task: InferenceTask,
+	/// The model package's root CID in binary CIDv1 form: what a provider loads.
+	pub package_cid: alloc::vec::Vec<u8>,
+	/// Names a single-file package's file (`Framework::single_file_name`).
+	pub framework: Framework,
 	/// The registered input tensors (what raw-tensor requests must send).
 	pub inputs: alloc::vec::Vec<citrate_tensor_primitives::TensorSpec>,
 	/// Floating-point operations of one inference at the reference input size.

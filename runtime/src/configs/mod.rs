@@ -1,6 +1,7 @@
 //! Pallet configurations, one place per concern: FRAME basics here, contracts and Citrate's
 //! pallets in their own modules.
 
+mod inference;
 mod model_access;
 mod model_registry;
 mod pinning;

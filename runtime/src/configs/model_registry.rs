@@ -1,6 +1,8 @@
 //! Citrate's model registry.
 
-use crate::{currency::deposit, Balances, ModelAccess, Pinning, Runtime, RuntimeHoldReason};
+use crate::{
+	currency::deposit, Balances, Inference, ModelAccess, Pinning, Runtime, RuntimeHoldReason,
+};
 use polkadot_sdk::frame_support::{parameter_types, traits::ConstU32};
 
 parameter_types! {
@@ -25,7 +27,7 @@ impl pallet_model_registry::Config for Runtime {
 	type MaxModelsPerOwner = ConstU32<256>;
 	type MaxVersions = ConstU32<64>;
 	/// A removed model's access tiers are retired (deposits released) and its pins end.
-	type OnModelRemoved = (ModelAccess, Pinning);
+	type OnModelRemoved = (ModelAccess, (Pinning, Inference));
 	type WeightInfo = pallet_model_registry::weights::SubstrateWeight<Runtime>;
 }
 

@@ -39,7 +39,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 /**
  * Starts `citrate-node --dev` with its RPC, p2p, Prometheus and IPFS gateway ports on
  * 127.0.0.1, waits for block #1 and returns
- * `{ api, rpcUrl, prometheusUrl, gatewayUrl, basePath, logFile, stop }`.
+ * `{ api, rpcUrl, prometheusUrl, gatewayUrl, inferenceServiceUrl, basePath, logFile, stop }`.
  */
 export function startDevNode(options = {}) {
   return startNode({ ...options, chainArgs: ['--dev'] });
@@ -55,8 +55,8 @@ export async function startNode({ chainArgs, extraArgs = [], waitForBlock = true
   if (!fs.existsSync(binary)) {
     throw new Error(`citrate-node not found at ${binary}: build it with 'cargo build -p citrate-node'`);
   }
-  const [rpcPort, p2pPort, prometheusPort, gatewayPort] = [
-    await freePort(), await freePort(), await freePort(), await freePort(),
+  const [rpcPort, p2pPort, prometheusPort, gatewayPort, inferencePort] = [
+    await freePort(), await freePort(), await freePort(), await freePort(), await freePort(),
   ];
   const basePath = fs.mkdtempSync(path.join(os.tmpdir(), 'citrate-e2e-'));
   const logFile = path.join(basePath, 'node.log');
@@ -69,6 +69,7 @@ export async function startNode({ chainArgs, extraArgs = [], waitForBlock = true
       '--rpc-port', String(rpcPort),
       '--prometheus-port', String(prometheusPort),
       '--ipfs-gateway-port', String(gatewayPort),
+      '--inference-service-port', String(inferencePort),
       '--listen-addr', `/ip4/127.0.0.1/tcp/${p2pPort}`,
       '--no-mdns',
       '--no-telemetry',
@@ -123,8 +124,10 @@ export async function startNode({ chainArgs, extraArgs = [], waitForBlock = true
     rpcUrl,
     prometheusUrl: `http://127.0.0.1:${prometheusPort}/metrics`,
     gatewayUrl: `http://127.0.0.1:${gatewayPort}`,
+    inferenceServiceUrl: `http://127.0.0.1:${inferencePort}`,
     basePath,
     logFile,
+    pid: child.pid,
     stop: async () => {
       await api.disconnect();
       await stop();

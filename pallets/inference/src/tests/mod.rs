@@ -32,3 +32,4 @@ fn last_event() -> RuntimeEvent {
 mod providers;
 mod requests;
 mod results;
+mod worker;

@@ -14,11 +14,11 @@ use polkadot_sdk::{
 	},
 };
 
-const PRICE: Balance = 500;
+pub(super) const PRICE: Balance = 500;
 
 /// A priced feature-extraction model served by Alice, and one pending request (id 0) from
 /// BUYER; returns the model and the compute fee held.
-fn pending_request() -> (ModelId, Balance) {
+pub(super) fn pending_request() -> (ModelId, Balance) {
 	let model = register_model(1);
 	let metadata = pallet_model_registry::ModelMetadata {
 		description: Default::default(),
@@ -46,32 +46,35 @@ fn pending_request() -> (ModelId, Balance) {
 	(model, Inference::request(0).unwrap().compute_fee)
 }
 
-fn embedding() -> Vec<Tensor> {
+pub(super) fn embedding() -> Vec<Tensor> {
 	vec![Tensor::from_f32("embedding", vec![1, 3], &[0.25, -0.5, 1.0]).unwrap()]
 }
 
-fn output(tensors: &[Tensor]) -> Outcome<ConstU32<MAX_OUTPUT_LEN>> {
+pub(super) fn output(tensors: &[Tensor]) -> Outcome<ConstU32<MAX_OUTPUT_LEN>> {
 	Outcome::Output(encode(tensors).unwrap().try_into().unwrap())
 }
 
-type Result_ = InferenceResult<Test>;
+pub(super) type Result_ = InferenceResult<Test>;
 
-fn signed_by(signer: u64, result: &Result_) -> TestSignature {
+pub(super) fn signed_by(signer: u64, result: &Result_) -> TestSignature {
 	result.using_encoded(|encoded| key(signer).sign(&encoded)).unwrap()
 }
 
-fn call(result: Result_, signature: TestSignature) -> RuntimeCall {
+pub(super) fn call(result: Result_, signature: TestSignature) -> RuntimeCall {
 	RuntimeCall::Inference(Call::submit_result { result, signature })
 }
 
-fn authorize(result: &Result_, signature: &TestSignature) -> Result<(), TransactionValidityError> {
+pub(super) fn authorize(
+	result: &Result_,
+	signature: &TestSignature,
+) -> Result<(), TransactionValidityError> {
 	call(result.clone(), signature.clone())
 		.authorize(TransactionSource::External)
 		.expect("submit_result has authorize logic")
 		.map(|_| ())
 }
 
-fn submit(result: Result_, signature: TestSignature) -> DispatchResult {
+pub(super) fn submit(result: Result_, signature: TestSignature) -> DispatchResult {
 	call(result, signature).dispatch(RawOrigin::Authorized.into()).map(|_| ()).map_err(|e| e.error)
 }
 

@@ -1,0 +1,195 @@
+//! The provider worker: runs assigned requests through the inference service and answers
+//! them, once, surviving a service that cannot run them yet.
+
+use super::{
+	results::{authorize, embedding, pending_request, submit},
+	*,
+};
+use citrate_inference_primitives::service::{RunBatch, RunOutcome, RUN_PATH};
+use citrate_tensor_primitives::{encode, DType, Tensor};
+use codec::{Decode, Encode};
+use polkadot_sdk::{
+	sp_core::offchain::{
+		testing::{
+			OffchainState, PendingRequest, PoolState, TestOffchainExt, TestTransactionPoolExt,
+		},
+		OffchainDbExt, OffchainWorkerExt, TransactionPoolExt,
+	},
+	sp_io::TestExternalities,
+	sp_runtime::offchain::OffchainStorage,
+};
+use std::sync::Arc;
+
+const SERVICE: &str = "http://127.0.0.1:8090";
+
+type Shared<S> = Arc<parking_lot::RwLock<S>>;
+
+/// A test externality with offchain HTTP, storage and a transaction pool, the service URL
+/// set, and Alice's provider key in the keystore.
+fn worker_ext() -> (TestExternalities, Shared<OffchainState>, Shared<PoolState>) {
+	let mut ext = new_test_ext();
+	let (offchain, state) = TestOffchainExt::new();
+	let (pool, pool_state) = TestTransactionPoolExt::new();
+	ext.register_extension(OffchainDbExt::new(offchain.clone()));
+	ext.register_extension(OffchainWorkerExt::new(offchain));
+	ext.register_extension(TransactionPoolExt::new(pool));
+	state.write().persistent_storage.set(
+		b"",
+		SERVICE_STORAGE_KEY,
+		&SERVICE.as_bytes().to_vec().encode(),
+	);
+	UintAuthorityId::set_all_keys(vec![ALICE]);
+	(ext, state, pool_state)
+}
+
+/// The batch the worker sends for request 0 of `model`.
+fn batch_of(model: ModelId) -> RunBatch {
+	let interface = <Test as Config>::Registry::interface(model).unwrap();
+	let text = Tensor::new("text", DType::U8, vec![2], b"hi".to_vec()).unwrap();
+	RunBatch {
+		model_id: model,
+		package_cid: interface.package_cid,
+		framework: interface.framework,
+		task: InferenceTask::FeatureExtraction,
+		inputs: vec![encode(&[text]).unwrap()],
+		max_output_len: MAX_OUTPUT_LEN,
+	}
+}
+
+/// The service answers `batch` with `outcomes`.
+fn expect_run(state: &Shared<OffchainState>, batch: &RunBatch, outcomes: Vec<RunOutcome>) {
+	state.write().expect_request(PendingRequest {
+		method: "POST".into(),
+		uri: format!("{SERVICE}{RUN_PATH}"),
+		headers: vec![("Content-Type".into(), "application/octet-stream".into())],
+		body: batch.encode(),
+		response: Some(outcomes.encode()),
+		sent: true,
+		..Default::default()
+	});
+}
+
+/// The results the worker put in the pool since the last call.
+fn submitted(pool: &Shared<PoolState>) -> Vec<(super::results::Result_, UintAuthoritySignature)> {
+	std::mem::take(&mut pool.write().transactions)
+		.into_iter()
+		.map(|tx| match Extrinsic::decode(&mut &tx[..]).unwrap().function {
+			RuntimeCall::Inference(Call::submit_result { result, signature }) => {
+				(result, signature)
+			}
+			other => panic!("not a result: {other:?}"),
+		})
+		.collect()
+}
+
+type UintAuthoritySignature = polkadot_sdk::sp_runtime::testing::TestSignature;
+
+#[test]
+fn the_worker_runs_an_assigned_request_and_its_signed_answer_settles_it() {
+	let (mut ext, state, pool) = worker_ext();
+	ext.execute_with(|| {
+		let (model, _) = pending_request();
+		let output = encode(&embedding()).unwrap();
+		expect_run(&state, &batch_of(model), vec![RunOutcome::Output(output.clone())]);
+		Inference::offchain_worker(1);
+
+		let answers = submitted(&pool);
+		assert_eq!(answers.len(), 1);
+		let (result, signature) = answers.into_iter().next().unwrap();
+		assert_eq!((result.request_id, result.provider), (0, ALICE));
+		assert_eq!(result.outcome, Outcome::Output(output.try_into().unwrap()));
+		assert_eq!(authorize(&result, &signature), Ok(()));
+		assert_ok!(submit(result, signature));
+		assert!(Inference::receipt(0).is_some());
+
+		// Settled: later blocks neither run nor answer it again.
+		Inference::offchain_worker(2);
+		Inference::offchain_worker(10);
+		assert!(submitted(&pool).is_empty());
+	});
+}
+
+#[test]
+fn an_answer_is_sent_once_and_again_only_if_it_was_not_included() {
+	let (mut ext, state, pool) = worker_ext();
+	ext.execute_with(|| {
+		let (model, _) = pending_request();
+		let output = RunOutcome::Output(encode(&embedding()).unwrap());
+		expect_run(&state, &batch_of(model), vec![output.clone()]);
+		Inference::offchain_worker(1);
+		assert_eq!(submitted(&pool).len(), 1);
+
+		// The answer was lost (not included): nothing is run again for four blocks…
+		for block in 2..6 {
+			Inference::offchain_worker(block);
+		}
+		assert!(submitted(&pool).is_empty());
+		// …then it is run and sent again, as after a restart of the provider's node.
+		expect_run(&state, &batch_of(model), vec![output]);
+		Inference::offchain_worker(6);
+		assert_eq!(submitted(&pool).len(), 1);
+	});
+}
+
+#[test]
+fn a_deterministic_failure_is_answered_and_an_unavailable_run_is_retried() {
+	let (mut ext, state, pool) = worker_ext();
+	ext.execute_with(|| {
+		let (model, _) = pending_request();
+		expect_run(&state, &batch_of(model), vec![RunOutcome::Unavailable(b"fetching".to_vec())]);
+		Inference::offchain_worker(1);
+		assert!(submitted(&pool).is_empty());
+
+		// The next block tries again at once.
+		let reason = "image: not a PNG or JPEG".repeat(20);
+		expect_run(&state, &batch_of(model), vec![RunOutcome::Failed(reason.clone().into())]);
+		Inference::offchain_worker(2);
+		let answers = submitted(&pool);
+		assert_eq!(answers.len(), 1);
+		let Outcome::Failed(sent) = &answers[0].0.outcome else { panic!("not a failure") };
+		// Cut to the longest reason a result carries.
+		assert_eq!(sent[..], reason.as_bytes()[..MAX_FAILURE_LEN as usize]);
+	});
+}
+
+#[test]
+fn an_output_over_the_limit_breaks_the_protocol_and_is_not_answered() {
+	let (mut ext, state, pool) = worker_ext();
+	ext.execute_with(|| {
+		let (model, _) = pending_request();
+		let big = vec![0u8; MAX_OUTPUT_LEN as usize + 1];
+		expect_run(&state, &batch_of(model), vec![RunOutcome::Output(big)]);
+		Inference::offchain_worker(1);
+		assert!(submitted(&pool).is_empty());
+		// Tried again in the next block.
+		let output = RunOutcome::Output(encode(&embedding()).unwrap());
+		expect_run(&state, &batch_of(model), vec![output]);
+		Inference::offchain_worker(2);
+		assert_eq!(submitted(&pool).len(), 1);
+	});
+}
+
+#[test]
+fn requests_of_other_providers_and_a_failing_service_send_nothing() {
+	let (mut ext, state, pool) = worker_ext();
+	ext.execute_with(|| {
+		let (model, _) = pending_request();
+		// Only Bob's key is here: Alice's request is not this node's work.
+		UintAuthorityId::set_all_keys(vec![BOB]);
+		Inference::offchain_worker(1);
+		UintAuthorityId::set_all_keys(vec![ALICE]);
+
+		// The service answers with fewer outcomes than inputs: nothing is sent, and the
+		// request is tried again in the next block.
+		expect_run(&state, &batch_of(model), vec![]);
+		Inference::offchain_worker(2);
+		assert!(submitted(&pool).is_empty());
+		expect_run(
+			&state,
+			&batch_of(model),
+			vec![RunOutcome::Output(encode(&embedding()).unwrap())],
+		);
+		Inference::offchain_worker(3);
+		assert_eq!(submitted(&pool).len(), 1);
+	});
+}
