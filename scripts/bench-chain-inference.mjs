@@ -35,10 +35,13 @@ function cpuSeconds(pid) {
   return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks
 }
 
+/** A metric's value on the node's endpoint (which adds a `chain` label). */
 async function metric(url, name) {
   const text = await (await fetch(url)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-  return line ? Number(line.split(' ')[1]) : 0;
+  const pattern = new RegExp(`^${name}(\\{[^}]*\\})? (\\S+)$`);
+  const match = text.split('\n').map((l) => l.match(pattern)).find(Boolean);
+  if (!match) throw new Error(`${name} is not among the node's metrics`);
+  return Number(match[2]);
 }
 
 const node = await startDevNode();

@@ -102,7 +102,7 @@ test('(c) three requests from polkadot.js settle within 2 blocks with the engine
   for (const [i, { events, error }] of submitted.entries()) {
     assert.equal(error, null);
     const requested = findEvent(events, 'inference', 'InferenceRequested').data;
-    assert.equal(requested.provider.toString(), alice.address);
+    assert.deepEqual(requested.providers.map((p) => p.toString()), [alice.address]);
     assert.equal(requested.price.toBigInt(), PRICE);
     requests.push({ id: requested.requestId.toNumber(), computeFee: requested.computeFee.toBigInt(), sentence: SENTENCES[i] });
   }
@@ -120,7 +120,8 @@ test('(c) three requests from polkadot.js settle within 2 blocks with the engine
     const { requestedAt, answeredAt } = request.receipt;
     assert.ok(answeredAt.toNumber() - requestedAt.toNumber() <= 2,
       `request ${request.id}: requested at #${requestedAt}, answered at #${answeredAt}`);
-    assert.equal(request.receipt.provider.toString(), alice.address);
+    assert.deepEqual(request.receipt.providers.map(([who]) => who.toString()), [alice.address]);
+    assert.equal(request.receipt.verification.type, 'Single');
     assert.ok(request.receipt.outcome.isOutput, `failed: ${request.receipt.outcome.toHuman()}`);
   }
 
@@ -141,6 +142,13 @@ test('(c) three requests from polkadot.js settle within 2 blocks with the engine
   assert.equal(await free(eve.address), before.eve + 3n * (PRICE * 9n / 10n));
   assert.equal((await api.query.system.account(treasury)).data.free.toBigInt(), before.treasury + 3n * (PRICE / 10n));
   for (const who of requesters) assert.equal(await reserved(who.address), 0n);
+
+  // The node's Prometheus endpoint counts the service's runs (with the node's `chain` label).
+  const metrics = await (await fetch(node.prometheusUrl)).text();
+  const outputs = metrics.split('\n').find((line) =>
+    line.startsWith('citrate_inference_runs_total{') && line.includes('outcome="output"'));
+  assert.ok(outputs, 'citrate_inference_runs_total is served');
+  assert.equal(Number(outputs.split(' ').pop()), 3);
 });
 
 test('(d) bad requests are refused with their own error and store or hold nothing', async () => {

@@ -58,12 +58,65 @@ fn signed_result<T: Config>(
 		BalanceOf::<T>::max_value(),
 	)
 	.unwrap();
-	let provider = Requests::<T>::get(request_id).unwrap().provider;
+	let provider = Requests::<T>::get(request_id).unwrap().providers[0].clone();
 	let output = text_input(output_len).try_into().unwrap();
 	let result = InferenceResult::<T> { request_id, provider, outcome: Outcome::Output(output) };
 	let key = Providers::<T>::get(&result.provider).unwrap().key;
 	let signature = result.using_encoded(|encoded| key.sign(&encoded)).unwrap();
 	(result, signature)
+}
+
+/// A pending quorum request of `MaxQuorum` providers (a majority must agree) whose first
+/// `votes` providers committed to the same output, the commit window closed and all but the
+/// last of them revealed; returns the last one's reveal.
+fn quorum_reveal<T: Config>(
+	votes: u32,
+) -> (InferenceResult<T>, [u8; 32], <T::ProviderKey as RuntimeAppPublic>::Signature) {
+	let owner = funded::<T>("owner", 0);
+	let model = T::BenchmarkHelper::create_model(&owner);
+	for index in 0..T::MaxQuorum::get() {
+		Pallet::<T>::do_serve_model(provider::<T>(index), model).unwrap();
+	}
+	let n = T::MaxQuorum::get() as u8;
+	let quorum = Verification::Quorum { n, k: n / 2 + 1 };
+	Pallet::<T>::do_set_terms(owner, model, quorum, Comparison::Quantized { fraction_bits: 16 })
+		.unwrap();
+	let requester = funded::<T>("requester", 0);
+	let request_id = Pallet::<T>::do_request_inference(
+		requester,
+		model,
+		text_input(64),
+		BalanceOf::<T>::max_value(),
+	)
+	.unwrap();
+	let request = Requests::<T>::get(request_id).unwrap();
+	let output: BoundedVec<u8, T::MaxOutputLen> =
+		text_input(T::MaxOutputLen::get()).try_into().unwrap();
+	let salt = [7u8; 32];
+	let results: Vec<_> = request.providers[..votes as usize]
+		.iter()
+		.map(|provider| {
+			let outcome = Outcome::Output(output.clone());
+			let commitment = commitment_of(&outcome, provider, &salt);
+			Pallet::<T>::do_commit_result(ResultCommitment {
+				request_id,
+				provider: provider.clone(),
+				commitment,
+			})
+			.unwrap();
+			let result = InferenceResult::<T> { request_id, provider: provider.clone(), outcome };
+			let key = Providers::<T>::get(provider).unwrap().key;
+			let signature = result.using_encoded(|encoded| key.sign(&encoded)).unwrap();
+			(result, signature)
+		})
+		.collect();
+	frame_system::Pallet::<T>::set_block_number(request.commits_close.saturating_add(1u32.into()));
+	let mut results = results.into_iter();
+	let last = results.next_back().unwrap();
+	for (result, signature) in results {
+		Pallet::<T>::do_reveal_result(result, salt, signature).unwrap();
+	}
+	(last.0, salt, last.1)
 }
 
 #[benchmarks(where <T as frame_system::Config>::RuntimeCall: From<Call<T>>)]
@@ -264,6 +317,89 @@ mod benchmarks {
 		{
 			call.authorize(TransactionSource::External)
 				.ok_or("submit_result has authorize logic")?
+				.map_err(|_| "authorized")?;
+		}
+		Ok(())
+	}
+
+	#[benchmark]
+	fn set_terms() {
+		let owner = funded::<T>("owner", 0);
+		let model = T::BenchmarkHelper::create_model(&owner);
+		let n = T::MaxQuorum::get() as u8;
+		let quorum = Verification::Quorum { n, k: n };
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner), model, quorum, Comparison::Quantized { fraction_bits: 16 });
+
+		assert_eq!(Pallet::<T>::terms(model).verification, quorum);
+	}
+
+	#[benchmark]
+	fn commit_result() {
+		// The request's one commitment taken back: the first commitment, before the window
+		// closes.
+		let (result, _, _) = quorum_reveal::<T>(1);
+		let (request_id, provider) = (result.request_id, result.provider);
+		Votes::<T>::remove(request_id, &provider);
+		let request = Requests::<T>::get(request_id).unwrap();
+		frame_system::Pallet::<T>::set_block_number(request.submitted_at);
+		let commitment =
+			ResultCommitment::<T> { request_id, provider: provider.clone(), commitment: [1; 32] };
+		let key = Providers::<T>::get(&provider).unwrap().key;
+		let signature = commitment.using_encoded(|encoded| key.sign(&encoded)).unwrap();
+
+		#[extrinsic_call]
+		_(RawOrigin::Authorized, commitment, signature);
+
+		assert!(Votes::<T>::contains_key(request_id, &provider));
+	}
+
+	#[benchmark]
+	fn authorize_commit_result() -> Result<(), BenchmarkError> {
+		let (result, _, _) = quorum_reveal::<T>(1);
+		let (request_id, provider) = (result.request_id, result.provider);
+		Votes::<T>::remove(request_id, &provider);
+		let request = Requests::<T>::get(request_id).unwrap();
+		frame_system::Pallet::<T>::set_block_number(request.submitted_at);
+		let commitment =
+			ResultCommitment::<T> { request_id, provider: provider.clone(), commitment: [1; 32] };
+		let key = Providers::<T>::get(&provider).unwrap().key;
+		let signature = commitment.using_encoded(|encoded| key.sign(&encoded)).unwrap();
+		let call: <T as frame_system::Config>::RuntimeCall =
+			Call::commit_result { commitment, signature }.into();
+
+		#[block]
+		{
+			call.authorize(TransactionSource::External)
+				.ok_or("commit_result has authorize logic")?
+				.map_err(|_| "authorized")?;
+		}
+		Ok(())
+	}
+
+	#[benchmark]
+	fn reveal_result(v: Linear<1, { T::MaxQuorum::get() }>) {
+		let (result, salt, signature) = quorum_reveal::<T>(v);
+		let request_id = result.request_id;
+
+		#[extrinsic_call]
+		_(RawOrigin::Authorized, result, salt, signature);
+
+		// Every vote is in: the request settled.
+		assert!(!Requests::<T>::contains_key(request_id));
+	}
+
+	#[benchmark]
+	fn authorize_reveal_result() -> Result<(), BenchmarkError> {
+		let (result, salt, signature) = quorum_reveal::<T>(T::MaxQuorum::get());
+		let call: <T as frame_system::Config>::RuntimeCall =
+			Call::reveal_result { result, salt, signature }.into();
+
+		#[block]
+		{
+			call.authorize(TransactionSource::External)
+				.ok_or("reveal_result has authorize logic")?
 				.map_err(|_| "authorized")?;
 		}
 		Ok(())

@@ -3,7 +3,7 @@
 //! Runs registered models for anyone who asks: bonded providers serve models off-chain with
 //! `citrate-inference`, and the chain records what they answered.
 //!
-//! This is the first part, **providers**:
+//! **Providers**:
 //! - [`Pallet::register_provider`]: become a provider, holding at least `MinBond`, with the
 //!   key (key type `infr`) the provider's node signs results with — a key in the node's
 //!   keystore, separate from the account that holds the bond — its hardware class and how
@@ -17,7 +17,7 @@
 //!   stops serving its models at once; its bond is released `UnbondingDelay` blocks later, and
 //!   not while work is assigned to it (so it can still be slashed for that work).
 //!
-//! Then **requests**:
+//! **Requests**:
 //! - [`Pallet::set_price`]: a model's owner sets its per-call price (none by default).
 //! - [`Pallet::request_inference`]: the input is the tensor codec's bytes, decoded and checked
 //!   on chain against the model's task (`citrate_inference_primitives::request`, the rule the
@@ -41,8 +41,15 @@
 //! access purchases' 90/10 split; a deterministic failure (a reason instead of an output) pays
 //! the compute fee and refunds the price. The receipt — model, input hash, output hash
 //! (`citrate_inference_primitives::output::output_hash`), outcome, provider and signature,
-//! blocks, fees — is kept ([`Pallet::receipt`]). This is the `Single` tier; quorum,
-//! optimistic disputes and slashing come next.
+//! blocks, fees — is kept ([`Pallet::receipt`]).
+//!
+//! **Verification** is chosen per model by its owner ([`Pallet::set_terms`], [`Verification`]):
+//! `Single` as above, or `Quorum { n, k }`: `n` providers drawn, each commits to its result
+//! ([`Pallet::commit_result`]) then reveals it ([`Pallet::reveal_result`]); the answer `k` of
+//! them agree on under the model's [`Comparison`] (exact output hash, or the hash of outputs on
+//! the shared quantisation grid) is final, and the other providers are slashed
+//! (`SlashFraction` of the bond, to the agreeing providers). See `quorum.rs` for the rules and
+//! what they do not protect against.
 //!
 //! The **provider worker** (the offchain worker, `offchain.rs`) answers the requests assigned to
 //! the provider keys in its node's keystore: it batches them per model, has the node's native
@@ -62,6 +69,7 @@ mod benchmarking;
 mod impls;
 mod offchain;
 mod providers;
+mod quorum;
 mod requests;
 mod results;
 mod types;
@@ -99,7 +107,7 @@ use polkadot_sdk::{
 		transaction_validity::{
 			InvalidTransaction, TransactionSource, TransactionValidityWithRefund, ValidTransaction,
 		},
-		RuntimeAppPublic, SaturatedConversion,
+		Perbill, RuntimeAppPublic, SaturatedConversion,
 	},
 };
 
@@ -220,6 +228,20 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxSignatureLen: Get<u32>;
 
+		/// Most providers a quorum may have.
+		#[pallet::constant]
+		type MaxQuorum: Get<u32>;
+
+		/// Blocks after a request during which quorum providers commit (less than
+		/// `RequestTimeout`, which leaves the rest for reveals).
+		#[pallet::constant]
+		type CommitWindow: Get<BlockNumberFor<Self>>;
+
+		/// Part of its bond a quorum provider loses for a result that disagrees with the final
+		/// one, or for no result by the deadline.
+		#[pallet::constant]
+		type SlashFraction: Get<Perbill>;
+
 		/// Priority of result transactions in the pool.
 		#[pallet::constant]
 		type UnsignedPriority: Get<TransactionPriority>;
@@ -259,6 +281,16 @@ pub mod pallet {
 		BoundedVec<T::AccountId, T::MaxProvidersPerModel>,
 		ValueQuery,
 	>;
+
+	/// Each model's verification terms, set by its owner; `Single` and exact hashes when
+	/// absent.
+	#[pallet::storage]
+	pub type Terms<T: Config> = StorageMap<_, Blake2_128Concat, ModelId, ModelTerms>;
+
+	/// Quorum providers' commitments and revealed results, by request.
+	#[pallet::storage]
+	pub type Votes<T: Config> =
+		StorageDoubleMap<_, Blake2_128Concat, RequestId, Blake2_128Concat, T::AccountId, Vote<T>>;
 
 	/// Each model's per-call price, set by its owner; none when absent.
 	#[pallet::storage]
@@ -357,14 +389,41 @@ pub mod pallet {
 			request_id: RequestId,
 			requester: T::AccountId,
 			model_id: ModelId,
-			provider: T::AccountId,
+			/// One provider, or a quorum's `n`.
+			providers: Vec<T::AccountId>,
 			input_hash: [u8; 32],
 			price: BalanceOf<T>,
+			/// Every provider's compute fee together.
 			compute_fee: BalanceOf<T>,
 			deadline: BlockNumberFor<T>,
 		},
 		/// A request went unanswered until its deadline; `refunded` went back to the requester.
 		RequestExpired { request_id: RequestId, refunded: BalanceOf<T> },
+		/// A model's owner set its verification terms.
+		TermsSet { model_id: ModelId, verification: Verification, comparison: Comparison },
+		/// A quorum provider committed to its result.
+		ResultCommitted { request_id: RequestId, provider: T::AccountId },
+		/// A quorum provider revealed its result (`output_hash` is `None` for a failure).
+		ResultRevealed {
+			request_id: RequestId,
+			provider: T::AccountId,
+			output_hash: Option<[u8; 32]>,
+		},
+		/// `providers` agreed and their result is final: `compute_fee` went to them, together,
+		/// and `price_paid` to the model's owner and the treasury.
+		QuorumReached {
+			request_id: RequestId,
+			providers: Vec<T::AccountId>,
+			output_hash: Option<[u8; 32]>,
+			price_paid: BalanceOf<T>,
+			compute_fee: BalanceOf<T>,
+		},
+		/// Too few providers agreed by the deadline; `refunded` went back to the requester.
+		NoQuorum { request_id: RequestId, refunded: BalanceOf<T> },
+		/// A quorum provider disagreed with the final result or did not answer: `amount` of
+		/// its bond went to the providers whose result is final (or, without a quorum, to the
+		/// requester).
+		ProviderSlashed { request_id: RequestId, provider: T::AccountId, amount: BalanceOf<T> },
 		/// The assigned provider answered and the request settled: `output_hash` is `None`
 		/// for a deterministic failure, whose price was refunded; `compute_fee` went to the
 		/// provider and `price_paid` to the model's owner and the treasury.
@@ -446,6 +505,28 @@ pub mod pallet {
 		MalformedOutput,
 		/// The encoded signature is longer than `MaxSignatureLen`.
 		SignatureTooLong,
+		/// A quorum needs `1 < n <= MaxQuorum` and more than half of `n` to agree
+		/// (`n / 2 < k <= n`).
+		InvalidQuorum,
+		/// Fewer active providers serve the model than its quorum needs.
+		NotEnoughProviders,
+		/// The request is verified by a quorum: results go through `commit_result` and
+		/// `reveal_result`.
+		QuorumRequest,
+		/// The request has a single provider: its result goes through `submit_result`.
+		NotQuorumRequest,
+		/// The provider already committed to a result for this request.
+		AlreadyCommitted,
+		/// The commit window closed.
+		CommitsClosed,
+		/// The provider has not committed to a result for this request.
+		NotCommitted,
+		/// Reveals open once every provider committed or the commit window closed.
+		CommitsOpen,
+		/// The provider already revealed its result.
+		AlreadyRevealed,
+		/// The revealed result and salt do not give the commitment.
+		RevealMismatch,
 	}
 
 	#[pallet::call]
@@ -578,6 +659,56 @@ pub mod pallet {
 			ensure_authorized(origin)?;
 			Self::do_submit_result(result, signature)
 		}
+
+		/// Sets the verification terms of a model the caller owns: `Single`, or
+		/// `Quorum { n, k }` with the comparison its results are checked by. Requests made
+		/// before keep the terms they were made under.
+		#[pallet::call_index(12)]
+		#[pallet::weight(T::WeightInfo::set_terms())]
+		pub fn set_terms(
+			origin: OriginFor<T>,
+			model_id: ModelId,
+			verification: Verification,
+			comparison: Comparison,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_set_terms(who, model_id, verification, comparison)
+		}
+
+		/// A quorum provider's commitment to its result (an unsigned transaction authorized
+		/// by its provider key's signature over `commitment`).
+		#[pallet::call_index(13)]
+		#[pallet::weight(T::WeightInfo::commit_result())]
+		#[pallet::weight_of_authorize(T::WeightInfo::authorize_commit_result())]
+		#[pallet::authorize(Self::authorize_commit)]
+		pub fn commit_result(
+			origin: OriginFor<T>,
+			commitment: ResultCommitment<T>,
+			signature: <T::ProviderKey as RuntimeAppPublic>::Signature,
+		) -> DispatchResult {
+			ensure_authorized(origin)?;
+			// Checked by `authorize_commit`; a commitment keeps no signature.
+			let _ = signature;
+			Self::do_commit_result(commitment)
+		}
+
+		/// A quorum provider reveals the result it committed to, with the commitment's salt
+		/// (authorized by its provider key's signature over `result`). The last reveal
+		/// settles the request; see the module docs.
+		#[pallet::call_index(14)]
+		#[pallet::weight(T::WeightInfo::reveal_result(T::MaxQuorum::get()))]
+		#[pallet::weight_of_authorize(T::WeightInfo::authorize_reveal_result())]
+		#[pallet::authorize(Self::authorize_reveal)]
+		pub fn reveal_result(
+			origin: OriginFor<T>,
+			result: InferenceResult<T>,
+			salt: [u8; 32],
+			signature: <T::ProviderKey as RuntimeAppPublic>::Signature,
+		) -> DispatchResultWithPostInfo {
+			ensure_authorized(origin)?;
+			let voters = Self::do_reveal_result(result, salt, signature)?;
+			Ok(Some(T::WeightInfo::reveal_result(voters)).into())
+		}
 	}
 
 	#[pallet::view_functions]
@@ -607,14 +738,25 @@ pub mod pallet {
 			Receipts::<T>::get(request_id)
 		}
 
-		/// What a request for `model_id` would be charged now (price, compute fee); `None`
-		/// when the model has no metadata.
+		/// What a request for `model_id` would be charged now (price, compute fee of all its
+		/// providers together); `None` when the model has no metadata.
 		pub fn quote(model_id: ModelId) -> Option<(BalanceOf<T>, BalanceOf<T>)> {
 			let interface = T::Registry::interface(model_id)?;
+			let runs: BalanceOf<T> = Self::terms(model_id).verification.providers().into();
 			Some((
 				ModelPrices::<T>::get(model_id).unwrap_or_default(),
-				Self::compute_fee(&interface),
+				Self::compute_fee(&interface).saturating_mul(runs),
 			))
+		}
+
+		/// A model's verification terms.
+		pub fn terms(model_id: ModelId) -> ModelTerms {
+			Terms::<T>::get(model_id).unwrap_or_default()
+		}
+
+		/// A quorum provider's vote on a pending request.
+		pub fn vote(request_id: RequestId, provider: T::AccountId) -> Option<Vote<T>> {
+			Votes::<T>::get(request_id, provider)
 		}
 	}
 }

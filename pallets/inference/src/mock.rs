@@ -31,13 +31,21 @@ pub const MIN_BOND: Balance = 1_000;
 pub const UNBONDING_DELAY: u64 = 20;
 pub const MAX_CAPACITY: u32 = 500;
 pub const MAX_MODELS_PER_PROVIDER: u32 = 3;
-pub const MAX_PROVIDERS_PER_MODEL: u32 = 2;
+pub const MAX_PROVIDERS_PER_MODEL: u32 = 3;
 pub const MAX_INPUT_LEN: u32 = 1_024;
 pub const REQUEST_TIMEOUT: u64 = 10;
 pub const MAX_REQUESTS_PER_BLOCK: u32 = 4;
 pub const MAX_OUTPUT_LEN: u32 = 512;
 /// Requests inference in the tests.
 pub const BUYER: AccountId = 13;
+/// A third provider, for quorums.
+pub const CAROL: AccountId = 14;
+pub const MAX_QUORUM: u32 = 3;
+pub const COMMIT_WINDOW: u64 = 4;
+
+parameter_types! {
+	pub const SlashFraction: Perbill = Perbill::from_percent(10);
+}
 
 polkadot_sdk::frame_support::construct_runtime!(
 	pub enum Test {
@@ -116,6 +124,9 @@ impl pallet_inference::Config for Test {
 	type MaxOutputLen = ConstU32<MAX_OUTPUT_LEN>;
 	/// Test signatures carry the message they sign.
 	type MaxSignatureLen = ConstU32<2_048>;
+	type MaxQuorum = ConstU32<MAX_QUORUM>;
+	type CommitWindow = ConstU64<COMMIT_WINDOW>;
+	type SlashFraction = SlashFraction;
 	type UnsignedPriority = ConstU64<{ 1 << 20 }>;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
@@ -227,6 +238,7 @@ pub fn new_test_ext() -> TestExternalities {
 			(BOB, INITIAL_BALANCE),
 			(POOR, MIN_BOND),
 			(BUYER, INITIAL_BALANCE),
+			(CAROL, INITIAL_BALANCE),
 		],
 		..Default::default()
 	}

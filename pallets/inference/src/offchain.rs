@@ -7,15 +7,23 @@
 //! ([`SERVICE_STORAGE_KEY`]; protocol in `citrate_inference_primitives::service`), so the
 //! runtime needs no custom host function. Requests of one model go in one batch.
 //!
+//! Under a quorum the worker commits to its result first, keeping the result and the salt in
+//! the node's persistent offchain storage, and reveals them once commits are closed.
+//!
 //! Restart-safe: the worker reads the pending requests from chain state in every block, and
-//! remembers in the node's persistent offchain storage when it sent each answer, so it sends
-//! an answer once, again only if it was not included `RESEND_AFTER` blocks later (a pool
-//! dropped it, the node restarted), and never after the request settled or expired.
+//! remembers in the node's persistent offchain storage when it sent each answer, commitment
+//! or reveal, so it sends each once, again only if it was not included a few blocks later (a
+//! pool dropped it, the node restarted; [`resend_after`]), and never after the request settled
+//! or expired. A commitment is sent again from the kept result, without running it again.
 
-use crate::{Call, Config, InferenceResult, Outcome, RequestId, Requests, LOG_TARGET};
+use crate::{
+	commitment_of, Call, Config, InferenceRequest, InferenceResult, Outcome, RequestId, Requests,
+	ResultCommitment, Verification, Votes, LOG_TARGET,
+};
 use alloc::{collections::BTreeMap, format, string::String, vec::Vec};
 use citrate_inference_primitives::service::{RunBatch, RunOutcome, RUN_PATH};
 use citrate_model_primitives::{ModelId, ModelRegistryInspect};
+use citrate_offchain_primitives as offchain;
 use codec::{Decode, Encode};
 use polkadot_sdk::{
 	frame_support::{traits::Get, BoundedVec},
@@ -24,11 +32,7 @@ use polkadot_sdk::{
 		pallet_prelude::BlockNumberFor,
 	},
 	sp_io,
-	sp_runtime::{
-		offchain::{http, storage::StorageValueRef, Duration},
-		traits::Saturating,
-		RuntimeAppPublic,
-	},
+	sp_runtime::{offchain::storage::StorageValueRef, traits::Saturating, RuntimeAppPublic},
 };
 
 /// Offchain-storage key (persistent) holding the inference service's base URL, e.g.
@@ -38,8 +42,15 @@ pub const SERVICE_STORAGE_KEY: &[u8] = b"citrate::inference::service";
 /// Prefix of the per-request record of when its answer was sent.
 const SENT_PREFIX: &[u8] = b"citrate::inference::sent::";
 
-/// Blocks after which an answer that was not included is sent again.
-const RESEND_AFTER: u32 = 5;
+/// Blocks after which a step that was not included is sent again: a single result is run
+/// again, so it waits longer; commitments and reveals come from the kept vote and must land
+/// within the commit window.
+fn resend_after(step: Step) -> u32 {
+	match step {
+		Step::Answer => 5,
+		Step::Commit | Step::Reveal => 2,
+	}
+}
 
 /// Most inputs in one call to the service.
 pub const MAX_BATCH: usize = 32;
@@ -47,12 +58,55 @@ pub const MAX_BATCH: usize = 32;
 /// How long the service may take to run one batch.
 const RUN_TIMEOUT_MS: u64 = 120_000;
 
+/// Prefix of a quorum provider's kept result and salt, until the request's deadline.
+const VOTE_PREFIX: &[u8] = b"citrate::inference::vote::";
+
+/// The kept votes: (request, provider, deadline) of each, to clear them after the deadline.
+const VOTES_INDEX: &[u8] = b"citrate::inference::votes";
+
+/// What a run of a request is for.
+#[derive(Clone, Copy, PartialEq, Eq, Encode)]
+enum Step {
+	/// A single provider's result.
+	Answer,
+	/// A quorum provider's commitment.
+	Commit,
+	/// A quorum provider's reveal (nothing to run).
+	Reveal,
+}
+
 /// One request this node's provider must answer.
 struct Assignment<T: Config> {
 	request_id: RequestId,
 	provider: T::AccountId,
 	key: T::ProviderKey,
 	input: Vec<u8>,
+	step: Step,
+	deadline: BlockNumberFor<T>,
+}
+
+/// What `provider` has to do now for `request`, if anything.
+fn step_of<T: Config>(
+	request_id: RequestId,
+	request: &InferenceRequest<T>,
+	provider: &T::AccountId,
+	now: BlockNumberFor<T>,
+) -> Option<Step> {
+	if now > request.deadline {
+		return None;
+	}
+	if request.terms.verification == Verification::Single {
+		return Some(Step::Answer);
+	}
+	match Votes::<T>::get(request_id, provider) {
+		None => (now <= request.commits_close).then_some(Step::Commit),
+		Some(vote) if vote.reveal.is_none() => {
+			let committed = Votes::<T>::iter_prefix(request_id).count();
+			let closed = now > request.commits_close || committed >= request.providers.len();
+			closed.then_some(Step::Reveal)
+		}
+		Some(_) => None,
+	}
 }
 
 /// Runs and answers the requests assigned to this node's provider keys.
@@ -66,28 +120,36 @@ pub(crate) fn answer_requests<T: Config>(now: BlockNumberFor<T>) {
 	if keys.is_empty() {
 		return;
 	}
-	let Some(service) = StorageValueRef::persistent(SERVICE_STORAGE_KEY)
-		.get::<Vec<u8>>()
-		.ok()
-		.flatten()
-		.and_then(|url| String::from_utf8(url).ok())
-	else {
+	let Some(service) = offchain::service_url(SERVICE_STORAGE_KEY) else {
 		log::warn!(target: LOG_TARGET, "no inference service configured; not answering requests");
 		return;
 	};
 
+	clear_old_votes::<T>(now);
 	let mut by_model: BTreeMap<ModelId, Vec<Assignment<T>>> = BTreeMap::new();
 	for (request_id, request) in Requests::<T>::iter() {
-		let Some(key) = keys.get(&request.provider) else { continue };
-		if now > request.deadline || !claim::<T>(request_id, now) {
-			continue;
+		for provider in request.providers.iter() {
+			let Some(key) = keys.get(provider) else { continue };
+			let Some(step) = step_of::<T>(request_id, &request, provider, now) else { continue };
+			if !claim::<T>(request_id, provider, step, now) {
+				continue;
+			}
+			let assignment = Assignment {
+				request_id,
+				provider: provider.clone(),
+				key: key.clone(),
+				input: request.input.to_vec(),
+				step,
+				deadline: request.deadline,
+			};
+			if step == Step::Reveal {
+				reveal::<T>(&assignment);
+			} else if step == Step::Commit && kept_vote::<T>(&assignment).is_some() {
+				recommit::<T>(&assignment);
+			} else {
+				by_model.entry(request.model_id).or_default().push(assignment);
+			}
 		}
-		by_model.entry(request.model_id).or_default().push(Assignment {
-			request_id,
-			provider: request.provider,
-			key: key.clone(),
-			input: request.input.into_inner(),
-		});
 	}
 
 	for (model_id, assignments) in by_model {
@@ -116,15 +178,17 @@ pub(crate) fn answer_requests<T: Config>(now: BlockNumberFor<T>) {
 						"inference service could not run {} request(s) of model {model_id}: {error}",
 						chunk.len(),
 					);
-					chunk.iter().for_each(|a| unclaim(a.request_id));
+					for assignment in chunk {
+						unclaim(assignment);
+					}
 				}
 			}
 		}
 	}
 }
 
-/// Signs and submits the answer to one request, or gives the claim back when this provider
-/// could not run it.
+/// Signs and submits the answer (or the commitment) to one request, or gives the claim back
+/// when this provider could not run it.
 fn answer<T: Config>(assignment: &Assignment<T>, outcome: RunOutcome) {
 	let request_id = assignment.request_id;
 	let outcome = match outcome {
@@ -136,7 +200,7 @@ fn answer<T: Config>(assignment: &Assignment<T>, outcome: RunOutcome) {
 					target: LOG_TARGET,
 					"the inference service sent request {request_id} an output over the limit"
 				);
-				unclaim(request_id);
+				unclaim(assignment);
 				return;
 			}
 		},
@@ -147,24 +211,131 @@ fn answer<T: Config>(assignment: &Assignment<T>, outcome: RunOutcome) {
 				"request {request_id} not run: {}",
 				String::from_utf8_lossy(&reason)
 			);
-			unclaim(request_id);
+			unclaim(assignment);
 			return;
 		}
 	};
-	let result: InferenceResult<T> =
-		InferenceResult { request_id, provider: assignment.provider.clone(), outcome };
-	let Some(signature) = result.using_encoded(|encoded| assignment.key.sign(&encoded)) else {
-		log::warn!(target: LOG_TARGET, "the keystore could not sign request {request_id}'s result");
-		unclaim(request_id);
+	let provider = assignment.provider.clone();
+	let call = match assignment.step {
+		Step::Answer => {
+			let result = InferenceResult { request_id, provider, outcome };
+			let Some(signature) = sign(assignment, &result) else { return };
+			Call::<T>::submit_result { result, signature }
+		}
+		Step::Commit => {
+			let salt = sp_io::offchain::random_seed();
+			let commitment = commitment_of(&outcome, &provider, &salt);
+			keep_vote::<T>(assignment, &outcome, &salt);
+			let commitment = ResultCommitment { request_id, provider, commitment };
+			let Some(signature) = sign(assignment, &commitment) else { return };
+			Call::<T>::commit_result { commitment, signature }
+		}
+		Step::Reveal => return,
+	};
+	submit::<T>(assignment, call);
+}
+
+/// The result and salt this node committed to for `assignment`, if it did.
+fn kept_vote<T: Config>(
+	assignment: &Assignment<T>,
+) -> Option<(Outcome<T::MaxOutputLen>, [u8; 32])> {
+	StorageValueRef::persistent(&vote_key::<T>(assignment)).get().ok().flatten()
+}
+
+/// Sends again a commitment that was not included, from the kept result and salt.
+fn recommit<T: Config>(assignment: &Assignment<T>) {
+	let Some((outcome, salt)) = kept_vote::<T>(assignment) else { return };
+	let provider = assignment.provider.clone();
+	let commitment = commitment_of(&outcome, &provider, &salt);
+	let commitment = ResultCommitment { request_id: assignment.request_id, provider, commitment };
+	let Some(signature) = sign(assignment, &commitment) else { return };
+	submit::<T>(assignment, Call::<T>::commit_result { commitment, signature });
+}
+
+/// Reveals the result and salt this node committed to.
+fn reveal<T: Config>(assignment: &Assignment<T>) {
+	let request_id = assignment.request_id;
+	let Some((outcome, salt)) = kept_vote::<T>(assignment) else {
+		log::warn!(target: LOG_TARGET, "request {request_id}: the committed result is lost");
 		return;
 	};
-	let call = Call::<T>::submit_result { result, signature };
+	let result = InferenceResult { request_id, provider: assignment.provider.clone(), outcome };
+	let Some(signature) = sign(assignment, &result) else { return };
+	submit::<T>(assignment, Call::<T>::reveal_result { result, salt, signature });
+}
+
+fn sign<T: Config>(
+	assignment: &Assignment<T>,
+	message: &impl Encode,
+) -> Option<<T::ProviderKey as RuntimeAppPublic>::Signature> {
+	let signature = message.using_encoded(|encoded| assignment.key.sign(&encoded));
+	if signature.is_none() {
+		log::warn!(
+			target: LOG_TARGET,
+			"the keystore could not sign for request {}",
+			assignment.request_id
+		);
+		unclaim(assignment);
+	}
+	signature
+}
+
+fn submit<T: Config>(assignment: &Assignment<T>, call: Call<T>) {
+	let request_id = assignment.request_id;
 	let xt =
 		<T as CreateAuthorizedTransaction<Call<T>>>::create_authorized_transaction(call.into());
 	match SubmitTransaction::<T, Call<T>>::submit_transaction(xt) {
-		Ok(()) => log::info!(target: LOG_TARGET, "answered request {request_id}"),
-		Err(()) => log::warn!(target: LOG_TARGET, "the pool refused request {request_id}'s result"),
+		Ok(()) => {
+			log::info!(target: LOG_TARGET, "request {request_id}: {} sent", step_name(assignment.step))
+		}
+		Err(()) => {
+			log::warn!(target: LOG_TARGET, "request {request_id}: the pool refused the {}", step_name(assignment.step))
+		}
 	}
+}
+
+fn step_name(step: Step) -> &'static str {
+	match step {
+		Step::Answer => "result",
+		Step::Commit => "commitment",
+		Step::Reveal => "reveal",
+	}
+}
+
+fn vote_key<T: Config>(assignment: &Assignment<T>) -> Vec<u8> {
+	[VOTE_PREFIX, &(assignment.request_id, &assignment.provider).encode()].concat()
+}
+
+/// Keeps the result and salt a commitment was made with, until the request's deadline.
+fn keep_vote<T: Config>(
+	assignment: &Assignment<T>,
+	outcome: &Outcome<T::MaxOutputLen>,
+	salt: &[u8; 32],
+) {
+	StorageValueRef::persistent(&vote_key::<T>(assignment)).set(&(outcome, salt));
+	let entry = (assignment.request_id, assignment.provider.clone(), assignment.deadline);
+	let _ = StorageValueRef::persistent(VOTES_INDEX).mutate::<Vec<_>, (), _>(|index| {
+		let mut index = index.ok().flatten().unwrap_or_default();
+		index.push(entry);
+		Ok(index)
+	});
+}
+
+/// Clears the kept votes of requests past their deadline.
+fn clear_old_votes<T: Config>(now: BlockNumberFor<T>) {
+	let index = StorageValueRef::persistent(VOTES_INDEX);
+	let _ = index.mutate::<Vec<(RequestId, T::AccountId, BlockNumberFor<T>)>, (), _>(|kept| {
+		let mut kept = kept.ok().flatten().unwrap_or_default();
+		kept.retain(|(request_id, provider, deadline)| {
+			let stale = now > *deadline;
+			if stale {
+				let key = [VOTE_PREFIX, &(request_id, provider).encode()].concat();
+				StorageValueRef::persistent(&key).clear();
+			}
+			!stale
+		});
+		Ok(kept)
+	});
 }
 
 /// A deterministic failure's reason, cut to the length a result carries.
@@ -178,52 +349,38 @@ fn failed<M: Get<u32>>(reason: String) -> Outcome<M> {
 	Outcome::Failed(BoundedVec::truncate_from(bytes))
 }
 
-fn sent_key(request_id: RequestId) -> Vec<u8> {
-	[SENT_PREFIX, &request_id.encode()].concat()
+fn sent_key(request_id: RequestId, provider: &impl Encode, step: Step) -> Vec<u8> {
+	[SENT_PREFIX, &(request_id, provider, step).encode()].concat()
 }
 
-/// Records that request `request_id` is being answered now, unless that happened less than
-/// `RESEND_AFTER` blocks ago.
-fn claim<T: Config>(request_id: RequestId, now: BlockNumberFor<T>) -> bool {
-	StorageValueRef::persistent(&sent_key(request_id))
+/// Records that `provider`'s `step` for request `request_id` is being sent now, unless that
+/// happened less than [`resend_after`] blocks ago.
+fn claim<T: Config>(
+	request_id: RequestId,
+	provider: &T::AccountId,
+	step: Step,
+	now: BlockNumberFor<T>,
+) -> bool {
+	StorageValueRef::persistent(&sent_key(request_id, provider, step))
 		.mutate::<BlockNumberFor<T>, (), _>(|sent| match sent {
-			Ok(Some(at)) if now < at.saturating_add(RESEND_AFTER.into()) => Err(()),
+			Ok(Some(at)) if now < at.saturating_add(resend_after(step).into()) => Err(()),
 			_ => Ok(now),
 		})
 		.is_ok()
 }
 
-fn unclaim(request_id: RequestId) {
-	StorageValueRef::persistent(&sent_key(request_id)).clear();
+fn unclaim<T: Config>(assignment: &Assignment<T>) {
+	let key = sent_key(assignment.request_id, &assignment.provider, assignment.step);
+	StorageValueRef::persistent(&key).clear();
 }
 
 /// Posts `batch` to the service and reads one outcome per input.
 fn run(service: &str, batch: &RunBatch) -> Result<Vec<RunOutcome>, String> {
 	let url = format!("{}{RUN_PATH}", service.trim_end_matches('/'));
-	let deadline = sp_io::offchain::timestamp().add(Duration::from_millis(RUN_TIMEOUT_MS));
-	let pending = http::Request::post(&url, alloc::vec![batch.encode()])
-		.add_header("Content-Type", "application/octet-stream")
-		.deadline(deadline)
-		.send()
-		.map_err(|error| format!("{url}: {error:?}"))?;
-	let response = pending
-		.try_wait(deadline)
-		.map_err(|_| format!("{url}: timed out"))?
-		.map_err(|error| format!("{url}: {error:?}"))?;
-	if response.code != 200 {
-		return Err(format!("{url}: HTTP {}", response.code));
-	}
 	// Each outcome is at most an output (or a reason) with its framing.
 	let max_len = batch.inputs.len().saturating_mul(batch.max_output_len as usize + 16) + 16;
-	let mut body = response.body();
-	body.deadline(deadline);
-	let bytes: Vec<u8> = body.by_ref().take(max_len + 1).collect();
-	if body.error().is_some() {
-		return Err(format!("{url}: reading the answer failed"));
-	}
-	if bytes.len() > max_len {
-		return Err(format!("{url}: the answer is longer than {max_len} bytes"));
-	}
+	let headers = [("Content-Type", "application/octet-stream")];
+	let bytes = offchain::call(&url, Some(batch.encode()), &headers, max_len, RUN_TIMEOUT_MS)?;
 	let outcomes = Vec::<RunOutcome>::decode(&mut &bytes[..])
 		.map_err(|_| format!("{url}: the answer does not decode"))?;
 	if outcomes.len() != batch.inputs.len() {

@@ -108,6 +108,8 @@ impl<T: Config> Pallet<T> {
 	pub fn do_resume(who: T::AccountId) -> DispatchResult {
 		Self::mutate_staying(&who, |info| {
 			ensure!(info.status == ProviderStatus::Paused, Error::<T>::NotPaused);
+			// A provider slashed below the least bond stays paused.
+			ensure!(info.bond >= T::MinBond::get(), Error::<T>::BondTooLow);
 			info.status = ProviderStatus::Active;
 			Ok(())
 		})?;

@@ -48,11 +48,13 @@ impl<T: Config> Pallet<T> {
 
 		let price = ModelPrices::<T>::get(model_id).unwrap_or_default();
 		let compute_fee = Self::compute_fee(&interface);
-		let fee = price.saturating_add(compute_fee);
+		let terms = Self::terms(model_id);
+		let runs: BalanceOf<T> = terms.verification.providers().into();
+		let fee = price.saturating_add(compute_fee.saturating_mul(runs));
 		ensure!(fee <= max_fee, Error::<T>::FeeAboveMax);
 
 		let request_id = NextRequestId::<T>::get();
-		let provider = Self::draw_provider(model_id, request_id).ok_or(Error::<T>::NoProvider)?;
+		let providers = Self::draw_providers(model_id, request_id, terms.verification)?;
 		let now = frame_system::Pallet::<T>::block_number();
 		let deadline = now.saturating_add(T::RequestTimeout::get());
 		let mut expiring = Expiring::<T>::get(deadline);
@@ -61,11 +63,13 @@ impl<T: Config> Pallet<T> {
 		T::Currency::hold(&HoldReason::RequestFees.into(), &who, fee)
 			.map_err(|_| Error::<T>::InsufficientFunds)?;
 		T::Access::consume_use(&who, model_id)?;
-		Providers::<T>::mutate(&provider, |info| {
-			if let Some(info) = info {
-				info.assigned = info.assigned.saturating_add(1);
-			}
-		});
+		for provider in providers.iter() {
+			Providers::<T>::mutate(provider, |info| {
+				if let Some(info) = info {
+					info.assigned = info.assigned.saturating_add(1);
+				}
+			});
+		}
 		Expiring::<T>::insert(deadline, expiring);
 		NextRequestId::<T>::put(request_id.saturating_add(1));
 		let input_hash = blake2_256(&input);
@@ -78,8 +82,10 @@ impl<T: Config> Pallet<T> {
 				input_hash,
 				price,
 				compute_fee,
-				provider: provider.clone(),
+				providers: providers.clone(),
+				terms,
 				submitted_at: now,
+				commits_close: now.saturating_add(T::CommitWindow::get()),
 				deadline,
 			},
 		);
@@ -87,10 +93,10 @@ impl<T: Config> Pallet<T> {
 			request_id,
 			requester: who,
 			model_id,
-			provider,
+			providers: providers.into_inner(),
 			input_hash,
 			price,
-			compute_fee,
+			compute_fee: compute_fee.saturating_mul(runs),
 			deadline,
 		});
 		Ok(request_id)
@@ -120,43 +126,66 @@ impl<T: Config> Pallet<T> {
 		T::WeightToFee::weight_to_fee(&Weight::from_parts(ref_time, 0))
 	}
 
-	/// An active provider of `model_id`, drawn with `blake2_256(parent hash ‖ request id)`.
-	fn draw_provider(model_id: ModelId, request_id: RequestId) -> Option<T::AccountId> {
-		let active: Vec<T::AccountId> = ProvidersOf::<T>::get(model_id)
+	/// The providers a request needs, drawn without repetition from the active providers of
+	/// `model_id` with `blake2_256(parent hash ‖ request id ‖ draw)`.
+	fn draw_providers(
+		model_id: ModelId,
+		request_id: RequestId,
+		verification: Verification,
+	) -> Result<BoundedVec<T::AccountId, T::MaxQuorum>, Error<T>> {
+		let mut active: Vec<T::AccountId> = ProvidersOf::<T>::get(model_id)
 			.into_iter()
 			.filter(|p| {
 				Providers::<T>::get(p).is_some_and(|info| info.status == ProviderStatus::Active)
 			})
 			.collect();
-		if active.is_empty() {
-			return None;
-		}
+		ensure!(!active.is_empty(), Error::<T>::NoProvider);
+		let needed = verification.providers() as usize;
+		ensure!(active.len() >= needed, Error::<T>::NotEnoughProviders);
 		let parent = frame_system::Pallet::<T>::parent_hash();
-		let seed = (parent, request_id).using_encoded(blake2_256);
-		let draw = u64::from_le_bytes(seed[..8].try_into().unwrap_or_default());
-		active.get((draw % active.len() as u64) as usize).cloned()
+		let mut drawn = BoundedVec::new();
+		for draw in 0..needed as u32 {
+			let seed = (parent, request_id, draw).using_encoded(blake2_256);
+			let value = u64::from_le_bytes(seed[..8].try_into().unwrap_or_default());
+			let provider = active.swap_remove((value % active.len() as u64) as usize);
+			drawn.try_push(provider).map_err(|_| Error::<T>::InvalidQuorum)?;
+		}
+		Ok(drawn)
 	}
 
-	/// Expires the requests due at `now`: their fees go back and their providers are freed.
+	/// Expires the requests due at `now`: a quorum is counted with what was revealed; other
+	/// requests go unanswered, their fees go back and their providers are freed.
 	pub(crate) fn expire(now: BlockNumberFor<T>) -> Weight {
 		let due = Expiring::<T>::take(now);
+		let mut weight = T::WeightInfo::expire(due.len() as u32);
 		for request_id in due.iter() {
 			let Some(request) = Requests::<T>::take(request_id) else { continue };
-			let held = request.price.saturating_add(request.compute_fee);
+			if matches!(request.terms.verification, Verification::Quorum { .. }) {
+				weight.saturating_accrue(T::WeightInfo::reveal_result(T::MaxQuorum::get()));
+				Self::settle_quorum(*request_id, request);
+				continue;
+			}
 			let refunded = T::Currency::release(
 				&HoldReason::RequestFees.into(),
 				&request.requester,
-				held,
+				request.held(),
 				Precision::BestEffort,
 			)
 			.unwrap_or_default();
-			Providers::<T>::mutate(&request.provider, |info| {
+			Self::free_providers(&request.providers);
+			Self::deposit_event(Event::RequestExpired { request_id: *request_id, refunded });
+		}
+		weight
+	}
+
+	/// Counts one settled or expired request off each of its providers.
+	pub(crate) fn free_providers(providers: &[T::AccountId]) {
+		for provider in providers {
+			Providers::<T>::mutate(provider, |info| {
 				if let Some(info) = info {
 					info.assigned = info.assigned.saturating_sub(1);
 				}
 			});
-			Self::deposit_event(Event::RequestExpired { request_id: *request_id, refunded });
 		}
-		T::WeightInfo::expire(due.len() as u32)
 	}
 }

@@ -1,6 +1,6 @@
 //! Results: the assigned provider's signed answer, settlement and the receipt.
 //!
-//! Settlement of a `Single` request (the only tier so far): the held fees are released; the
+//! Settlement of a `Single` request: the held fees are released; the
 //! compute fee goes to the provider; for an output, the price is paid to the model with the
 //! access purchases' split (`ModelPayments`); for a deterministic failure, the price goes back
 //! to the requester, who still gets an answer. A model removed while its request was pending
@@ -22,14 +22,49 @@ use polkadot_sdk::{
 pub const NOT_ASSIGNED: u8 = 1;
 
 impl<T: Config> Pallet<T> {
-	/// The pending request `result` answers, if its provider is the assigned one and the
-	/// deadline has not passed.
-	fn answered_request(result: &InferenceResult<T>) -> Result<InferenceRequest<T>, Error<T>> {
-		let request = Requests::<T>::get(result.request_id).ok_or(Error::<T>::RequestNotFound)?;
-		ensure!(request.provider == result.provider, Error::<T>::NotAssigned);
+	/// The pending request `request_id`, if `provider` is assigned to it and the deadline
+	/// has not passed.
+	pub(crate) fn assigned_request(
+		request_id: RequestId,
+		provider: &T::AccountId,
+	) -> Result<InferenceRequest<T>, Error<T>> {
+		let request = Requests::<T>::get(request_id).ok_or(Error::<T>::RequestNotFound)?;
+		ensure!(request.providers.contains(provider), Error::<T>::NotAssigned);
 		let now = frame_system::Pallet::<T>::block_number();
 		ensure!(now <= request.deadline, Error::<T>::TooLate);
 		Ok(request)
+	}
+
+	/// The pending single-provider request `result` answers.
+	fn answered_request(result: &InferenceResult<T>) -> Result<InferenceRequest<T>, Error<T>> {
+		let request = Self::assigned_request(result.request_id, &result.provider)?;
+		ensure!(request.terms.verification == Verification::Single, Error::<T>::QuorumRequest);
+		Ok(request)
+	}
+
+	/// `citrate_inference_primitives::output::output_hash` of an output (`None` for a
+	/// failure), checking that the output decodes within `MaxOutputLen`.
+	pub(crate) fn hash_outcome(
+		outcome: &Outcome<T::MaxOutputLen>,
+	) -> Result<Option<[u8; 32]>, Error<T>> {
+		let Outcome::Output(bytes) = outcome else { return Ok(None) };
+		let limits = Limits { max_bytes: T::MaxOutputLen::get() as usize, ..Limits::default() };
+		let tensors = decode_with(bytes, &limits).map_err(|_| Error::<T>::MalformedOutput)?;
+		Ok(Some(output_hash(&tensors).map_err(|_| Error::<T>::MalformedOutput)?))
+	}
+
+	/// Checks `signature` of `provider`'s key over `message`, within `MaxSignatureLen`.
+	pub(crate) fn check_signature(
+		provider: &T::AccountId,
+		message: &impl Encode,
+		signature: &<T::ProviderKey as RuntimeAppPublic>::Signature,
+	) -> Result<(), InvalidTransaction> {
+		let info = Providers::<T>::get(provider).ok_or(InvalidTransaction::BadSigner)?;
+		let fits = signature.encoded_size() <= T::MaxSignatureLen::get() as usize;
+		if !fits || !message.using_encoded(|encoded| info.key.verify(&encoded, signature)) {
+			return Err(InvalidTransaction::BadProof);
+		}
+		Ok(())
 	}
 
 	/// Validity of a `submit_result`: the request is pending and assigned to the result's
@@ -39,19 +74,29 @@ impl<T: Config> Pallet<T> {
 		result: &InferenceResult<T>,
 		signature: &<T::ProviderKey as RuntimeAppPublic>::Signature,
 	) -> TransactionValidityWithRefund {
-		let request = Self::answered_request(result).map_err(|error| match error {
+		let request = Self::answered_request(result).map_err(Self::invalid)?;
+		Self::check_signature(&result.provider, result, signature)?;
+		Self::valid_until(request.deadline, ("InferenceResult", result.request_id))
+	}
+
+	/// Why a provider's transaction is invalid, for the pool.
+	pub(crate) fn invalid(error: Error<T>) -> InvalidTransaction {
+		match error {
 			Error::<T>::RequestNotFound | Error::<T>::TooLate => InvalidTransaction::Stale,
-			_ => InvalidTransaction::Custom(NOT_ASSIGNED),
-		})?;
-		let info = Providers::<T>::get(&result.provider).ok_or(InvalidTransaction::BadSigner)?;
-		let fits = signature.encoded_size() <= T::MaxSignatureLen::get() as usize;
-		if !fits || !result.using_encoded(|encoded| info.key.verify(&encoded, signature)) {
-			return Err(InvalidTransaction::BadProof.into());
+			Error::<T>::NotAssigned => InvalidTransaction::Custom(NOT_ASSIGNED),
+			_ => InvalidTransaction::Call,
 		}
-		let left = request.deadline.saturating_sub(frame_system::Pallet::<T>::block_number());
-		ValidTransaction::with_tag_prefix("InferenceResult")
+	}
+
+	/// A provider's transaction, valid until `deadline`, providing `tag`.
+	pub(crate) fn valid_until(
+		deadline: BlockNumberFor<T>,
+		tag: impl Encode,
+	) -> TransactionValidityWithRefund {
+		let left = deadline.saturating_sub(frame_system::Pallet::<T>::block_number());
+		ValidTransaction::with_tag_prefix("Inference")
 			.priority(T::UnsignedPriority::get())
-			.and_provides(result.request_id)
+			.and_provides(tag)
 			.longevity(left.saturated_into::<u64>().max(1))
 			.propagate(true)
 			.build()
@@ -65,28 +110,51 @@ impl<T: Config> Pallet<T> {
 		signature: <T::ProviderKey as RuntimeAppPublic>::Signature,
 	) -> DispatchResult {
 		let request = Self::answered_request(&result)?;
-		let output_hash = match &result.outcome {
-			Outcome::Output(bytes) => {
-				let limits =
-					Limits { max_bytes: T::MaxOutputLen::get() as usize, ..Limits::default() };
-				let tensors =
-					decode_with(bytes, &limits).map_err(|_| Error::<T>::MalformedOutput)?;
-				Some(output_hash(&tensors).map_err(|_| Error::<T>::MalformedOutput)?)
-			}
-			Outcome::Failed(_) => None,
-		};
+		let output_hash = Self::hash_outcome(&result.outcome)?;
 		let signature = signature.encode().try_into().map_err(|_| Error::<T>::SignatureTooLong)?;
+		let providers =
+			BoundedVec::truncate_from(alloc::vec![(result.provider.clone(), signature)]);
+		let (price_paid, compute_fee) =
+			Self::settle(result.request_id, &request, result.outcome, output_hash, providers)?;
+		Self::deposit_event(Event::ResultSubmitted {
+			request_id: result.request_id,
+			provider: result.provider,
+			output_hash,
+			price_paid,
+			compute_fee,
+		});
+		Ok(())
+	}
 
+	/// Settles `request` with its final `outcome`, answered by `providers`: releases what is
+	/// held, pays each of them one compute fee and the model its price (for an output),
+	/// gives the rest back to the requester, frees every assigned provider and keeps the
+	/// receipt. Returns the price paid and the compute fees paid.
+	pub(crate) fn settle(
+		request_id: RequestId,
+		request: &InferenceRequest<T>,
+		outcome: Outcome<T::MaxOutputLen>,
+		output_hash: Option<[u8; 32]>,
+		providers: Signers<T>,
+	) -> Result<(BalanceOf<T>, BalanceOf<T>), DispatchError> {
 		let requester = &request.requester;
-		let held = request.price.saturating_add(request.compute_fee);
-		T::Currency::release(&HoldReason::RequestFees.into(), requester, held, Precision::Exact)?;
+		T::Currency::release(
+			&HoldReason::RequestFees.into(),
+			requester,
+			request.held(),
+			Precision::Exact,
+		)?;
+		let mut compute_fee = BalanceOf::<T>::zero();
 		if !request.compute_fee.is_zero() {
-			T::Currency::transfer(
-				requester,
-				&request.provider,
-				request.compute_fee,
-				Preservation::Preserve,
-			)?;
+			for (provider, _) in providers.iter() {
+				T::Currency::transfer(
+					requester,
+					provider,
+					request.compute_fee,
+					Preservation::Preserve,
+				)?;
+				compute_fee.saturating_accrue(request.compute_fee);
+			}
 		}
 		let pays_price = output_hash.is_some()
 			&& !request.price.is_zero()
@@ -98,35 +166,24 @@ impl<T: Config> Pallet<T> {
 			Zero::zero()
 		};
 
-		Requests::<T>::remove(result.request_id);
-		Providers::<T>::mutate(&request.provider, |info| {
-			if let Some(info) = info {
-				info.assigned = info.assigned.saturating_sub(1);
-			}
-		});
+		Requests::<T>::remove(request_id);
+		Self::free_providers(&request.providers);
 		Receipts::<T>::insert(
-			result.request_id,
+			request_id,
 			Receipt {
 				requester: request.requester.clone(),
 				model_id: request.model_id,
 				input_hash: request.input_hash,
 				output_hash,
-				outcome: result.outcome,
-				provider: request.provider.clone(),
-				signature,
+				outcome,
+				providers,
+				verification: request.terms.verification,
 				requested_at: request.submitted_at,
 				answered_at: frame_system::Pallet::<T>::block_number(),
 				price_paid,
-				compute_fee: request.compute_fee,
+				compute_fee,
 			},
 		);
-		Self::deposit_event(Event::ResultSubmitted {
-			request_id: result.request_id,
-			provider: request.provider,
-			output_hash,
-			price_paid,
-			compute_fee: request.compute_fee,
-		});
-		Ok(())
+		Ok((price_paid, compute_fee))
 	}
 }

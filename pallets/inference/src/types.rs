@@ -3,9 +3,10 @@
 use crate::{BalanceOf, Config};
 use citrate_model_primitives::ModelId;
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use polkadot_sdk::sp_runtime::traits::Saturating;
 use polkadot_sdk::{
 	frame_support::{BoundedVec, CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound},
-	frame_system::pallet_prelude::BlockNumberFor,
+	frame_system::{self, pallet_prelude::BlockNumberFor},
 };
 use scale_info::TypeInfo;
 
@@ -77,6 +78,88 @@ pub struct ProviderInfo<T: Config> {
 /// Identifier of one inference request. Ids start at 0 and are never reused.
 pub type RequestId = u64;
 
+/// How a model's results become final; its owner chooses ([`crate::Pallet::set_terms`]).
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Default,
+)]
+pub enum Verification {
+	/// One provider answers and its signed result is final. Protects against nothing but
+	/// the provider's wish to keep its bond and reputation: a provider that answers wrong
+	/// is not caught.
+	#[default]
+	Single,
+	/// `n` providers run the request; each first commits to its result (a hash bound to its
+	/// account), and reveals it once every commitment is in or the commit window closed, so
+	/// nobody can copy another's answer from the pool. Final when `k` (more than half of
+	/// `n`) agree under the model's [`Comparison`]; the others and those who did not answer
+	/// are slashed. Does not protect against `k` colluding providers, nor against a model
+	/// whose outputs differ across honest providers beyond the comparison's tolerance.
+	Quorum { n: u8, k: u8 },
+}
+
+/// How the results of a quorum are compared.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Default,
+)]
+pub enum Comparison {
+	/// Equal output hashes: deterministic engines (tract on one CPU class).
+	#[default]
+	ExactHash,
+	/// Equal once float outputs are rounded to multiples of `2^-fraction_bits`
+	/// (`citrate_inference_primitives::output::Quantization`): float outputs across CPUs.
+	/// Outputs that straddle a rounding boundary can still disagree.
+	Quantized { fraction_bits: u8 },
+}
+
+/// A model's verification terms.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Default,
+)]
+pub struct ModelTerms {
+	pub verification: Verification,
+	pub comparison: Comparison,
+}
+
+impl Verification {
+	/// Providers a request needs.
+	pub fn providers(self) -> u32 {
+		match self {
+			Verification::Single => 1,
+			Verification::Quorum { n, .. } => u32::from(n),
+		}
+	}
+}
+
 /// A request waiting for its result.
 #[derive(
 	CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound, Encode, Decode, MaxEncodedLen, TypeInfo,
@@ -92,13 +175,83 @@ pub struct InferenceRequest<T: Config> {
 	pub input_hash: [u8; 32],
 	/// The model's per-call price, held from the requester until the request settles.
 	pub price: BalanceOf<T>,
-	/// The providers' compute fee from the cost schedule, held likewise.
+	/// One provider's compute fee from the cost schedule; held once per assigned provider.
 	pub compute_fee: BalanceOf<T>,
-	/// The provider assigned to answer.
-	pub provider: T::AccountId,
+	/// The providers assigned to answer (one, or a quorum's `n`).
+	pub providers: BoundedVec<T::AccountId, T::MaxQuorum>,
+	/// The model's terms when the request was made.
+	pub terms: ModelTerms,
 	pub submitted_at: BlockNumberFor<T>,
-	/// Unanswered by this block, the request expires and its fees go back.
+	/// Quorum commitments are taken until this block (or until every provider committed).
+	pub commits_close: BlockNumberFor<T>,
+	/// Unsettled by this block, the request expires (a quorum is counted then).
 	pub deadline: BlockNumberFor<T>,
+}
+
+impl<T: Config> InferenceRequest<T> {
+	/// Everything held from the requester: the price and each provider's compute fee.
+	pub fn held(&self) -> BalanceOf<T> {
+		let runs: BalanceOf<T> = (self.providers.len() as u32).into();
+		self.price.saturating_add(self.compute_fee.saturating_mul(runs))
+	}
+}
+
+/// A quorum provider's commitment to its result, signed by its provider key.
+#[derive(
+	CloneNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	DebugNoBound,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+#[scale_info(skip_type_params(T))]
+#[codec(mel_bound())]
+pub struct ResultCommitment<T: Config> {
+	pub request_id: RequestId,
+	pub provider: T::AccountId,
+	/// `blake2_256(SCALE((outcome, provider, salt)))`: [`commitment_of`].
+	pub commitment: [u8; 32],
+}
+
+/// A quorum provider's vote: its commitment, then its revealed result.
+#[derive(
+	CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound, Encode, Decode, MaxEncodedLen, TypeInfo,
+)]
+#[scale_info(skip_type_params(T))]
+#[codec(mel_bound())]
+pub struct Vote<T: Config> {
+	pub commitment: [u8; 32],
+	pub reveal: Option<Reveal<T>>,
+}
+
+/// A revealed result.
+#[derive(
+	CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound, Encode, Decode, MaxEncodedLen, TypeInfo,
+)]
+#[scale_info(skip_type_params(T))]
+#[codec(mel_bound())]
+pub struct Reveal<T: Config> {
+	/// What results are compared by: the output hash, of quantised outputs under
+	/// [`Comparison::Quantized`]; one value for every deterministic failure.
+	pub comparison_key: [u8; 32],
+	pub output_hash: Option<[u8; 32]>,
+	pub outcome: Outcome<T::MaxOutputLen>,
+	/// The provider key's signature over the encoded [`InferenceResult`], SCALE-encoded.
+	pub signature: BoundedVec<u8, T::MaxSignatureLen>,
+}
+
+/// The commitment a quorum provider posts for `outcome`: binding it to `provider` keeps
+/// another provider from posting a copy, and `salt` keeps it from being guessed.
+pub fn commitment_of<AccountId: Encode, M: polkadot_sdk::frame_support::traits::Get<u32>>(
+	outcome: &Outcome<M>,
+	provider: &AccountId,
+	salt: &[u8; 32],
+) -> [u8; 32] {
+	polkadot_sdk::sp_io::hashing::blake2_256(&(outcome, provider, salt).encode())
 }
 
 /// Longest reason a provider may give for a deterministic failure, in bytes.
@@ -146,6 +299,13 @@ pub struct InferenceResult<T: Config> {
 	pub outcome: Outcome<T::MaxOutputLen>,
 }
 
+/// The providers whose result is final, each with its provider key's SCALE-encoded
+/// signature over the [`InferenceResult`] it sent.
+pub type Signers<T> = BoundedVec<
+	(<T as frame_system::Config>::AccountId, BoundedVec<u8, <T as Config>::MaxSignatureLen>),
+	<T as Config>::MaxQuorum,
+>;
+
 /// The proof of inference kept for a settled request.
 #[derive(
 	CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound, Encode, Decode, MaxEncodedLen, TypeInfo,
@@ -159,15 +319,17 @@ pub struct Receipt<T: Config> {
 	/// `citrate_inference_primitives::output::output_hash` of the output; `None` for a
 	/// deterministic failure.
 	pub output_hash: Option<[u8; 32]>,
-	/// What the provider answered.
+	/// The final result (under a quorum, the first agreeing provider's).
 	pub outcome: Outcome<T::MaxOutputLen>,
-	pub provider: T::AccountId,
-	/// The provider key's signature over the encoded [`InferenceResult`], SCALE-encoded.
-	pub signature: BoundedVec<u8, T::MaxSignatureLen>,
+	/// The providers whose result is final, each with its provider key's signature over
+	/// the encoded [`InferenceResult`] it sent (SCALE-encoded).
+	pub providers: Signers<T>,
+	pub verification: Verification,
 	pub requested_at: BlockNumberFor<T>,
+	/// The block the result became final.
 	pub answered_at: BlockNumberFor<T>,
 	/// Paid to the model (owner and treasury); 0 for a failure, whose price is refunded.
 	pub price_paid: BalanceOf<T>,
-	/// Paid to the provider.
+	/// Paid to the providers, together.
 	pub compute_fee: BalanceOf<T>,
 }

@@ -24,6 +24,11 @@ pub trait WeightInfo {
 	fn expire(requests: u32) -> Weight;
 	fn submit_result(output_len: u32) -> Weight;
 	fn authorize_submit_result() -> Weight;
+	fn set_terms() -> Weight;
+	fn commit_result() -> Weight;
+	fn authorize_commit_result() -> Weight;
+	fn reveal_result(votes: u32) -> Weight;
+	fn authorize_reveal_result() -> Weight;
 }
 
 /// 50 µs of execution and `proof` bytes of proof size, plus the accesses.
@@ -86,5 +91,25 @@ impl WeightInfo for () {
 	// Request, provider, and a signature check.
 	fn authorize_submit_result() -> Weight {
 		accesses(2, 0, 8_000).saturating_add(Weight::from_parts(60_000_000, 0))
+	}
+	fn set_terms() -> Weight {
+		accesses(1, 1, 4_000)
+	}
+	// Request, votes of the request, the vote.
+	fn commit_result() -> Weight {
+		accesses(3, 1, 12_000)
+	}
+	fn authorize_commit_result() -> Weight {
+		accesses(3, 0, 12_000).saturating_add(Weight::from_parts(60_000_000, 0))
+	}
+	// Request, the votes, decoding and hashing the output twice (at most 64 KiB), and at
+	// settlement per vote: the vote, the provider, a payment or a slash, and the receipt.
+	fn reveal_result(votes: u32) -> Weight {
+		accesses(12, 10, 24_000)
+			.saturating_add(Weight::from_parts(300_000_000, 65_536))
+			.saturating_add(accesses(4, 4, 16_000).saturating_mul(votes.into()))
+	}
+	fn authorize_reveal_result() -> Weight {
+		accesses(3, 0, 12_000).saturating_add(Weight::from_parts(60_000_000 + 300_000_000, 0))
 	}
 }

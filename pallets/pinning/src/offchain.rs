@@ -12,11 +12,7 @@ use polkadot_sdk::{
 		pallet_prelude::BlockNumberFor,
 	},
 	sp_io,
-	sp_runtime::{
-		offchain::{http, storage::StorageValueRef, Duration},
-		traits::Saturating,
-		RuntimeAppPublic,
-	},
+	sp_runtime::{offchain::storage::StorageValueRef, traits::Saturating, RuntimeAppPublic},
 };
 
 /// Offchain-storage key (persistent) holding the base URL of the gateway the worker reads
@@ -47,12 +43,7 @@ pub(crate) fn answer_challenges<T: Config>(now: BlockNumberFor<T>) {
 	if era.index == 0 || now > era.start.saturating_add(T::ResponseWindow::get()) {
 		return;
 	}
-	let Some(gateway) = StorageValueRef::persistent(GATEWAY_STORAGE_KEY)
-		.get::<Vec<u8>>()
-		.ok()
-		.flatten()
-		.and_then(|url| String::from_utf8(url).ok())
-	else {
+	let Some(gateway) = citrate_offchain_primitives::service_url(GATEWAY_STORAGE_KEY) else {
 		log::debug!(target: LOG_TARGET, "no IPFS gateway configured; not answering challenges");
 		return;
 	};
@@ -149,28 +140,8 @@ fn fetch_block(gateway: &str, cid: &cid::Cid, max_len: usize) -> Result<Vec<u8>,
 		gateway.trim_end_matches('/'),
 		String::from_utf8_lossy(&text)
 	);
-	let deadline = sp_io::offchain::timestamp().add(Duration::from_millis(FETCH_TIMEOUT_MS));
-	let pending = http::Request::get(&url)
-		.add_header("Accept", "application/vnd.ipld.raw")
-		.deadline(deadline)
-		.send()
-		.map_err(|error| format!("{url}: {error:?}"))?;
-	let response = pending
-		.try_wait(deadline)
-		.map_err(|_| format!("{url}: timed out"))?
-		.map_err(|error| format!("{url}: {error:?}"))?;
-	if response.code != 200 {
-		return Err(format!("{url}: HTTP {}", response.code));
-	}
-	let mut body = response.body();
-	body.deadline(deadline);
-	let block: Vec<u8> = body.by_ref().take(max_len + 1).collect();
-	if body.error().is_some() {
-		return Err(format!("{url}: reading the body failed"));
-	}
-	if block.len() > max_len {
-		return Err(format!("{url}: block larger than {max_len} bytes"));
-	}
+	let headers = [("Accept", "application/vnd.ipld.raw")];
+	let block = citrate_offchain_primitives::call(&url, None, &headers, max_len, FETCH_TIMEOUT_MS)?;
 	if sp_io::hashing::sha2_256(&block)[..] != *cid.digest() {
 		return Err(format!("{url}: the gateway sent a block that does not match the CID"));
 	}

@@ -7,7 +7,7 @@ use crate::{
 use polkadot_sdk::{
 	frame_support::{parameter_types, traits::ConstU32},
 	pallet_transaction_payment,
-	sp_runtime::transaction_validity::TransactionPriority,
+	sp_runtime::{transaction_validity::TransactionPriority, Perbill},
 };
 
 parameter_types! {
@@ -17,6 +17,10 @@ parameter_types! {
 	/// Ten blocks (one minute) to answer; unanswered requests are refunded.
 	pub const InferenceRequestTimeout: BlockNumber = 10;
 	pub const InferenceResultPriority: TransactionPriority = TransactionPriority::MAX / 2;
+	/// Quorum providers commit within 4 blocks and reveal in the 6 left before the deadline.
+	pub const InferenceCommitWindow: BlockNumber = 4;
+	/// A quorum provider that disagrees or does not answer loses 10 % of its bond.
+	pub const InferenceSlashFraction: Perbill = Perbill::from_percent(10);
 }
 
 impl pallet_inference::Config for Runtime {
@@ -40,6 +44,9 @@ impl pallet_inference::Config for Runtime {
 	/// 64 KiB: embeddings, labels, transcripts and generated text fit.
 	type MaxOutputLen = ConstU32<{ 64 * 1024 }>;
 	type MaxSignatureLen = ConstU32<64>;
+	type MaxQuorum = ConstU32<7>;
+	type CommitWindow = InferenceCommitWindow;
+	type SlashFraction = InferenceSlashFraction;
 	type UnsignedPriority = InferenceResultPriority;
 	/// Provisional (storage accesses at ParityDB's cost + 50 µs each) until
 	/// `scripts/benchmark.sh` writes `SubstrateWeight` from the benchmarks.

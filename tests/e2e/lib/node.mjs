@@ -48,9 +48,11 @@ export function startDevNode(options = {}) {
 /**
  * Starts `citrate-node` with `chainArgs` (e.g. `['--chain', 'local', '--alice']`) and every
  * port on 127.0.0.1. Waits until the RPC answers and, unless `waitForBlock` is false, until
- * block #1 exists.
+ * block #1 exists. `basePath` restarts a node stopped with `stop({ keep: true })`.
  */
-export async function startNode({ chainArgs, extraArgs = [], waitForBlock = true, timeoutMs = 120_000 }) {
+export async function startNode({
+  chainArgs, extraArgs = [], waitForBlock = true, timeoutMs = 120_000, basePath: reuse,
+}) {
   const binary = nodeBinary();
   if (!fs.existsSync(binary)) {
     throw new Error(`citrate-node not found at ${binary}: build it with 'cargo build -p citrate-node'`);
@@ -58,9 +60,9 @@ export async function startNode({ chainArgs, extraArgs = [], waitForBlock = true
   const [rpcPort, p2pPort, prometheusPort, gatewayPort, inferencePort] = [
     await freePort(), await freePort(), await freePort(), await freePort(), await freePort(),
   ];
-  const basePath = fs.mkdtempSync(path.join(os.tmpdir(), 'citrate-e2e-'));
+  const basePath = reuse ?? fs.mkdtempSync(path.join(os.tmpdir(), 'citrate-e2e-'));
   const logFile = path.join(basePath, 'node.log');
-  const log = fs.openSync(logFile, 'w');
+  const log = fs.openSync(logFile, 'a');
   const child = spawn(
     binary,
     [
@@ -69,7 +71,8 @@ export async function startNode({ chainArgs, extraArgs = [], waitForBlock = true
       '--rpc-port', String(rpcPort),
       '--prometheus-port', String(prometheusPort),
       '--ipfs-gateway-port', String(gatewayPort),
-      '--inference-service-port', String(inferencePort),
+      // A node given another service's URL embeds none.
+      ...(extraArgs.includes('--inference-service-url') ? [] : ['--inference-service-port', String(inferencePort)]),
       '--listen-addr', `/ip4/127.0.0.1/tcp/${p2pPort}`,
       '--no-mdns',
       '--no-telemetry',
@@ -80,12 +83,14 @@ export async function startNode({ chainArgs, extraArgs = [], waitForBlock = true
   let exited = null;
   child.on('exit', (code, signal) => { exited = { code, signal }; });
 
-  const stop = async () => {
+  // `keep`: leave the base path (database, keystore, offchain storage) for a restart.
+  const stop = async ({ keep = false } = {}) => {
     if (exited === null) {
       child.kill('SIGINT');
       for (let i = 0; i < 100 && exited === null; i++) await sleep(100);
       if (exited === null) child.kill('SIGKILL');
     }
+    if (keep) return;
     if (process.env.CITRATE_KEEP_NODE_LOGS) console.error(`node log kept at ${logFile}`);
     else fs.rmSync(basePath, { recursive: true, force: true });
   };
@@ -128,9 +133,9 @@ export async function startNode({ chainArgs, extraArgs = [], waitForBlock = true
     basePath,
     logFile,
     pid: child.pid,
-    stop: async () => {
+    stop: async (options) => {
       await api.disconnect();
-      await stop();
+      await stop(options);
     },
   };
 }

@@ -30,6 +30,7 @@ fn last_event() -> RuntimeEvent {
 }
 
 mod providers;
+mod quorum;
 mod requests;
 mod results;
 mod worker;

@@ -132,7 +132,9 @@ fn providers_serve_registered_active_models_within_the_bounds() {
 			Inference::serve_model(RuntimeOrigin::signed(ALICE), models[3]),
 			Error::<Test>::TooManyModels
 		);
-		// A third provider for a model with two is one too many.
+		// A fourth provider for a model with three is one too many.
+		register(CAROL);
+		assert_ok!(Inference::serve_model(RuntimeOrigin::signed(CAROL), models[0]));
 		assert_ok!(Inference::register_provider(
 			RuntimeOrigin::signed(OWNER),
 			MIN_BOND,
@@ -152,13 +154,15 @@ fn providers_serve_registered_active_models_within_the_bounds() {
 		);
 
 		assert_ok!(Inference::stop_serving(RuntimeOrigin::signed(ALICE), models[0]));
-		assert_eq!(Inference::providers_of(models[0]), vec![BOB]);
+		assert_eq!(Inference::providers_of(models[0]), vec![BOB, CAROL]);
 		assert_eq!(Inference::provider(ALICE).unwrap().models.into_inner(), models[1..3]);
 		assert_noop!(
 			Inference::stop_serving(RuntimeOrigin::signed(ALICE), models[0]),
 			Error::<Test>::NotServing
 		);
-		assert_ok!(Inference::stop_serving(RuntimeOrigin::signed(BOB), models[0]));
+		for who in [BOB, CAROL] {
+			assert_ok!(Inference::stop_serving(RuntimeOrigin::signed(who), models[0]));
+		}
 		assert!(!ProvidersOf::<Test>::contains_key(models[0]), "the empty list is removed");
 	});
 }

@@ -62,7 +62,14 @@ fn a_request_is_checked_priced_held_and_assigned() {
 		assert_eq!(stored.input.clone().into_inner(), input);
 		assert_eq!(stored.input_hash, polkadot_sdk::sp_io::hashing::blake2_256(&input));
 		assert_eq!((stored.price, stored.compute_fee), (500, COMPUTE_FEE));
-		assert_eq!((stored.provider, stored.submitted_at, stored.deadline), (ALICE, 1, 11));
+		assert_eq!(
+			(stored.providers.to_vec(), stored.submitted_at, stored.deadline),
+			(vec![ALICE], 1, 11)
+		);
+		assert_eq!(
+			(stored.terms, stored.commits_close),
+			(ModelTerms::default(), 1 + COMMIT_WINDOW)
+		);
 		assert_eq!(fees_held(BUYER), 500 + COMPUTE_FEE);
 		assert_eq!(Inference::provider(ALICE).unwrap().assigned, 1);
 		assert_eq!(Expiring::<Test>::get(11).into_inner(), vec![0]);
@@ -74,7 +81,7 @@ fn a_request_is_checked_priced_held_and_assigned() {
 				request_id: 0,
 				requester: BUYER,
 				model_id: model,
-				provider: ALICE,
+				providers: vec![ALICE],
 				input_hash: stored.input_hash,
 				price: 500,
 				compute_fee: COMPUTE_FEE,
@@ -212,14 +219,17 @@ fn requests_are_assigned_among_active_providers_only() {
 			System::set_block_number(block);
 			System::set_parent_hash([block as u8; 32].into());
 			assert_ok!(request(model, text("x")));
-			seen.insert(Inference::request(block - 1).unwrap().provider);
+			seen.insert(Inference::request(block - 1).unwrap().providers[0]);
 		}
 		assert_eq!(seen.into_iter().collect::<Vec<_>>(), vec![ALICE, BOB], "both drawn");
 		assert_ok!(Inference::pause(RuntimeOrigin::signed(BOB)));
 		for n in 0..3u8 {
 			System::set_parent_hash([100 + n; 32].into());
 			assert_ok!(request(model, text("x")));
-			assert_eq!(Inference::request(8 + u64::from(n)).unwrap().provider, ALICE);
+			assert_eq!(
+				Inference::request(8 + u64::from(n)).unwrap().providers.to_vec(),
+				vec![ALICE]
+			);
 		}
 	});
 }

@@ -16,9 +16,8 @@ use polkadot_sdk::{
 
 pub(super) const PRICE: Balance = 500;
 
-/// A priced feature-extraction model served by Alice, and one pending request (id 0) from
-/// BUYER; returns the model and the compute fee held.
-pub(super) fn pending_request() -> (ModelId, Balance) {
+/// A priced feature-extraction model served by Alice.
+pub(super) fn pending_model() -> ModelId {
 	let model = register_model(1);
 	let metadata = pallet_model_registry::ModelMetadata {
 		description: Default::default(),
@@ -36,6 +35,13 @@ pub(super) fn pending_request() -> (ModelId, Balance) {
 	register(ALICE);
 	assert_ok!(Inference::serve_model(RuntimeOrigin::signed(ALICE), model));
 	assert_ok!(Inference::set_price(RuntimeOrigin::signed(OWNER), model, PRICE));
+	model
+}
+
+/// [`pending_model`] and one pending request (id 0) from BUYER; returns the model and the
+/// compute fee held.
+pub(super) fn pending_request() -> (ModelId, Balance) {
+	let model = pending_model();
 	let text = Tensor::new("text", DType::U8, vec![2], b"hi".to_vec()).unwrap();
 	assert_ok!(Inference::request_inference(
 		RuntimeOrigin::signed(BUYER),
@@ -106,11 +112,12 @@ fn an_output_settles_the_request_pays_everyone_and_keeps_a_receipt() {
 		let hash = output_hash(&embedding()).unwrap();
 		let receipt = Inference::receipt(0).expect("kept");
 		assert_eq!(
-			(receipt.requester, receipt.model_id, receipt.provider, receipt.output_hash),
-			(BUYER, model, ALICE, Some(hash))
+			(receipt.requester, receipt.model_id, receipt.output_hash, receipt.verification),
+			(BUYER, model, Some(hash), Verification::Single)
 		);
 		assert_eq!(receipt.outcome, result.outcome);
-		assert_eq!(receipt.signature.into_inner(), signature.encode());
+		let signed = receipt.providers.iter().map(|(p, s)| (*p, s.to_vec())).collect::<Vec<_>>();
+		assert_eq!(signed, vec![(ALICE, signature.encode())]);
 		assert_eq!((receipt.requested_at, receipt.answered_at), (1, 3));
 		assert_eq!((receipt.price_paid, receipt.compute_fee), (PRICE, compute_fee));
 		assert_eq!(Inference::request(0), None);

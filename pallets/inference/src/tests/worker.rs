@@ -16,7 +16,7 @@ use polkadot_sdk::{
 		OffchainDbExt, OffchainWorkerExt, TransactionPoolExt,
 	},
 	sp_io::TestExternalities,
-	sp_runtime::offchain::OffchainStorage,
+	sp_runtime::{offchain::OffchainStorage, traits::Dispatchable},
 };
 use std::sync::Arc;
 
@@ -191,5 +191,96 @@ fn requests_of_other_providers_and_a_failing_service_send_nothing() {
 		);
 		Inference::offchain_worker(3);
 		assert_eq!(submitted(&pool).len(), 1);
+	});
+}
+
+/// A quorum {3, 2} model served by Alice, Bob and Carol, and request 0 from BUYER.
+fn quorum_model() -> ModelId {
+	let model = super::results::pending_model();
+	for who in [BOB, CAROL] {
+		register(who);
+		assert_ok!(Inference::serve_model(RuntimeOrigin::signed(who), model));
+	}
+	let quorum = Verification::Quorum { n: 3, k: 2 };
+	assert_ok!(Inference::set_terms(
+		RuntimeOrigin::signed(OWNER),
+		model,
+		quorum,
+		Comparison::ExactHash
+	));
+	let text = Tensor::new("text", DType::U8, vec![2], b"hi".to_vec()).unwrap();
+	assert_ok!(Inference::request_inference(
+		RuntimeOrigin::signed(BUYER),
+		model,
+		encode(&[text]).unwrap(),
+		Balance::MAX
+	));
+	model
+}
+
+#[test]
+fn a_lost_commitment_is_sent_again_from_the_kept_result_without_running_it() {
+	let (mut ext, state, pool) = worker_ext();
+	ext.execute_with(|| {
+		let model = quorum_model();
+		let output = encode(&embedding()).unwrap();
+		expect_run(&state, &batch_of(model), vec![RunOutcome::Output(output)]);
+		Inference::offchain_worker(1);
+		let first = std::mem::take(&mut pool.write().transactions);
+		assert_eq!(first.len(), 1);
+		// Not included (the node restarted, the pool dropped it): the next block waits…
+		Inference::offchain_worker(2);
+		assert!(pool.read().transactions.is_empty());
+		// …then the same commitment goes out again; no run is expected by the service.
+		Inference::offchain_worker(3);
+		assert_eq!(std::mem::take(&mut pool.write().transactions), first);
+	});
+}
+
+#[test]
+fn under_a_quorum_the_worker_commits_then_reveals_what_it_ran() {
+	let (mut ext, state, pool) = worker_ext();
+	ext.execute_with(|| {
+		let model = quorum_model();
+		let output = encode(&embedding()).unwrap();
+		expect_run(&state, &batch_of(model), vec![RunOutcome::Output(output.clone())]);
+		Inference::offchain_worker(1);
+
+		// A commitment, not the result: nothing in it gives the output away.
+		let txs = std::mem::take(&mut pool.write().transactions);
+		assert_eq!(txs.len(), 1);
+		let call = Extrinsic::decode(&mut &txs[0][..]).unwrap().function;
+		let RuntimeCall::Inference(Call::commit_result { commitment, .. }) = &call else {
+			panic!("not a commitment: {call:?}")
+		};
+		assert_eq!((commitment.request_id, commitment.provider), (0, ALICE));
+		assert!(!call.encode().windows(output.len()).any(|w| w == &output[..]));
+		assert_ok!(call
+			.dispatch(polkadot_sdk::frame_support::dispatch::RawOrigin::Authorized.into())
+			.map_err(|e| e.error));
+		// Commits are still open: nothing to reveal yet.
+		Inference::offchain_worker(2);
+		assert!(pool.read().transactions.is_empty());
+
+		// The others commit; the worker reveals the output it ran, with its salt.
+		let other = Outcome::Output(output.clone().try_into().unwrap());
+		for who in [BOB, CAROL] {
+			assert_ok!(Inference::do_commit_result(ResultCommitment {
+				request_id: 0,
+				provider: who,
+				commitment: commitment_of(&other, &who, &[3; 32]),
+			}));
+		}
+		Inference::offchain_worker(3);
+		let txs = std::mem::take(&mut pool.write().transactions);
+		let call = Extrinsic::decode(&mut &txs[0][..]).unwrap().function;
+		let RuntimeCall::Inference(Call::reveal_result { result, .. }) = &call else {
+			panic!("not a reveal: {call:?}")
+		};
+		assert_eq!(result.outcome, other);
+		assert_ok!(call
+			.dispatch(polkadot_sdk::frame_support::dispatch::RawOrigin::Authorized.into())
+			.map_err(|e| e.error));
+		assert!(Inference::vote(0, ALICE).unwrap().reveal.is_some());
 	});
 }
