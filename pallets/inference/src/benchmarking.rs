@@ -405,5 +405,22 @@ mod benchmarks {
 		Ok(())
 	}
 
+	#[benchmark]
+	fn purge_receipt() {
+		let (result, signature) = signed_result::<T>(T::MaxOutputLen::get());
+		let request_id = result.request_id;
+		Pallet::<T>::do_submit_result(result, signature).unwrap();
+		let old = frame_system::Pallet::<T>::block_number()
+			.saturating_add(T::ReceiptRetention::get())
+			.saturating_add(1u32.into());
+		frame_system::Pallet::<T>::set_block_number(old);
+		let caller = funded::<T>("purger", 0);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller), request_id);
+
+		assert!(!Receipts::<T>::contains_key(request_id));
+	}
+
 	impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);
 }

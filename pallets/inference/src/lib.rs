@@ -242,6 +242,11 @@ pub mod pallet {
 		#[pallet::constant]
 		type SlashFraction: Get<Perbill>;
 
+		/// Blocks a receipt is kept after its request settled; after that anyone may remove it
+		/// ([`Pallet::purge_receipt`]).
+		#[pallet::constant]
+		type ReceiptRetention: Get<BlockNumberFor<Self>>;
+
 		/// Priority of result transactions in the pool.
 		#[pallet::constant]
 		type UnsignedPriority: Get<TransactionPriority>;
@@ -424,6 +429,8 @@ pub mod pallet {
 		/// its bond went to the providers whose result is final (or, without a quorum, to the
 		/// requester).
 		ProviderSlashed { request_id: RequestId, provider: T::AccountId, amount: BalanceOf<T> },
+		/// A receipt older than `ReceiptRetention` was removed by `by`.
+		ReceiptPurged { request_id: RequestId, by: T::AccountId },
 		/// The assigned provider answered and the request settled: `output_hash` is `None`
 		/// for a deterministic failure, whose price was refunded; `compute_fee` went to the
 		/// provider and `price_paid` to the model's owner and the treasury.
@@ -527,6 +534,10 @@ pub mod pallet {
 		AlreadyRevealed,
 		/// The revealed result and salt do not give the commitment.
 		RevealMismatch,
+		/// No receipt has this id.
+		ReceiptNotFound,
+		/// The receipt is younger than `ReceiptRetention`.
+		ReceiptRetained,
 	}
 
 	#[pallet::call]
@@ -708,6 +719,14 @@ pub mod pallet {
 			ensure_authorized(origin)?;
 			let voters = Self::do_reveal_result(result, salt, signature)?;
 			Ok(Some(T::WeightInfo::reveal_result(voters)).into())
+		}
+
+		/// Removes a receipt kept for more than `ReceiptRetention` blocks; anyone may.
+		#[pallet::call_index(15)]
+		#[pallet::weight(T::WeightInfo::purge_receipt())]
+		pub fn purge_receipt(origin: OriginFor<T>, request_id: RequestId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_purge_receipt(who, request_id)
 		}
 	}
 

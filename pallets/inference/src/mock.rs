@@ -42,6 +42,7 @@ pub const BUYER: AccountId = 13;
 pub const CAROL: AccountId = 14;
 pub const MAX_QUORUM: u32 = 3;
 pub const COMMIT_WINDOW: u64 = 4;
+pub const RECEIPT_RETENTION: u64 = 100;
 
 parameter_types! {
 	pub const SlashFraction: Perbill = Perbill::from_percent(10);
@@ -127,6 +128,7 @@ impl pallet_inference::Config for Test {
 	type MaxQuorum = ConstU32<MAX_QUORUM>;
 	type CommitWindow = ConstU64<COMMIT_WINDOW>;
 	type SlashFraction = SlashFraction;
+	type ReceiptRetention = ConstU64<RECEIPT_RETENTION>;
 	type UnsignedPriority = ConstU64<{ 1 << 20 }>;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]

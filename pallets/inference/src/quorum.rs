@@ -241,14 +241,7 @@ impl<T: Config> Pallet<T> {
 				compute_fee,
 			});
 		} else {
-			let refunded = T::Currency::release(
-				&HoldReason::RequestFees.into(),
-				&request.requester,
-				request.held(),
-				Precision::BestEffort,
-			)
-			.unwrap_or_default();
-			Self::free_providers(&request.providers);
+			let refunded = Self::refund(&request);
 			let silent = request
 				.providers
 				.iter()

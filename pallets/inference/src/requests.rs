@@ -165,17 +165,24 @@ impl<T: Config> Pallet<T> {
 				Self::settle_quorum(*request_id, request);
 				continue;
 			}
-			let refunded = T::Currency::release(
-				&HoldReason::RequestFees.into(),
-				&request.requester,
-				request.held(),
-				Precision::BestEffort,
-			)
-			.unwrap_or_default();
-			Self::free_providers(&request.providers);
+			let refunded = Self::refund(&request);
 			Self::deposit_event(Event::RequestExpired { request_id: *request_id, refunded });
 		}
 		weight
+	}
+
+	/// Gives a request that ends without a result everything held back, and frees its
+	/// providers; returns what was refunded.
+	pub(crate) fn refund(request: &InferenceRequest<T>) -> BalanceOf<T> {
+		let refunded = T::Currency::release(
+			&HoldReason::RequestFees.into(),
+			&request.requester,
+			request.held(),
+			Precision::BestEffort,
+		)
+		.unwrap_or_default();
+		Self::free_providers(&request.providers);
+		refunded
 	}
 
 	/// Counts one settled or expired request off each of its providers.

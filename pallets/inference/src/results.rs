@@ -186,4 +186,18 @@ impl<T: Config> Pallet<T> {
 		);
 		Ok((price_paid, compute_fee))
 	}
+
+	/// Removes `request_id`'s receipt for `who` once it is older than `ReceiptRetention`; see
+	/// [`Pallet::purge_receipt`].
+	pub fn do_purge_receipt(who: T::AccountId, request_id: RequestId) -> DispatchResult {
+		let receipt = Receipts::<T>::get(request_id).ok_or(Error::<T>::ReceiptNotFound)?;
+		let kept_until = receipt.answered_at.saturating_add(T::ReceiptRetention::get());
+		ensure!(
+			frame_system::Pallet::<T>::block_number() > kept_until,
+			Error::<T>::ReceiptRetained
+		);
+		Receipts::<T>::remove(request_id);
+		Self::deposit_event(Event::ReceiptPurged { request_id, by: who });
+		Ok(())
+	}
 }

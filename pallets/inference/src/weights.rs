@@ -29,6 +29,7 @@ pub trait WeightInfo {
 	fn authorize_commit_result() -> Weight;
 	fn reveal_result(votes: u32) -> Weight;
 	fn authorize_reveal_result() -> Weight;
+	fn purge_receipt() -> Weight;
 }
 
 /// 50 µs of execution and `proof` bytes of proof size, plus the accesses.
@@ -111,5 +112,8 @@ impl WeightInfo for () {
 	}
 	fn authorize_reveal_result() -> Weight {
 		accesses(3, 0, 12_000).saturating_add(Weight::from_parts(60_000_000 + 300_000_000, 0))
+	}
+	fn purge_receipt() -> Weight {
+		accesses(1, 1, 70_000)
 	}
 }

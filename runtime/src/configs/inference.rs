@@ -21,6 +21,8 @@ parameter_types! {
 	pub const InferenceCommitWindow: BlockNumber = 4;
 	/// A quorum provider that disagrees or does not answer loses 10 % of its bond.
 	pub const InferenceSlashFraction: Perbill = Perbill::from_percent(10);
+	/// Receipts stay readable for 30 days; then anyone may remove them.
+	pub const InferenceReceiptRetention: BlockNumber = 30 * DAYS;
 }
 
 impl pallet_inference::Config for Runtime {
@@ -47,6 +49,7 @@ impl pallet_inference::Config for Runtime {
 	type MaxQuorum = ConstU32<7>;
 	type CommitWindow = InferenceCommitWindow;
 	type SlashFraction = InferenceSlashFraction;
+	type ReceiptRetention = InferenceReceiptRetention;
 	type UnsignedPriority = InferenceResultPriority;
 	/// Provisional (storage accesses at ParityDB's cost + 50 µs each) until
 	/// `scripts/benchmark.sh` writes `SubstrateWeight` from the benchmarks.

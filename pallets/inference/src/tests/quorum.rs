@@ -37,13 +37,7 @@ fn quorum_request(comparison: Comparison) -> (ModelId, Balance) {
 	}
 	let quorum = Verification::Quorum { n: 3, k: 2 };
 	assert_ok!(Inference::set_terms(RuntimeOrigin::signed(OWNER), model, quorum, comparison));
-	let text = Tensor::new("text", DType::U8, vec![2], b"hi".to_vec()).unwrap();
-	assert_ok!(Inference::request_inference(
-		RuntimeOrigin::signed(BUYER),
-		model,
-		encode(&[text]).unwrap(),
-		Balance::MAX
-	));
+	super::results::request_hi(model);
 	let request = Inference::request(0).unwrap();
 	let mut providers = request.providers.to_vec();
 	providers.sort();

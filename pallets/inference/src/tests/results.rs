@@ -42,6 +42,12 @@ pub(super) fn pending_model() -> ModelId {
 /// compute fee held.
 pub(super) fn pending_request() -> (ModelId, Balance) {
 	let model = pending_model();
+	request_hi(model);
+	(model, Inference::request(0).unwrap().compute_fee)
+}
+
+/// BUYER asks `model` to embed "hi".
+pub(super) fn request_hi(model: ModelId) {
 	let text = Tensor::new("text", DType::U8, vec![2], b"hi".to_vec()).unwrap();
 	assert_ok!(Inference::request_inference(
 		RuntimeOrigin::signed(BUYER),
@@ -49,7 +55,6 @@ pub(super) fn pending_request() -> (ModelId, Balance) {
 		encode(&[text]).unwrap(),
 		Balance::MAX
 	));
-	(model, Inference::request(0).unwrap().compute_fee)
 }
 
 pub(super) fn embedding() -> Vec<Tensor> {
@@ -207,5 +212,23 @@ fn only_the_assigned_provider_with_its_key_before_the_deadline_is_heard() {
 		assert_eq!(authorize(&late, &signature), Err(InvalidTransaction::Stale.into()));
 		assert_eq!(submit(late, signature), Err(Error::<Test>::TooLate.into()));
 		assert!(Inference::receipt(0).is_none());
+	});
+}
+
+#[test]
+fn old_receipts_can_be_purged_by_anyone_and_young_ones_cannot() {
+	new_test_ext().execute_with(|| {
+		pending_request();
+		let result = Result_ { request_id: 0, provider: ALICE, outcome: output(&embedding()) };
+		let signature = signed_by(ALICE, &result);
+		assert_ok!(submit(result, signature));
+		let purge = || Inference::purge_receipt(RuntimeOrigin::signed(BOB), 0);
+		System::set_block_number(1 + RECEIPT_RETENTION);
+		assert_noop!(purge(), Error::<Test>::ReceiptRetained);
+		System::set_block_number(2 + RECEIPT_RETENTION);
+		assert_ok!(purge());
+		assert_eq!(Inference::receipt(0), None);
+		assert_eq!(last_event(), Event::ReceiptPurged { request_id: 0, by: BOB }.into());
+		assert_noop!(purge(), Error::<Test>::ReceiptNotFound);
 	});
 }

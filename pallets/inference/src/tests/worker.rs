@@ -208,13 +208,7 @@ fn quorum_model() -> ModelId {
 		quorum,
 		Comparison::ExactHash
 	));
-	let text = Tensor::new("text", DType::U8, vec![2], b"hi".to_vec()).unwrap();
-	assert_ok!(Inference::request_inference(
-		RuntimeOrigin::signed(BUYER),
-		model,
-		encode(&[text]).unwrap(),
-		Balance::MAX
-	));
+	super::results::request_hi(model);
 	model
 }
 
