@@ -25,7 +25,7 @@ pub const PINNING_POOL_ENDOWMENT: crate::Balance = 100_000 * UNITS;
 pub const PROVIDER_BOND: crate::Balance = 100 * UNITS;
 
 /// Requests per block each genesis provider accepts.
-pub const PROVIDER_CAPACITY: u32 = 200;
+pub const PROVIDER_CAPACITY: u32 = 500;
 
 /// The account of the `IModelAccess` precompile, which holds a purchase's value while the
 /// pallet pays it out. It exists from genesis so that the first buyer does not also pay its

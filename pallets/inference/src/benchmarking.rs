@@ -22,8 +22,15 @@ fn funded<T: Config>(name: &'static str, index: u32) -> T::AccountId {
 fn provider<T: Config>(index: u32) -> T::AccountId {
 	let who = funded::<T>("provider", index);
 	let key = T::ProviderKey::generate_pair(None);
-	Pallet::<T>::do_register_provider(who.clone(), T::MinBond::get(), key, HardwareClass::Cpu, 1)
-		.unwrap();
+	let capacity = T::MaxCapacity::get();
+	Pallet::<T>::do_register_provider(
+		who.clone(),
+		T::MinBond::get(),
+		key,
+		HardwareClass::Cpu,
+		capacity,
+	)
+	.unwrap();
 	who
 }
 

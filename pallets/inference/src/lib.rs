@@ -517,6 +517,9 @@ pub mod pallet {
 		InvalidQuorum,
 		/// Fewer active providers serve the model than its quorum needs.
 		NotEnoughProviders,
+		/// The model's providers took as many requests this block as they accept
+		/// (`capacity`); try again in the next block.
+		AtCapacity,
 		/// The request is verified by a quorum: results go through `commit_result` and
 		/// `reveal_result`.
 		QuorumRequest,

@@ -25,6 +25,7 @@ impl<T: Config> Pallet<T> {
 			status: ProviderStatus::Active,
 			models: Default::default(),
 			assigned: 0,
+			taken: Default::default(),
 		};
 		Providers::<T>::insert(&who, info);
 		ProviderOfKey::<T>::insert(&key, &who);

@@ -67,6 +67,7 @@ impl<T: Config> Pallet<T> {
 			Providers::<T>::mutate(provider, |info| {
 				if let Some(info) = info {
 					info.assigned = info.assigned.saturating_add(1);
+					info.taken = (now, Self::taken_in(info, now).saturating_add(1));
 				}
 			});
 		}
@@ -133,21 +134,27 @@ impl<T: Config> Pallet<T> {
 		request_id: RequestId,
 		verification: Verification,
 	) -> Result<BoundedVec<T::AccountId, T::MaxQuorum>, Error<T>> {
-		let mut active: Vec<T::AccountId> = ProvidersOf::<T>::get(model_id)
+		let now = frame_system::Pallet::<T>::block_number();
+		let mut active = 0;
+		let mut free: Vec<T::AccountId> = ProvidersOf::<T>::get(model_id)
 			.into_iter()
 			.filter(|p| {
-				Providers::<T>::get(p).is_some_and(|info| info.status == ProviderStatus::Active)
+				let Some(info) = Providers::<T>::get(p) else { return false };
+				let serving = info.status == ProviderStatus::Active;
+				active += usize::from(serving);
+				serving && Self::taken_in(&info, now) < info.capacity
 			})
 			.collect();
-		ensure!(!active.is_empty(), Error::<T>::NoProvider);
+		ensure!(active > 0, Error::<T>::NoProvider);
 		let needed = verification.providers() as usize;
-		ensure!(active.len() >= needed, Error::<T>::NotEnoughProviders);
+		ensure!(active >= needed, Error::<T>::NotEnoughProviders);
+		ensure!(free.len() >= needed, Error::<T>::AtCapacity);
 		let parent = frame_system::Pallet::<T>::parent_hash();
 		let mut drawn = BoundedVec::new();
 		for draw in 0..needed as u32 {
 			let seed = (parent, request_id, draw).using_encoded(blake2_256);
 			let value = u64::from_le_bytes(seed[..8].try_into().unwrap_or_default());
-			let provider = active.swap_remove((value % active.len() as u64) as usize);
+			let provider = free.swap_remove((value % free.len() as u64) as usize);
 			drawn.try_push(provider).map_err(|_| Error::<T>::InvalidQuorum)?;
 		}
 		Ok(drawn)
@@ -169,6 +176,15 @@ impl<T: Config> Pallet<T> {
 			Self::deposit_event(Event::RequestExpired { request_id: *request_id, refunded });
 		}
 		weight
+	}
+
+	/// Requests `info`'s provider took in block `now`.
+	fn taken_in(info: &ProviderInfo<T>, now: BlockNumberFor<T>) -> u32 {
+		if info.taken.0 == now {
+			info.taken.1
+		} else {
+			0
+		}
 	}
 
 	/// Gives a request that ends without a result everything held back, and frees its

@@ -73,6 +73,8 @@ pub struct ProviderInfo<T: Config> {
 	pub models: BoundedVec<ModelId, T::MaxModelsPerProvider>,
 	/// Requests assigned to the provider and not yet settled; it cannot leave while any are.
 	pub assigned: u32,
+	/// Requests assigned to the provider in the block named, at most `capacity`.
+	pub taken: (BlockNumberFor<T>, u32),
 }
 
 /// Identifier of one inference request. Ids start at 0 and are never reused.

@@ -256,3 +256,18 @@ fn unanswered_requests_expire_and_give_the_fees_back() {
 			== Event::RequestExpired { request_id: 3, refunded: 500 + COMPUTE_FEE }.into()));
 	});
 }
+
+#[test]
+fn a_provider_takes_at_most_its_capacity_per_block() {
+	new_test_ext().execute_with(|| {
+		let model = served_text_model();
+		assert_ok!(Inference::update_provider(RuntimeOrigin::signed(ALICE), HardwareClass::Cpu, 2));
+		assert_ok!(request(model, text("one")));
+		assert_ok!(request(model, text("two")));
+		assert_noop!(request(model, text("three")), Error::<Test>::AtCapacity);
+		System::set_block_number(2);
+		assert_ok!(request(model, text("three")));
+		assert_eq!(Inference::provider(ALICE).unwrap().taken, (2, 1));
+		assert_eq!(Inference::provider(ALICE).unwrap().assigned, 3);
+	});
+}
