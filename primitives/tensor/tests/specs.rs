@@ -23,7 +23,10 @@ fn one_numbering_for_codec_bytes_and_scale() {
 		assert_eq!(DType::from_code(dtype as u8), Some(dtype));
 	}
 	assert_eq!((DType::U8 as u8, DType::I64 as u8, DType::Bool as u8), (5, 8, 9));
-	assert!(DType::decode(&mut &[10u8][..]).is_err());
+	assert_eq!(
+		DType::decode(&mut &[10u8][..]).map_err(|error| error.to_string()),
+		Err("Could not decode `DType`, variant doesn't exist".to_string())
+	);
 }
 
 #[test]
