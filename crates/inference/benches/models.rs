@@ -218,7 +218,9 @@ fn main() {
 			.join("inference-bench.md")
 	});
 	let python = std::env::var("CITRATE_BENCH_PYTHON").unwrap_or_else(|_| "python3".into());
-	let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/bench_onnxruntime.py");
+	let script =
+		Path::new(&std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"))
+			.join("../../scripts/bench_onnxruntime.py");
 	let exe = std::env::current_exe().expect("own path");
 	let tmp = std::env::temp_dir().join(format!("citrate-bench-{}", std::process::id()));
 	std::fs::create_dir_all(&tmp).unwrap();

@@ -14,7 +14,10 @@ use proptest::{prelude::*, test_runner::RngSeed};
 use std::path::PathBuf;
 
 fn corpus(kind: &str) -> Vec<(String, Vec<u8>)> {
-	let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/corpus").join(kind);
+	let dir =
+		PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"))
+			.join("tests/corpus")
+			.join(kind);
 	let mut files: Vec<_> = std::fs::read_dir(&dir)
 		.unwrap()
 		.map(|e| e.unwrap().path())

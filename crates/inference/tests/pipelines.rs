@@ -127,7 +127,10 @@ fn converted_efficientnet_matches_onnxruntime() {
 #[test]
 fn image_classification_recognises_a_cat_and_an_espresso() {
 	let classifier = efficientnet();
-	let assets = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/assets");
+	let assets = std::path::Path::new(
+		&std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"),
+	)
+	.join("tests/assets");
 	for (file, expected) in [
 		// Any of the cat classes: tabby, tiger cat, Egyptian cat.
 		("chelsea.jpg", &[281u32, 282, 285][..]),
@@ -191,7 +194,10 @@ fn ocr_reads_rendered_text() {
 	)
 	.unwrap();
 	let image = std::fs::read(
-		std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/assets/ocr-text.png"),
+		std::path::Path::new(
+			&std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"),
+		)
+		.join("tests/assets/ocr-text.png"),
 	)
 	.unwrap();
 	let Output::Text(text) = ocr.read(&image).unwrap() else { panic!("text") };
@@ -206,7 +212,10 @@ fn ocr_reads_rendered_text() {
 #[test]
 fn text_classification_names_the_labels_of_id2label() {
 	use citrate_inference::pipelines::text::{labels_from_config, TextClassifier};
-	let assets = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/assets");
+	let assets = std::path::Path::new(
+		&std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"),
+	)
+	.join("tests/assets");
 	let counter = OnnxModel::load(
 		&std::fs::read(assets.join("word-sentiment.onnx")).unwrap(),
 		&LoadOptions::default(),
@@ -247,7 +256,10 @@ fn u8_tensor(name: &str, bytes: &[u8]) -> Tensor {
 #[test]
 fn pipelines_are_chosen_by_the_models_task_and_take_requests_as_tensors() {
 	let options = PipelineOptions::default();
-	let assets = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/assets");
+	let assets = std::path::Path::new(
+		&std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"),
+	)
+	.join("tests/assets");
 
 	// OCR from the model's directory as fetched: det.onnx, rec.onnx, cls.onnx.
 	let dir = ModelFiles::from_dir(&models_dir().join("pp-ocrv4"), 64 << 20).unwrap();

@@ -8,7 +8,9 @@ use citrate_storage::{
 use std::{path::Path, process::Command};
 
 fn reference_car(args: &[&str]) -> String {
-	let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+	let root =
+		Path::new(&std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"))
+			.join("../..");
 	let output = Command::new("node")
 		.arg(root.join("scripts/reference-car.mjs"))
 		.args(args)

@@ -44,7 +44,9 @@ fn options(mode: CidMode) -> ImportOptions {
 }
 
 fn reference(dir: &Path) -> (cid::Cid, cid::Cid) {
-	let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+	let repo =
+		Path::new(&std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"))
+			.join("../..");
 	let output = Command::new("node")
 		.arg(repo.join("scripts/reference-tree-cid.mjs"))
 		.arg(dir)

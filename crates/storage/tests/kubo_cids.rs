@@ -30,7 +30,8 @@ fn write_content(path: &Path, len: u64, seed: u64) {
 }
 
 fn repo_root() -> PathBuf {
-	Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+	Path::new(&std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"))
+		.join("../..")
 }
 
 /// `(v0, v1)` CIDs from the reference importer.

@@ -16,7 +16,10 @@ use std::{
 };
 
 fn repo_root() -> PathBuf {
-	Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+	Path::new(&std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"))
+		.join("../..")
+		.canonicalize()
+		.unwrap()
 }
 
 fn temp_dir(name: &str) -> PathBuf {

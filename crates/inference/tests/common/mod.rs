@@ -27,7 +27,8 @@ pub fn read_model(relative: &str) -> Vec<u8> {
 
 /// The directory of committed golden outputs.
 pub fn goldens_dir() -> PathBuf {
-	PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/goldens")
+	PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"))
+		.join("tests/goldens")
 }
 
 /// `count` values k/255 (f32), k the top byte of a 32-bit LCG; `scripts/goldens.py` makes the
