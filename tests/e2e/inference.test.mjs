@@ -141,7 +141,14 @@ test('(c) three requests from polkadot.js settle within 2 blocks with the engine
   assert.equal(await free(alice.address), before.alice + computeFees);
   assert.equal(await free(eve.address), before.eve + 3n * (PRICE * 9n / 10n));
   assert.equal((await api.query.system.account(treasury)).data.free.toBigInt(), before.treasury + 3n * (PRICE / 10n));
-  for (const who of requesters) assert.equal(await reserved(who.address), 0n);
+  // Only each receipt's deposit stays held, until the requester purges the receipt.
+  const deposit = api.consts.inference.receiptDeposit.toBigInt();
+  for (const who of requesters) assert.equal(await reserved(who.address), deposit);
+  const { events: purged, error: purgeError } = await submit(api, api.tx.inference.purgeReceipt(requests[0].id), requesters[0]);
+  assert.equal(purgeError, null);
+  assert.equal(findEvent(purged, 'inference', 'ReceiptPurged').data.deposit.toBigInt(), deposit);
+  assert.equal(await reserved(requesters[0].address), 0n);
+  assert.ok((await api.query.inference.receipts(requests[0].id)).isNone);
 
   // The node's Prometheus endpoint counts the service's runs (with the node's `chain` label).
   const metrics = await (await fetch(node.prometheusUrl)).text();
@@ -175,11 +182,12 @@ test('(d) bad requests are refused with their own error and store or hold nothin
   for (const [model, input, expected, maxFee = 10n * UNITS] of cases) {
     const nextId = (await api.query.inference.nextRequestId()).toNumber();
     const balance = await free(ferdie.address);
+    const held = await reserved(ferdie.address);
     const { events, error } = await submit(api, api.tx.inference.requestInference(model, u8aToHex(input), maxFee), ferdie);
     assert.deepEqual([error?.section, error?.name], ['inference', expected]);
     const fee = findEvent(events, 'transactionPayment', 'TransactionFeePaid').data.actualFee.toBigInt();
     assert.equal(await free(ferdie.address), balance - fee, `${expected}: only the transaction fee is paid`);
-    assert.equal(await reserved(ferdie.address), 0n);
+    assert.equal(await reserved(ferdie.address), held);
     assert.equal((await api.query.inference.nextRequestId()).toNumber(), nextId, `${expected}: nothing stored`);
   }
 });

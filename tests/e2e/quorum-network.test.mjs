@@ -3,7 +3,9 @@
 // Charlie's node is a provider too, but its "inference service" is a dishonest one written
 // here that answers every request with a forged embedding, which Charlie's offchain worker
 // commits, reveals and signs with Charlie's registered provider key. The model requires
-// `Quorum { n: 3, k: 2 }`: the honest pair's answer is final and Charlie is slashed. Then Bob
+// `Quorum { n: 3, k: 2 }`: the honest pair's answer is final and Charlie is slashed. Under
+// `Optimistic { window: 4 }` Charlie's forgery (as proposer or as disputer) loses to the honest
+// pair through a dispute re-run by a juror, and Charlie is slashed again. Then Bob
 // is killed right after a request is included and restarted from his database: the request
 // still settles, with Bob's answer or with Bob penalised as a non-responder.
 import assert from 'node:assert/strict';
@@ -119,7 +121,29 @@ test('(a) with Quorum{3,2} the honest pair is final and the forged answer is sla
   assert.equal((await api.query.inference.providers(c.address)).unwrap().status.type, 'Active');
 });
 
-test('(b) a provider killed after the request and restarted answers or is penalised; nothing is lost', async () => {
+test('(b) with Optimistic{window} a forged answer is disputed, re-run by a juror and slashed', async () => {
+  const { api } = alice;
+  const [a, b, c, eve, ferdie] = ['//Alice', '//Bob', '//Charlie', '//Eve', '//Ferdie'].map((u) => keyring.addFromUri(u));
+  const terms = api.tx.inference.setTerms(modelId, { Optimistic: { window: 4 } }, 'ExactHash');
+  assert.equal((await submit(api, terms, eve)).error, null);
+  const charlieBond = await bond(api, c.address);
+  const { events, error } = await submit(api, api.tx.inference.requestInference(modelId, u8aToHex(textInput('A woman is slicing an onion.')), 10n * UNITS), ferdie);
+  assert.equal(error, null);
+  const requested = findEvent(events, 'inference', 'InferenceRequested').data;
+  const id = requested.requestId.toNumber();
+  const proposer = requested.providers[0].toString();
+  console.log(`# proposer: ${proposer === c.address ? 'Charlie (forges; an honest watcher disputes)' : 'honest (Charlie disputes with a forgery)'}`);
+  const receipt = await settled(api, id, 150_000);
+  assert.ok(receipt, `request ${id} was refunded (logs: ${alice.logFile}, ${bob.logFile}, ${charlie.logFile})`);
+  assert.equal(receipt.verification.type, 'Optimistic');
+  // Either way the dispute happened and the honest pair's answer is final: the honest side
+  // and the juror (the other honest provider) sign the receipt, and Charlie loses 10 %.
+  const signers = receipt.providers.map(([who]) => who.toString()).sort();
+  assert.deepEqual(signers, [a.address, b.address].sort());
+  assert.equal(await bond(api, c.address), charlieBond - charlieBond / 10n, 'Charlie lost 10 % of his bond');
+});
+
+test('(c) a provider killed after the request and restarted answers or is penalised; nothing is lost', async () => {
   const { api } = alice;
   const [b, ferdie] = ['//Bob', '//Ferdie'].map((u) => keyring.addFromUri(u));
   const bobBond = await bond(api, b.address);
@@ -139,6 +163,7 @@ test('(b) a provider killed after the request and restarted answers or is penali
   } else {
     assert.equal(await bond(api, b.address), bobBond - bobBond / 10n, 'Bob did not answer and was slashed');
   }
-  const held = (await api.query.system.account(ferdie.address)).data.reserved.toBigInt();
-  assert.equal(held, 0n, 'nothing stays held: the request settled or was refunded');
+  // Nothing stays held for fees: the request settled or was refunded (receipt deposits stay).
+  const holds = (await api.query.balances.holds(ferdie.address)).map((hold) => hold.id.toJSON());
+  assert.ok(!holds.some((id) => JSON.stringify(id).toLowerCase().includes('requestfees')), JSON.stringify(holds));
 });

@@ -126,6 +126,52 @@ fn quorum_reveal<T: Config>(
 	(last.0, salt, last.1)
 }
 
+/// An `Optimistic` request (the longest window, quantised comparison) of a model with
+/// `MaxProvidersPerModel` providers, whose proposed result is `MaxOutputLen` bytes; returns
+/// another provider's signed, different result of `output_len` bytes that disputes it.
+fn optimistic_dispute<T: Config>(
+	output_len: u32,
+) -> (InferenceResult<T>, <T::ProviderKey as RuntimeAppPublic>::Signature) {
+	let owner = funded::<T>("owner", 0);
+	let model = T::BenchmarkHelper::create_model(&owner);
+	for index in 0..T::MaxProvidersPerModel::get() {
+		Pallet::<T>::do_serve_model(provider::<T>(index), model).unwrap();
+	}
+	let terms = Verification::Optimistic { window: T::MaxChallengeWindow::get() };
+	Pallet::<T>::do_set_terms(owner, model, terms, Comparison::Quantized { fraction_bits: 16 })
+		.unwrap();
+	let request_id = Pallet::<T>::do_request_inference(
+		funded::<T>("requester", 0),
+		model,
+		text_input(64),
+		BalanceOf::<T>::max_value(),
+	)
+	.unwrap();
+	let sign = |result: &InferenceResult<T>| {
+		let key = Providers::<T>::get(&result.provider).unwrap().key;
+		result.using_encoded(|encoded| key.sign(&encoded)).unwrap()
+	};
+	let proposer = Requests::<T>::get(request_id).unwrap().providers[0].clone();
+	let output = text_input(T::MaxOutputLen::get()).try_into().unwrap();
+	let proposal = InferenceResult::<T> {
+		request_id,
+		provider: proposer.clone(),
+		outcome: Outcome::Output(output),
+	};
+	let signature = sign(&proposal);
+	Pallet::<T>::do_submit_result(proposal, signature).unwrap();
+
+	let challenger = ProvidersOf::<T>::get(model).into_iter().find(|p| *p != proposer).unwrap();
+	let mut output = text_input(output_len);
+	if let Some(last) = output.last_mut() {
+		*last = b'b';
+	}
+	let outcome = Outcome::Output(output.try_into().unwrap());
+	let result = InferenceResult::<T> { request_id, provider: challenger, outcome };
+	let signature = sign(&result);
+	(result, signature)
+}
+
 #[benchmarks(where <T as frame_system::Config>::RuntimeCall: From<Call<T>>)]
 mod benchmarks {
 	use super::*;
@@ -427,6 +473,33 @@ mod benchmarks {
 		_(RawOrigin::Signed(caller), request_id);
 
 		assert!(!Receipts::<T>::contains_key(request_id));
+	}
+
+	#[benchmark]
+	fn dispute_result(o: Linear<32, { T::MaxOutputLen::get() }>) {
+		let (result, signature) = optimistic_dispute::<T>(o);
+		let request_id = result.request_id;
+
+		#[extrinsic_call]
+		_(RawOrigin::Authorized, result, signature);
+
+		let request = Requests::<T>::get(request_id).unwrap();
+		assert!(matches!(request.stage, Stage::Disputed { .. }));
+	}
+
+	#[benchmark]
+	fn authorize_dispute_result() -> Result<(), BenchmarkError> {
+		let (result, signature) = optimistic_dispute::<T>(T::MaxOutputLen::get());
+		let call: <T as frame_system::Config>::RuntimeCall =
+			Call::dispute_result { result, signature }.into();
+
+		#[block]
+		{
+			call.authorize(TransactionSource::External)
+				.ok_or("dispute_result has authorize logic")?
+				.map_err(|_| "authorized")?;
+		}
+		Ok(())
 	}
 
 	impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);

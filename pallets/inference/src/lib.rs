@@ -49,12 +49,22 @@
 //! them agree on under the model's [`Comparison`] (exact output hash, or the hash of outputs on
 //! the shared quantisation grid) is final, and the other providers are slashed
 //! (`SlashFraction` of the bond, to the agreeing providers). See `quorum.rs` for the rules and
-//! what they do not protect against.
+//! what they do not protect against. Or `Optimistic { window }`: one provider's result is
+//! proposed and final `window` blocks later unless another provider disputes it
+//! ([`Pallet::dispute_result`]); a dispute re-runs the request as a quorum of jurors drawn from
+//! the other providers, and the side they disagree with is slashed (`optimistic.rs`).
 //!
 //! The **provider worker** (the offchain worker, `offchain.rs`) answers the requests assigned to
 //! the provider keys in its node's keystore: it batches them per model, has the node's native
 //! inference service run them (offchain HTTP to the loopback URL under
-//! [`SERVICE_STORAGE_KEY`]; no custom host function) and submits each signed result.
+//! [`SERVICE_STORAGE_KEY`]; no custom host function) and submits each signed result. It also
+//! checks the optimistic results proposed for the models its providers serve, and disputes
+//! those it gets a different result for.
+//!
+//! **Receipts** hold `ReceiptDeposit` from the requester (held with the fees when the request
+//! is made, returned if it ends without a receipt); [`Pallet::purge_receipt`] removes a
+//! receipt and returns the deposit: the requester may at any time, anyone else after
+//! `ReceiptRetention` blocks.
 //!
 //! When the registry removes a model, its providers stop serving it ([`OnModelRemoved`]).
 
@@ -68,6 +78,7 @@ pub use pallet::*;
 mod benchmarking;
 mod impls;
 mod offchain;
+mod optimistic;
 mod providers;
 mod quorum;
 mod requests;
@@ -247,6 +258,24 @@ pub mod pallet {
 		#[pallet::constant]
 		type ReceiptRetention: Get<BlockNumberFor<Self>>;
 
+		/// Held from a requester for each request's receipt until the receipt is removed.
+		#[pallet::constant]
+		type ReceiptDeposit: Get<BalanceOf<Self>>;
+
+		/// Longest challenge window a model's `Optimistic` terms may set, in blocks.
+		#[pallet::constant]
+		type MaxChallengeWindow: Get<u32>;
+
+		/// Most jurors drawn to re-run a disputed optimistic result (fewer when fewer other
+		/// providers are free; at least one). Less than `MaxQuorum`.
+		#[pallet::constant]
+		type DisputeJurors: Get<u32>;
+
+		/// Part of a dispute loser's slash paid to the honest side (the proposer or the
+		/// disputer); the rest goes to the jurors who agreed with the final result.
+		#[pallet::constant]
+		type DisputeReward: Get<Perbill>;
+
 		/// Priority of result transactions in the pool.
 		#[pallet::constant]
 		type UnsignedPriority: Get<TransactionPriority>;
@@ -266,6 +295,8 @@ pub mod pallet {
 		ProviderBond,
 		/// The fees of a pending request.
 		RequestFees,
+		/// The deposit for a request's receipt.
+		ReceiptDeposit,
 	}
 
 	/// Registered providers by account.
@@ -296,6 +327,10 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Votes<T: Config> =
 		StorageDoubleMap<_, Blake2_128Concat, RequestId, Blake2_128Concat, T::AccountId, Vote<T>>;
+
+	/// The results proposed for `Optimistic` requests, and their disputes.
+	#[pallet::storage]
+	pub type Proposals<T: Config> = StorageMap<_, Blake2_128Concat, RequestId, Proposal<T>>;
 
 	/// Each model's per-call price, set by its owner; none when absent.
 	#[pallet::storage]
@@ -348,6 +383,15 @@ pub mod pallet {
 
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		fn integrity_test() {
+			assert!(
+				T::DisputeJurors::get() >= 1 && T::DisputeJurors::get() < T::MaxQuorum::get(),
+				"a dispute draws at least one juror, and the jurors and the honest side fit in \
+				 a receipt (MaxQuorum)"
+			);
+			assert!(T::CommitWindow::get() < T::RequestTimeout::get(), "reveals need time");
+		}
+
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
 			Self::expire(now)
 		}
@@ -429,8 +473,48 @@ pub mod pallet {
 		/// its bond went to the providers whose result is final (or, without a quorum, to the
 		/// requester).
 		ProviderSlashed { request_id: RequestId, provider: T::AccountId, amount: BalanceOf<T> },
-		/// A receipt older than `ReceiptRetention` was removed by `by`.
-		ReceiptPurged { request_id: RequestId, by: T::AccountId },
+		/// A receipt was removed by `by` (its requester, or anyone after `ReceiptRetention`);
+		/// `deposit` went back to the requester.
+		ReceiptPurged { request_id: RequestId, by: T::AccountId, deposit: BalanceOf<T> },
+		/// The assigned provider proposed its result to an `Optimistic` request; it is final
+		/// at block `final_at` unless disputed before.
+		ResultProposed {
+			request_id: RequestId,
+			provider: T::AccountId,
+			output_hash: Option<[u8; 32]>,
+			final_at: BlockNumberFor<T>,
+		},
+		/// An optimistic result went undisputed through its window and is final:
+		/// `compute_fee` went to the provider and `price_paid` to the model's owner and the
+		/// treasury.
+		ResultFinalized {
+			request_id: RequestId,
+			provider: T::AccountId,
+			output_hash: Option<[u8; 32]>,
+			price_paid: BalanceOf<T>,
+			compute_fee: BalanceOf<T>,
+		},
+		/// `challenger` disputed the proposed result with its own (`output_hash`); `jurors`
+		/// re-run the request, committing then revealing, until `deadline`.
+		ResultDisputed {
+			request_id: RequestId,
+			challenger: T::AccountId,
+			output_hash: Option<[u8; 32]>,
+			jurors: Vec<T::AccountId>,
+			deadline: BlockNumberFor<T>,
+		},
+		/// The jurors settled a dispute: `upheld` is true when the proposed result stood.
+		/// `providers` are those whose result is final (the honest side, if either, and the
+		/// agreeing jurors); `compute_fee` went to the one whose result is final and
+		/// `price_paid` to the model's owner and the treasury.
+		DisputeSettled {
+			request_id: RequestId,
+			upheld: bool,
+			providers: Vec<T::AccountId>,
+			output_hash: Option<[u8; 32]>,
+			price_paid: BalanceOf<T>,
+			compute_fee: BalanceOf<T>,
+		},
 		/// The assigned provider answered and the request settled: `output_hash` is `None`
 		/// for a deterministic failure, whose price was refunded; `compute_fee` went to the
 		/// provider and `price_paid` to the model's owner and the treasury.
@@ -523,7 +607,8 @@ pub mod pallet {
 		/// The request is verified by a quorum: results go through `commit_result` and
 		/// `reveal_result`.
 		QuorumRequest,
-		/// The request has a single provider: its result goes through `submit_result`.
+		/// The request is not voted on (neither a quorum nor a disputed optimistic result):
+		/// its result goes through `submit_result`.
 		NotQuorumRequest,
 		/// The provider already committed to a result for this request.
 		AlreadyCommitted,
@@ -539,8 +624,23 @@ pub mod pallet {
 		RevealMismatch,
 		/// No receipt has this id.
 		ReceiptNotFound,
-		/// The receipt is younger than `ReceiptRetention`.
+		/// The receipt is younger than `ReceiptRetention`; only its requester may remove it.
 		ReceiptRetained,
+		/// The request already has a result (an optimistic result is proposed).
+		AlreadyAnswered,
+		/// An `Optimistic` window must be at least one block and at most
+		/// `MaxChallengeWindow`.
+		InvalidWindow,
+		/// Only an `Optimistic` request's result can be disputed.
+		NotOptimistic,
+		/// The request has no proposed result to dispute yet.
+		NoProposal,
+		/// The proposed result is already disputed.
+		AlreadyDisputed,
+		/// A provider cannot dispute its own result.
+		OwnResult,
+		/// The disputing result agrees with the proposed one under the model's comparison.
+		DisputeAgrees,
 	}
 
 	#[pallet::call]
@@ -724,12 +824,30 @@ pub mod pallet {
 			Ok(Some(T::WeightInfo::reveal_result(voters)).into())
 		}
 
-		/// Removes a receipt kept for more than `ReceiptRetention` blocks; anyone may.
+		/// Removes a receipt and returns its deposit to the requester: the requester may at
+		/// any time, anyone else once it is older than `ReceiptRetention` blocks.
 		#[pallet::call_index(15)]
 		#[pallet::weight(T::WeightInfo::purge_receipt())]
 		pub fn purge_receipt(origin: OriginFor<T>, request_id: RequestId) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::do_purge_receipt(who, request_id)
+		}
+
+		/// Disputes the result proposed for an `Optimistic` request with the caller's own,
+		/// different result: an unsigned transaction authorized by the disputing provider's
+		/// key (an active provider of the model, not the proposer), before the window closes.
+		/// Draws jurors to re-run the request; see the module docs.
+		#[pallet::call_index(16)]
+		#[pallet::weight(T::WeightInfo::dispute_result(T::MaxOutputLen::get()))]
+		#[pallet::weight_of_authorize(T::WeightInfo::authorize_dispute_result())]
+		#[pallet::authorize(Self::authorize_dispute)]
+		pub fn dispute_result(
+			origin: OriginFor<T>,
+			result: InferenceResult<T>,
+			signature: <T::ProviderKey as RuntimeAppPublic>::Signature,
+		) -> DispatchResult {
+			ensure_authorized(origin)?;
+			Self::do_dispute_result(result, signature)
 		}
 	}
 
@@ -774,6 +892,11 @@ pub mod pallet {
 		/// A model's verification terms.
 		pub fn terms(model_id: ModelId) -> ModelTerms {
 			Terms::<T>::get(model_id).unwrap_or_default()
+		}
+
+		/// The result proposed for a pending `Optimistic` request, and its dispute.
+		pub fn proposal(request_id: RequestId) -> Option<Proposal<T>> {
+			Proposals::<T>::get(request_id)
 		}
 
 		/// A quorum provider's vote on a pending request.

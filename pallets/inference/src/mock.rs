@@ -31,7 +31,7 @@ pub const MIN_BOND: Balance = 1_000;
 pub const UNBONDING_DELAY: u64 = 20;
 pub const MAX_CAPACITY: u32 = 500;
 pub const MAX_MODELS_PER_PROVIDER: u32 = 3;
-pub const MAX_PROVIDERS_PER_MODEL: u32 = 3;
+pub const MAX_PROVIDERS_PER_MODEL: u32 = 4;
 pub const MAX_INPUT_LEN: u32 = 1_024;
 pub const REQUEST_TIMEOUT: u64 = 10;
 pub const MAX_REQUESTS_PER_BLOCK: u32 = 4;
@@ -40,12 +40,18 @@ pub const MAX_OUTPUT_LEN: u32 = 512;
 pub const BUYER: AccountId = 13;
 /// A third provider, for quorums.
 pub const CAROL: AccountId = 14;
+/// A fourth provider, for a dispute's jurors.
+pub const DAVE: AccountId = 15;
 pub const MAX_QUORUM: u32 = 3;
 pub const COMMIT_WINDOW: u64 = 4;
 pub const RECEIPT_RETENTION: u64 = 100;
+pub const RECEIPT_DEPOSIT: Balance = 50;
+pub const MAX_CHALLENGE_WINDOW: u32 = 20;
+pub const DISPUTE_JURORS: u32 = 2;
 
 parameter_types! {
 	pub const SlashFraction: Perbill = Perbill::from_percent(10);
+	pub const DisputeReward: Perbill = Perbill::from_percent(50);
 }
 
 polkadot_sdk::frame_support::construct_runtime!(
@@ -129,6 +135,10 @@ impl pallet_inference::Config for Test {
 	type CommitWindow = ConstU64<COMMIT_WINDOW>;
 	type SlashFraction = SlashFraction;
 	type ReceiptRetention = ConstU64<RECEIPT_RETENTION>;
+	type ReceiptDeposit = ConstU128<RECEIPT_DEPOSIT>;
+	type MaxChallengeWindow = ConstU32<MAX_CHALLENGE_WINDOW>;
+	type DisputeJurors = ConstU32<DISPUTE_JURORS>;
+	type DisputeReward = DisputeReward;
 	type UnsignedPriority = ConstU64<{ 1 << 20 }>;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
@@ -241,6 +251,7 @@ pub fn new_test_ext() -> TestExternalities {
 			(POOR, MIN_BOND),
 			(BUYER, INITIAL_BALANCE),
 			(CAROL, INITIAL_BALANCE),
+			(DAVE, INITIAL_BALANCE),
 		],
 		..Default::default()
 	}

@@ -7,8 +7,13 @@
 //! ([`SERVICE_STORAGE_KEY`]; protocol in `citrate_inference_primitives::service`), so the
 //! runtime needs no custom host function. Requests of one model go in one batch.
 //!
-//! Under a quorum the worker commits to its result first, keeping the result and the salt in
-//! the node's persistent offchain storage, and reveals them once commits are closed.
+//! Under a quorum (and as a dispute's juror) the worker commits to its result first, keeping
+//! the result and the salt in the node's persistent offchain storage, and reveals them once
+//! commits are closed.
+//!
+//! As a watcher it runs the input of each optimistic result proposed for a model one of its
+//! providers serves (not its own), once, and disputes the result when its own differs under
+//! the model's comparison.
 //!
 //! Restart-safe: the worker reads the pending requests from chain state in every block, and
 //! remembers in the node's persistent offchain storage when it sent each answer, commitment
@@ -17,8 +22,9 @@
 //! or expired. A commitment is sent again from the kept result, without running it again.
 
 use crate::{
-	commitment_of, Call, Config, InferenceRequest, InferenceResult, Outcome, RequestId, Requests,
-	ResultCommitment, Verification, Votes, LOG_TARGET,
+	commitment_of, Call, Comparison, Config, InferenceRequest, InferenceResult, Outcome, Pallet,
+	ProviderStatus, Providers, ProvidersOf, RequestId, Requests, ResultCommitment, Stage, Votes,
+	LOG_TARGET,
 };
 use alloc::{collections::BTreeMap, format, string::String, vec::Vec};
 use citrate_inference_primitives::service::{RunBatch, RunOutcome, RUN_PATH};
@@ -32,7 +38,11 @@ use polkadot_sdk::{
 		pallet_prelude::BlockNumberFor,
 	},
 	sp_io,
-	sp_runtime::{offchain::storage::StorageValueRef, traits::Saturating, RuntimeAppPublic},
+	sp_runtime::{
+		offchain::storage::StorageValueRef,
+		traits::{Bounded, Saturating},
+		RuntimeAppPublic,
+	},
 };
 
 /// Offchain-storage key (persistent) holding the inference service's base URL, e.g.
@@ -47,7 +57,7 @@ const SENT_PREFIX: &[u8] = b"citrate::inference::sent::";
 /// within the commit window.
 fn resend_after(step: Step) -> u32 {
 	match step {
-		Step::Answer => 5,
+		Step::Answer | Step::Check => 5,
 		Step::Commit | Step::Reveal => 2,
 	}
 }
@@ -73,7 +83,12 @@ enum Step {
 	Commit,
 	/// A quorum provider's reveal (nothing to run).
 	Reveal,
+	/// A watcher's check of a proposed optimistic result, disputed if it differs.
+	Check,
 }
+
+/// For a check: the proposed result's comparison key and the model's comparison.
+type Proposed = ([u8; 32], Comparison);
 
 /// One request this node's provider must answer.
 struct Assignment<T: Config> {
@@ -83,6 +98,7 @@ struct Assignment<T: Config> {
 	input: Vec<u8>,
 	step: Step,
 	deadline: BlockNumberFor<T>,
+	proposed: Option<Proposed>,
 }
 
 /// What `provider` has to do now for `request`, if anything.
@@ -95,8 +111,8 @@ fn step_of<T: Config>(
 	if now > request.deadline {
 		return None;
 	}
-	if request.terms.verification == Verification::Single {
-		return Some(Step::Answer);
+	if request.quorum().is_none() {
+		return (request.stage == Stage::Open).then_some(Step::Answer);
 	}
 	match Votes::<T>::get(request_id, provider) {
 		None => (now <= request.commits_close).then_some(Step::Commit),
@@ -126,11 +142,20 @@ pub(crate) fn answer_requests<T: Config>(now: BlockNumberFor<T>) {
 	};
 
 	clear_old_votes::<T>(now);
-	let mut by_model: BTreeMap<ModelId, Vec<Assignment<T>>> = BTreeMap::new();
+	let mut by_model: BTreeMap<(ModelId, Vec<u8>), Vec<Assignment<T>>> = BTreeMap::new();
 	for (request_id, request) in Requests::<T>::iter() {
-		for provider in request.providers.iter() {
+		let mut steps: Vec<(&T::AccountId, Step)> = request
+			.providers
+			.iter()
+			.filter(|provider| keys.contains_key(*provider))
+			.filter_map(|provider| {
+				Some((provider, step_of::<T>(request_id, &request, provider, now)?))
+			})
+			.collect();
+		let proposed = watch::<T>(request_id, &request, &keys, now);
+		steps.extend(proposed.as_ref().map(|(watcher, _)| (watcher, Step::Check)));
+		for (provider, step) in steps {
 			let Some(key) = keys.get(provider) else { continue };
-			let Some(step) = step_of::<T>(request_id, &request, provider, now) else { continue };
 			if !claim::<T>(request_id, provider, step, now) {
 				continue;
 			}
@@ -141,18 +166,20 @@ pub(crate) fn answer_requests<T: Config>(now: BlockNumberFor<T>) {
 				input: request.input.to_vec(),
 				step,
 				deadline: request.deadline,
+				proposed: proposed.as_ref().map(|(_, checked)| *checked),
 			};
 			if step == Step::Reveal {
 				reveal::<T>(&assignment);
 			} else if step == Step::Commit && kept_vote::<T>(&assignment).is_some() {
 				recommit::<T>(&assignment);
 			} else {
-				by_model.entry(request.model_id).or_default().push(assignment);
+				let package = (request.model_id, request.package_cid.to_vec());
+				by_model.entry(package).or_default().push(assignment);
 			}
 		}
 	}
 
-	for (model_id, assignments) in by_model {
+	for ((model_id, package_cid), assignments) in by_model {
 		let Some(interface) = T::Registry::interface(model_id) else {
 			// Removed or undescribed since the request: nothing to run; it expires.
 			continue;
@@ -160,7 +187,7 @@ pub(crate) fn answer_requests<T: Config>(now: BlockNumberFor<T>) {
 		for chunk in assignments.chunks(MAX_BATCH) {
 			let batch = RunBatch {
 				model_id,
-				package_cid: interface.package_cid.clone(),
+				package_cid: package_cid.clone(),
 				framework: interface.framework,
 				task: interface.task,
 				inputs: chunk.iter().map(|a| a.input.clone()).collect(),
@@ -187,8 +214,31 @@ pub(crate) fn answer_requests<T: Config>(now: BlockNumberFor<T>) {
 	}
 }
 
-/// Signs and submits the answer (or the commitment) to one request, or gives the claim back
-/// when this provider could not run it.
+/// The provider of this node that checks `request`'s proposed result, with the proposal's
+/// comparison key and the comparison: an active provider serving the model, not the
+/// proposer, while the proposal can be disputed.
+fn watch<T: Config>(
+	request_id: RequestId,
+	request: &InferenceRequest<T>,
+	keys: &BTreeMap<T::AccountId, T::ProviderKey>,
+	now: BlockNumberFor<T>,
+) -> Option<(T::AccountId, Proposed)> {
+	if request.stage != Stage::Proposed || now > request.deadline {
+		return None;
+	}
+	let proposal = crate::Proposals::<T>::get(request_id)?;
+	let serving = ProvidersOf::<T>::get(request.model_id);
+	let watcher = keys.keys().find(|provider| {
+		**provider != proposal.proposer
+			&& serving.contains(provider)
+			&& Providers::<T>::get(provider)
+				.is_some_and(|info| info.status == ProviderStatus::Active)
+	})?;
+	Some((watcher.clone(), (proposal.result.comparison_key, request.terms.comparison)))
+}
+
+/// Signs and submits the answer (or the commitment, or the dispute) to one request, or gives
+/// the claim back when this provider could not run it.
 fn answer<T: Config>(assignment: &Assignment<T>, outcome: RunOutcome) {
 	let request_id = assignment.request_id;
 	let outcome = match outcome {
@@ -229,6 +279,24 @@ fn answer<T: Config>(assignment: &Assignment<T>, outcome: RunOutcome) {
 			let commitment = ResultCommitment { request_id, provider, commitment };
 			let Some(signature) = sign(assignment, &commitment) else { return };
 			Call::<T>::commit_result { commitment, signature }
+		}
+		Step::Check => {
+			let Some((proposed, comparison)) = assignment.proposed else { return };
+			match Pallet::<T>::comparison_key(&outcome, comparison) {
+				Ok(key) if key != proposed => {}
+				checked => {
+					if checked.is_ok() {
+						log::debug!(target: LOG_TARGET, "request {request_id}: the proposed result checks out");
+					}
+					// Checked once: not run again.
+					let sent = sent_key(request_id, &assignment.provider, Step::Check);
+					StorageValueRef::persistent(&sent).set(&BlockNumberFor::<T>::max_value());
+					return;
+				}
+			}
+			let result = InferenceResult { request_id, provider, outcome };
+			let Some(signature) = sign(assignment, &result) else { return };
+			Call::<T>::dispute_result { result, signature }
 		}
 		Step::Reveal => return,
 	};
@@ -299,6 +367,7 @@ fn step_name(step: Step) -> &'static str {
 		Step::Answer => "result",
 		Step::Commit => "commitment",
 		Step::Reveal => "reveal",
+		Step::Check => "dispute",
 	}
 }
 

@@ -52,6 +52,12 @@ impl<T: Config> Pallet<T> {
 			ensure!(n > 1 && n <= T::MaxQuorum::get(), Error::<T>::InvalidQuorum);
 			ensure!(k > n / 2 && k <= n, Error::<T>::InvalidQuorum);
 		}
+		if let Verification::Optimistic { window } = verification {
+			ensure!(
+				window >= 1 && window <= T::MaxChallengeWindow::get(),
+				Error::<T>::InvalidWindow
+			);
+		}
 		if let Comparison::Quantized { fraction_bits } = comparison {
 			ensure!(Quantization::new(fraction_bits).is_some(), Error::<T>::InvalidQuorum);
 		}
@@ -65,16 +71,14 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// The pending quorum request `request_id` assigned to `provider`.
+	/// The pending request `request_id` that `provider` votes on (as one of a quorum, or a
+	/// dispute's juror).
 	fn quorum_request(
 		request_id: RequestId,
 		provider: &T::AccountId,
 	) -> Result<InferenceRequest<T>, Error<T>> {
 		let request = Self::assigned_request(request_id, provider)?;
-		ensure!(
-			matches!(request.terms.verification, Verification::Quorum { .. }),
-			Error::<T>::NotQuorumRequest
-		);
+		ensure!(request.quorum().is_some(), Error::<T>::NotQuorumRequest);
 		Ok(request)
 	}
 
@@ -181,7 +185,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// What results are compared by under `comparison`.
-	fn comparison_key(
+	pub fn comparison_key(
 		outcome: &Outcome<T::MaxOutputLen>,
 		comparison: Comparison,
 	) -> Result<[u8; 32], Error<T>> {
@@ -199,65 +203,128 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Counts the votes on `request` (already taken out of `Requests`), pays, slashes and
-	/// keeps the receipt; see the module docs.
+	/// keeps the receipt; see the module docs. The votes of a dispute's jurors settle the
+	/// dispute (`optimistic.rs`).
 	pub(crate) fn settle_quorum(request_id: RequestId, request: InferenceRequest<T>) {
-		let Verification::Quorum { k, .. } = request.terms.verification else { return };
+		let Some(k) = request.quorum() else { return };
 		let votes: BTreeMap<T::AccountId, Vote<T>> = Votes::<T>::drain_prefix(request_id).collect();
-		let mut groups: BTreeMap<[u8; 32], Vec<&T::AccountId>> = BTreeMap::new();
+		let mut groups: BTreeMap<[u8; 32], Vec<T::AccountId>> = BTreeMap::new();
 		for (provider, vote) in votes.iter() {
 			if let Some(reveal) = &vote.reveal {
-				groups.entry(reveal.comparison_key).or_default().push(provider);
+				groups.entry(reveal.comparison_key).or_default().push(provider.clone());
 			}
 		}
-		let winners = groups
-			.into_values()
-			.find(|members| members.len() >= usize::from(k))
-			.unwrap_or_default();
-
-		if let Some(first) = winners.first() {
-			let Some(reveal) = votes.get(*first).and_then(|vote| vote.reveal.clone()) else {
-				return;
-			};
-			let signed = winners.iter().filter_map(|provider| {
-				let reveal = votes.get(*provider)?.reveal.as_ref()?;
-				Some(((*provider).clone(), reveal.signature.clone()))
-			});
-			let providers = BoundedVec::truncate_from(signed.collect::<Vec<_>>());
-			let paid =
-				Self::settle(request_id, &request, reveal.outcome, reveal.output_hash, providers);
-			let (price_paid, compute_fee) = paid.unwrap_or_else(|error| {
-				log::warn!(target: LOG_TARGET, "settling request {request_id}: {error:?}");
-				Default::default()
-			});
-			let winners: Vec<T::AccountId> = winners.into_iter().cloned().collect();
-			for provider in request.providers.iter().filter(|p| !winners.contains(*p)) {
-				Self::slash(request_id, provider, &winners);
-			}
-			Self::deposit_event(Event::QuorumReached {
-				request_id,
-				providers: winners,
-				output_hash: reveal.output_hash,
-				price_paid,
-				compute_fee,
-			});
-		} else {
-			let refunded = Self::refund(&request);
-			let silent = request
-				.providers
-				.iter()
-				.filter(|provider| votes.get(*provider).is_none_or(|vote| vote.reveal.is_none()));
-			for provider in silent {
-				Self::slash(request_id, provider, core::slice::from_ref(&request.requester));
-			}
-			Self::deposit_event(Event::NoQuorum { request_id, refunded });
+		let agreed = groups.into_iter().find(|(_, members)| members.len() >= usize::from(k));
+		if let Some(proposal) = Proposals::<T>::take(request_id) {
+			return Self::settle_dispute(request_id, request, proposal, &votes, agreed);
 		}
+		let Some((_, winners)) = agreed else {
+			return Self::fail_quorum(request_id, &request, &votes);
+		};
+		let Some(reveal) = votes.get(&winners[0]).and_then(|vote| vote.reveal.clone()) else {
+			return;
+		};
+		let providers = Self::signers(&votes, &winners, None);
+		let paid = Self::settle(
+			request_id,
+			&request,
+			reveal.outcome,
+			reveal.output_hash,
+			providers,
+			&winners,
+		);
+		let (price_paid, compute_fee) = paid.unwrap_or_else(|error| {
+			log::warn!(target: LOG_TARGET, "settling request {request_id}: {error:?}");
+			Default::default()
+		});
+		for provider in request.providers.iter().filter(|p| !winners.contains(*p)) {
+			Self::slash(request_id, provider, &winners);
+		}
+		Self::deposit_event(Event::QuorumReached {
+			request_id,
+			providers: winners,
+			output_hash: reveal.output_hash,
+			price_paid,
+			compute_fee,
+		});
 	}
 
-	/// Moves `SlashFraction` of `provider`'s bond to `to`, in equal parts (the first gets
-	/// what does not divide); pauses the provider if its bond falls below `MinBond`.
-	fn slash(request_id: RequestId, provider: &T::AccountId, to: &[T::AccountId]) {
+	/// Ends a vote without `k` in agreement: nothing is paid, everything held is refunded and
+	/// the providers that did not reveal are slashed to the requester.
+	pub(crate) fn fail_quorum(
+		request_id: RequestId,
+		request: &InferenceRequest<T>,
+		votes: &BTreeMap<T::AccountId, Vote<T>>,
+	) {
+		let refunded = Self::refund(request);
+		let silent = request
+			.providers
+			.iter()
+			.filter(|provider| votes.get(*provider).is_none_or(|vote| vote.reveal.is_none()));
+		for provider in silent {
+			Self::slash(request_id, provider, core::slice::from_ref(&request.requester));
+		}
+		Self::deposit_event(Event::NoQuorum { request_id, refunded });
+	}
+
+	/// The receipt's signers: `first` (an optimistic dispute's honest side), then each of
+	/// `voters` with the signature of its revealed result.
+	pub(crate) fn signers(
+		votes: &BTreeMap<T::AccountId, Vote<T>>,
+		voters: &[T::AccountId],
+		first: Option<(&T::AccountId, &Reveal<T>)>,
+	) -> Signers<T> {
+		let first = first.map(|(provider, reveal)| (provider.clone(), reveal.signature.clone()));
+		let signed = voters.iter().filter_map(|provider| {
+			let reveal = votes.get(provider)?.reveal.as_ref()?;
+			Some((provider.clone(), reveal.signature.clone()))
+		});
+		BoundedVec::truncate_from(first.into_iter().chain(signed).collect::<Vec<_>>())
+	}
+
+	/// Moves `SlashFraction` of `provider`'s bond to `to`, in equal parts; see
+	/// [`Self::slash_shares`].
+	pub(crate) fn slash(request_id: RequestId, provider: &T::AccountId, to: &[T::AccountId]) {
+		Self::slash_shares(request_id, provider, &[(to, Perbill::one())]);
+	}
+
+	/// Moves `SlashFraction` of `provider`'s bond: each `(receivers, share)` part gets
+	/// `share` of it (the last part what is left), in equal parts among its receivers (the
+	/// first gets what does not divide). Pauses the provider if its bond falls below
+	/// `MinBond`.
+	pub(crate) fn slash_shares(
+		request_id: RequestId,
+		provider: &T::AccountId,
+		parts: &[(&[T::AccountId], Perbill)],
+	) {
 		let Some(mut info) = Providers::<T>::get(provider) else { return };
 		let amount = T::SlashFraction::get() * info.bond;
+		let mut left = amount;
+		let mut taken = BalanceOf::<T>::zero();
+		for (index, (receivers, share)) in parts.iter().enumerate() {
+			let part = if index + 1 == parts.len() { left } else { *share * amount };
+			left = left.saturating_sub(part);
+			taken.saturating_accrue(Self::pay_from_bond(provider, receivers, part));
+		}
+		info.bond = info.bond.saturating_sub(taken);
+		if info.bond < T::MinBond::get() && info.status == ProviderStatus::Active {
+			info.status = ProviderStatus::Paused;
+		}
+		Providers::<T>::insert(provider, info);
+		Self::deposit_event(Event::ProviderSlashed {
+			request_id,
+			provider: provider.clone(),
+			amount: taken,
+		});
+	}
+
+	/// Pays `amount` of `provider`'s bond to `to` in equal parts (the first gets what does not
+	/// divide); returns what was moved.
+	fn pay_from_bond(
+		provider: &T::AccountId,
+		to: &[T::AccountId],
+		amount: BalanceOf<T>,
+	) -> BalanceOf<T> {
 		let parts: BalanceOf<T> = (to.len() as u32).max(1).into();
 		let share = amount / parts;
 		let mut taken = BalanceOf::<T>::zero();
@@ -278,15 +345,6 @@ impl<T: Config> Pallet<T> {
 				Zero::zero()
 			}));
 		}
-		info.bond = info.bond.saturating_sub(taken);
-		if info.bond < T::MinBond::get() && info.status == ProviderStatus::Active {
-			info.status = ProviderStatus::Paused;
-		}
-		Providers::<T>::insert(provider, info);
-		Self::deposit_event(Event::ProviderSlashed {
-			request_id,
-			provider: provider.clone(),
-			amount: taken,
-		});
+		taken
 	}
 }

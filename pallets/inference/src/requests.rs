@@ -8,9 +8,14 @@ use citrate_inference_primitives::{
 };
 use codec::Encode;
 use polkadot_sdk::{
-	frame_support::weights::WeightToFee as _, sp_io::hashing::blake2_256,
-	sp_runtime::DispatchResult,
+	frame_support::weights::WeightToFee as _,
+	sp_io::hashing::blake2_256,
+	sp_runtime::{traits::One, DispatchResult},
 };
+
+/// Blocks after the wanted one that [`Pallet::schedule_expiry`] tries when that block's
+/// expiries are full.
+const RESCHEDULE_SPAN: u32 = 16;
 
 impl<T: Config> Pallet<T> {
 	/// Sets `model_id`'s per-call price for its owner `who`; see [`Pallet::set_price`].
@@ -43,6 +48,9 @@ impl<T: Config> Pallet<T> {
 		let interface = T::Registry::interface(model_id).ok_or(Error::<T>::NoMetadata)?;
 		let input: BoundedVec<u8, T::MaxInputLen> =
 			input.try_into().map_err(|_| Error::<T>::InputTooLarge)?;
+		// The registry bounds CIDs well below this; a longer one is not a usable package.
+		let package_cid: PackageCid =
+			interface.package_cid.clone().try_into().map_err(|_| Error::<T>::NoMetadata)?;
 		Self::check_input(&interface, &input)?;
 		ensure!(T::Access::has_access(&who, model_id), Error::<T>::NoAccess);
 
@@ -60,17 +68,13 @@ impl<T: Config> Pallet<T> {
 		let mut expiring = Expiring::<T>::get(deadline);
 		expiring.try_push(request_id).map_err(|_| Error::<T>::TooManyRequests)?;
 
+		let deposit = T::ReceiptDeposit::get();
 		T::Currency::hold(&HoldReason::RequestFees.into(), &who, fee)
 			.map_err(|_| Error::<T>::InsufficientFunds)?;
+		T::Currency::hold(&HoldReason::ReceiptDeposit.into(), &who, deposit)
+			.map_err(|_| Error::<T>::InsufficientFunds)?;
 		T::Access::consume_use(&who, model_id)?;
-		for provider in providers.iter() {
-			Providers::<T>::mutate(provider, |info| {
-				if let Some(info) = info {
-					info.assigned = info.assigned.saturating_add(1);
-					info.taken = (now, Self::taken_in(info, now).saturating_add(1));
-				}
-			});
-		}
+		Self::assign(&providers, now);
 		Expiring::<T>::insert(deadline, expiring);
 		NextRequestId::<T>::put(request_id.saturating_add(1));
 		let input_hash = blake2_256(&input);
@@ -79,12 +83,15 @@ impl<T: Config> Pallet<T> {
 			InferenceRequest {
 				requester: who.clone(),
 				model_id,
+				package_cid,
 				input,
 				input_hash,
 				price,
 				compute_fee,
+				deposit,
 				providers: providers.clone(),
 				terms,
+				stage: Stage::Open,
 				submitted_at: now,
 				commits_close: now.saturating_add(T::CommitWindow::get()),
 				deadline,
@@ -127,53 +134,113 @@ impl<T: Config> Pallet<T> {
 		T::WeightToFee::weight_to_fee(&Weight::from_parts(ref_time, 0))
 	}
 
-	/// The providers a request needs, drawn without repetition from the active providers of
-	/// `model_id` with `blake2_256(parent hash ‖ request id ‖ draw)`.
+	/// The providers a request needs, drawn from the active providers of `model_id`; see
+	/// [`Self::draw`].
 	fn draw_providers(
 		model_id: ModelId,
 		request_id: RequestId,
 		verification: Verification,
 	) -> Result<BoundedVec<T::AccountId, T::MaxQuorum>, Error<T>> {
+		let (active, free) = Self::free_providers_of(model_id, &[]);
+		ensure!(active > 0, Error::<T>::NoProvider);
+		let needed = verification.providers() as usize;
+		ensure!(active >= needed, Error::<T>::NotEnoughProviders);
+		ensure!(free.len() >= needed, Error::<T>::AtCapacity);
+		Self::draw(free, request_id, needed)
+	}
+
+	/// How many of `model_id`'s providers are active, and those of them, other than
+	/// `excluded`, that can take a request in this block.
+	pub(crate) fn free_providers_of(
+		model_id: ModelId,
+		excluded: &[&T::AccountId],
+	) -> (usize, Vec<T::AccountId>) {
 		let now = frame_system::Pallet::<T>::block_number();
 		let mut active = 0;
-		let mut free: Vec<T::AccountId> = ProvidersOf::<T>::get(model_id)
+		let free = ProvidersOf::<T>::get(model_id)
 			.into_iter()
 			.filter(|p| {
 				let Some(info) = Providers::<T>::get(p) else { return false };
 				let serving = info.status == ProviderStatus::Active;
 				active += usize::from(serving);
-				serving && Self::taken_in(&info, now) < info.capacity
+				serving && Self::taken_in(&info, now) < info.capacity && !excluded.contains(&p)
 			})
 			.collect();
-		ensure!(active > 0, Error::<T>::NoProvider);
-		let needed = verification.providers() as usize;
-		ensure!(active >= needed, Error::<T>::NotEnoughProviders);
-		ensure!(free.len() >= needed, Error::<T>::AtCapacity);
+		(active, free)
+	}
+
+	/// Draws `count` of `candidates` without repetition with
+	/// `blake2_256(parent hash ‖ request id ‖ draw)`; a dispute's jurors are drawn after the
+	/// request's providers, with the same request id in a later block.
+	pub(crate) fn draw(
+		mut candidates: Vec<T::AccountId>,
+		request_id: RequestId,
+		count: usize,
+	) -> Result<BoundedVec<T::AccountId, T::MaxQuorum>, Error<T>> {
 		let parent = frame_system::Pallet::<T>::parent_hash();
 		let mut drawn = BoundedVec::new();
-		for draw in 0..needed as u32 {
+		for draw in 0..count.min(candidates.len()) as u32 {
 			let seed = (parent, request_id, draw).using_encoded(blake2_256);
 			let value = u64::from_le_bytes(seed[..8].try_into().unwrap_or_default());
-			let provider = free.swap_remove((value % free.len() as u64) as usize);
+			let provider = candidates.swap_remove((value % candidates.len() as u64) as usize);
 			drawn.try_push(provider).map_err(|_| Error::<T>::InvalidQuorum)?;
 		}
 		Ok(drawn)
 	}
 
-	/// Expires the requests due at `now`: a quorum is counted with what was revealed; other
-	/// requests go unanswered, their fees go back and their providers are freed.
+	/// Counts one more request on each of `providers`, taken in block `now`.
+	pub(crate) fn assign(providers: &[T::AccountId], now: BlockNumberFor<T>) {
+		for provider in providers {
+			Providers::<T>::mutate(provider, |info| {
+				if let Some(info) = info {
+					info.assigned = info.assigned.saturating_add(1);
+					info.taken = (now, Self::taken_in(info, now).saturating_add(1));
+				}
+			});
+		}
+	}
+
+	/// Makes `request_id` expire at block `at`, or the first of the next
+	/// [`RESCHEDULE_SPAN`] blocks with room; returns that block.
+	pub(crate) fn schedule_expiry(
+		request_id: RequestId,
+		at: BlockNumberFor<T>,
+	) -> Result<BlockNumberFor<T>, Error<T>> {
+		let mut block = at;
+		for _ in 0..RESCHEDULE_SPAN {
+			let scheduled = Expiring::<T>::try_mutate(block, |due| due.try_push(request_id));
+			if scheduled.is_ok() {
+				return Ok(block);
+			}
+			block = block.saturating_add(One::one());
+		}
+		Err(Error::<T>::TooManyRequests)
+	}
+
+	/// Settles the requests due at `now`: a quorum (or a dispute's jurors) is counted with
+	/// what was revealed, a proposed optimistic result becomes final; other requests go
+	/// unanswered, their fees go back and their providers are freed. A request whose deadline
+	/// moved (proposed, disputed) is settled at its new deadline instead.
 	pub(crate) fn expire(now: BlockNumberFor<T>) -> Weight {
 		let due = Expiring::<T>::take(now);
 		let mut weight = T::WeightInfo::expire(due.len() as u32);
 		for request_id in due.iter() {
-			let Some(request) = Requests::<T>::take(request_id) else { continue };
-			if matches!(request.terms.verification, Verification::Quorum { .. }) {
-				weight.saturating_accrue(T::WeightInfo::reveal_result(T::MaxQuorum::get()));
-				Self::settle_quorum(*request_id, request);
+			let request_id = *request_id;
+			let Some(request) = Requests::<T>::get(request_id) else { continue };
+			if request.deadline != now {
 				continue;
 			}
-			let refunded = Self::refund(&request);
-			Self::deposit_event(Event::RequestExpired { request_id: *request_id, refunded });
+			Requests::<T>::remove(request_id);
+			if request.quorum().is_some() {
+				weight.saturating_accrue(T::WeightInfo::reveal_result(T::MaxQuorum::get()));
+				Self::settle_quorum(request_id, request);
+			} else if request.stage == Stage::Proposed {
+				weight.saturating_accrue(T::WeightInfo::submit_result(T::MaxOutputLen::get()));
+				Self::finalize_proposal(request_id, request);
+			} else {
+				let refunded = Self::refund(&request);
+				Self::deposit_event(Event::RequestExpired { request_id, refunded });
+			}
 		}
 		weight
 	}
@@ -197,6 +264,12 @@ impl<T: Config> Pallet<T> {
 			Precision::BestEffort,
 		)
 		.unwrap_or_default();
+		let _ = T::Currency::release(
+			&HoldReason::ReceiptDeposit.into(),
+			&request.requester,
+			request.deposit,
+			Precision::BestEffort,
+		);
 		Self::free_providers(&request.providers);
 		refunded
 	}

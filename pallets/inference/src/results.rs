@@ -35,10 +35,15 @@ impl<T: Config> Pallet<T> {
 		Ok(request)
 	}
 
-	/// The pending single-provider request `result` answers.
+	/// The pending single-provider request (`Single`, or `Optimistic` without a proposed
+	/// result yet) `result` answers.
 	fn answered_request(result: &InferenceResult<T>) -> Result<InferenceRequest<T>, Error<T>> {
 		let request = Self::assigned_request(result.request_id, &result.provider)?;
-		ensure!(request.terms.verification == Verification::Single, Error::<T>::QuorumRequest);
+		ensure!(
+			!matches!(request.terms.verification, Verification::Quorum { .. }),
+			Error::<T>::QuorumRequest
+		);
+		ensure!(request.stage == Stage::Open, Error::<T>::AlreadyAnswered);
 		Ok(request)
 	}
 
@@ -82,7 +87,9 @@ impl<T: Config> Pallet<T> {
 	/// Why a provider's transaction is invalid, for the pool.
 	pub(crate) fn invalid(error: Error<T>) -> InvalidTransaction {
 		match error {
-			Error::<T>::RequestNotFound | Error::<T>::TooLate => InvalidTransaction::Stale,
+			Error::<T>::RequestNotFound | Error::<T>::TooLate | Error::<T>::AlreadyAnswered => {
+				InvalidTransaction::Stale
+			}
 			Error::<T>::NotAssigned => InvalidTransaction::Custom(NOT_ASSIGNED),
 			_ => InvalidTransaction::Call,
 		}
@@ -103,19 +110,29 @@ impl<T: Config> Pallet<T> {
 			.map(|validity| (validity, Weight::zero()))
 	}
 
-	/// Settles the request `result` answers and keeps its receipt; see
-	/// [`Pallet::submit_result`] and the module docs.
+	/// Settles the request `result` answers and keeps its receipt, or, for an `Optimistic`
+	/// request, proposes the result; see [`Pallet::submit_result`] and the module docs.
 	pub fn do_submit_result(
 		result: InferenceResult<T>,
 		signature: <T::ProviderKey as RuntimeAppPublic>::Signature,
 	) -> DispatchResult {
 		let request = Self::answered_request(&result)?;
+		if let Verification::Optimistic { window } = request.terms.verification {
+			return Self::propose(result, signature, request, window);
+		}
 		let output_hash = Self::hash_outcome(&result.outcome)?;
 		let signature = signature.encode().try_into().map_err(|_| Error::<T>::SignatureTooLong)?;
 		let providers =
 			BoundedVec::truncate_from(alloc::vec![(result.provider.clone(), signature)]);
-		let (price_paid, compute_fee) =
-			Self::settle(result.request_id, &request, result.outcome, output_hash, providers)?;
+		let paid = [result.provider.clone()];
+		let (price_paid, compute_fee) = Self::settle(
+			result.request_id,
+			&request,
+			result.outcome,
+			output_hash,
+			providers,
+			&paid,
+		)?;
 		Self::deposit_event(Event::ResultSubmitted {
 			request_id: result.request_id,
 			provider: result.provider,
@@ -126,16 +143,18 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Settles `request` with its final `outcome`, answered by `providers`: releases what is
-	/// held, pays each of them one compute fee and the model its price (for an output),
-	/// gives the rest back to the requester, frees every assigned provider and keeps the
-	/// receipt. Returns the price paid and the compute fees paid.
+	/// Settles `request` with its final `outcome`, signed by `providers`: releases the fees
+	/// held, pays one compute fee to each of `paid` (at most the runs held for) and the model
+	/// its price (for an output), gives the rest back to the requester, frees every assigned
+	/// provider and keeps the receipt with its deposit. Returns the price paid and the compute
+	/// fees paid.
 	pub(crate) fn settle(
 		request_id: RequestId,
 		request: &InferenceRequest<T>,
 		outcome: Outcome<T::MaxOutputLen>,
 		output_hash: Option<[u8; 32]>,
 		providers: Signers<T>,
+		paid: &[T::AccountId],
 	) -> Result<(BalanceOf<T>, BalanceOf<T>), DispatchError> {
 		let requester = &request.requester;
 		T::Currency::release(
@@ -145,8 +164,9 @@ impl<T: Config> Pallet<T> {
 			Precision::Exact,
 		)?;
 		let mut compute_fee = BalanceOf::<T>::zero();
+		let runs = request.terms.verification.providers() as usize;
 		if !request.compute_fee.is_zero() {
-			for (provider, _) in providers.iter() {
+			for provider in paid.iter().take(runs) {
 				T::Currency::transfer(
 					requester,
 					provider,
@@ -173,6 +193,7 @@ impl<T: Config> Pallet<T> {
 			Receipt {
 				requester: request.requester.clone(),
 				model_id: request.model_id,
+				package_cid: request.package_cid.clone(),
 				input_hash: request.input_hash,
 				output_hash,
 				outcome,
@@ -182,22 +203,30 @@ impl<T: Config> Pallet<T> {
 				answered_at: frame_system::Pallet::<T>::block_number(),
 				price_paid,
 				compute_fee,
+				deposit: request.deposit,
 			},
 		);
 		Ok((price_paid, compute_fee))
 	}
 
-	/// Removes `request_id`'s receipt for `who` once it is older than `ReceiptRetention`; see
-	/// [`Pallet::purge_receipt`].
+	/// Removes `request_id`'s receipt for `who` (its requester, or anyone once it is older
+	/// than `ReceiptRetention`) and returns its deposit; see [`Pallet::purge_receipt`].
 	pub fn do_purge_receipt(who: T::AccountId, request_id: RequestId) -> DispatchResult {
 		let receipt = Receipts::<T>::get(request_id).ok_or(Error::<T>::ReceiptNotFound)?;
 		let kept_until = receipt.answered_at.saturating_add(T::ReceiptRetention::get());
 		ensure!(
-			frame_system::Pallet::<T>::block_number() > kept_until,
+			who == receipt.requester || frame_system::Pallet::<T>::block_number() > kept_until,
 			Error::<T>::ReceiptRetained
 		);
 		Receipts::<T>::remove(request_id);
-		Self::deposit_event(Event::ReceiptPurged { request_id, by: who });
+		let deposit = T::Currency::release(
+			&HoldReason::ReceiptDeposit.into(),
+			&receipt.requester,
+			receipt.deposit,
+			Precision::BestEffort,
+		)
+		.unwrap_or_default();
+		Self::deposit_event(Event::ReceiptPurged { request_id, by: who, deposit });
 		Ok(())
 	}
 }

@@ -107,6 +107,17 @@ pub enum Verification {
 	/// are slashed. Does not protect against `k` colluding providers, nor against a model
 	/// whose outputs differ across honest providers beyond the comparison's tolerance.
 	Quorum { n: u8, k: u8 },
+	/// One provider answers; its result is proposed and becomes final `window` blocks later
+	/// unless another active provider serving the model disputes it with a different result
+	/// ([`crate::Pallet::dispute_result`]). A dispute re-runs the request as a quorum of up
+	/// to `DisputeJurors` other providers (commit then reveal); whichever of the two the
+	/// jurors' majority agrees with is final, and the other side loses `SlashFraction` of its
+	/// bond, `DisputeReward` of it to the honest side and the rest to the jurors. Costs one
+	/// run when nobody disputes. Does not protect against a wrong result that no honest
+	/// provider checked within the window, nor against colluding jurors; jurors see both
+	/// disputed results, so a lazy juror can guess between them (and is slashed when it
+	/// guesses wrong).
+	Optimistic { window: u32 },
 }
 
 /// How the results of a quorum are compared.
@@ -156,10 +167,43 @@ impl Verification {
 	/// Providers a request needs.
 	pub fn providers(self) -> u32 {
 		match self {
-			Verification::Single => 1,
+			Verification::Single | Verification::Optimistic { .. } => 1,
 			Verification::Quorum { n, .. } => u32::from(n),
 		}
 	}
+}
+
+/// Longest package CID (binary CIDv1) a request and its receipt name.
+pub const MAX_PACKAGE_CID_LEN: u32 = 128;
+
+/// The binary CIDv1 of a model package.
+pub type PackageCid =
+	BoundedVec<u8, polkadot_sdk::frame_support::traits::ConstU32<MAX_PACKAGE_CID_LEN>>;
+
+/// Where a request stands.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Default,
+)]
+pub enum Stage {
+	/// Waiting for its providers' results (or a quorum's votes).
+	#[default]
+	Open,
+	/// `Optimistic`: a result is proposed ([`crate::Proposals`]) and becomes final at the
+	/// request's deadline unless disputed.
+	Proposed,
+	/// `Optimistic`, disputed: the request's providers are now the jurors, who vote like a
+	/// quorum in which `k` must agree.
+	Disputed { k: u8 },
 }
 
 /// A request waiting for its result.
@@ -171,6 +215,8 @@ impl Verification {
 pub struct InferenceRequest<T: Config> {
 	pub requester: T::AccountId,
 	pub model_id: ModelId,
+	/// The model package to run (binary CIDv1), as registered when the request was made.
+	pub package_cid: PackageCid,
 	/// The input tensors in the codec's canonical form, checked against the task's schema.
 	pub input: BoundedVec<u8, T::MaxInputLen>,
 	/// blake2-256 of `input`, which receipts name.
@@ -179,23 +225,53 @@ pub struct InferenceRequest<T: Config> {
 	pub price: BalanceOf<T>,
 	/// One provider's compute fee from the cost schedule; held once per assigned provider.
 	pub compute_fee: BalanceOf<T>,
-	/// The providers assigned to answer (one, or a quorum's `n`).
+	/// Held from the requester until the receipt is removed; returned then, or when the
+	/// request ends without a receipt.
+	pub deposit: BalanceOf<T>,
+	/// The providers assigned to answer (one, a quorum's `n`, or a dispute's jurors).
 	pub providers: BoundedVec<T::AccountId, T::MaxQuorum>,
 	/// The model's terms when the request was made.
 	pub terms: ModelTerms,
+	pub stage: Stage,
 	pub submitted_at: BlockNumberFor<T>,
-	/// Quorum commitments are taken until this block (or until every provider committed).
+	/// Quorum (or jurors') commitments are taken until this block (or until every provider
+	/// committed).
 	pub commits_close: BlockNumberFor<T>,
-	/// Unsettled by this block, the request expires (a quorum is counted then).
+	/// Unsettled by this block, the request expires (a quorum is counted, a proposed result
+	/// becomes final).
 	pub deadline: BlockNumberFor<T>,
 }
 
 impl<T: Config> InferenceRequest<T> {
-	/// Everything held from the requester: the price and each provider's compute fee.
+	/// The fees held from the requester: the price and each run's compute fee (a dispute's
+	/// jurors are paid from the loser's slash, not from these).
 	pub fn held(&self) -> BalanceOf<T> {
-		let runs: BalanceOf<T> = (self.providers.len() as u32).into();
+		let runs: BalanceOf<T> = self.terms.verification.providers().into();
 		self.price.saturating_add(self.compute_fee.saturating_mul(runs))
 	}
+
+	/// How many of the request's providers must agree, while they vote (a quorum, or a
+	/// dispute's jurors).
+	pub fn quorum(&self) -> Option<u8> {
+		match (self.terms.verification, self.stage) {
+			(Verification::Quorum { k, .. }, _) => Some(k),
+			(Verification::Optimistic { .. }, Stage::Disputed { k }) => Some(k),
+			_ => None,
+		}
+	}
+}
+
+/// An `Optimistic` request's proposed result, and the result that disputes it.
+#[derive(
+	CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound, Encode, Decode, MaxEncodedLen, TypeInfo,
+)]
+#[scale_info(skip_type_params(T))]
+#[codec(mel_bound())]
+pub struct Proposal<T: Config> {
+	pub proposer: T::AccountId,
+	pub result: Reveal<T>,
+	/// The disputing provider and its result.
+	pub challenge: Option<(T::AccountId, Reveal<T>)>,
 }
 
 /// A quorum provider's commitment to its result, signed by its provider key.
@@ -230,7 +306,8 @@ pub struct Vote<T: Config> {
 	pub reveal: Option<Reveal<T>>,
 }
 
-/// A revealed result.
+/// A result shown on chain: a quorum provider's revealed result, or an optimistic proposal
+/// or dispute.
 #[derive(
 	CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound, Encode, Decode, MaxEncodedLen, TypeInfo,
 )]
@@ -317,6 +394,8 @@ pub type Signers<T> = BoundedVec<
 pub struct Receipt<T: Config> {
 	pub requester: T::AccountId,
 	pub model_id: ModelId,
+	/// The model package that ran (binary CIDv1).
+	pub package_cid: PackageCid,
 	pub input_hash: [u8; 32],
 	/// `citrate_inference_primitives::output::output_hash` of the output; `None` for a
 	/// deterministic failure.
@@ -334,4 +413,7 @@ pub struct Receipt<T: Config> {
 	pub price_paid: BalanceOf<T>,
 	/// Paid to the providers, together.
 	pub compute_fee: BalanceOf<T>,
+	/// Held from the requester while the receipt is kept ([`crate::Pallet::purge_receipt`]
+	/// returns it).
+	pub deposit: BalanceOf<T>,
 }

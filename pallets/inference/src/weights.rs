@@ -30,6 +30,8 @@ pub trait WeightInfo {
 	fn reveal_result(votes: u32) -> Weight;
 	fn authorize_reveal_result() -> Weight;
 	fn purge_receipt() -> Weight;
+	fn dispute_result(output_len: u32) -> Weight;
+	fn authorize_dispute_result() -> Weight;
 }
 
 /// 50 µs of execution and `proof` bytes of proof size, plus the accesses.
@@ -113,7 +115,17 @@ impl WeightInfo for () {
 	fn authorize_reveal_result() -> Weight {
 		accesses(3, 0, 12_000).saturating_add(Weight::from_parts(60_000_000 + 300_000_000, 0))
 	}
+	// Receipt, hold, account.
 	fn purge_receipt() -> Weight {
-		accesses(1, 1, 70_000)
+		accesses(3, 3, 70_000)
+	}
+	// Request, proposal, provider, providers of the model and each of them, expiry list,
+	// jurors; decoding and hashing the output twice (2 ns per byte each).
+	fn dispute_result(output_len: u32) -> Weight {
+		accesses(14, 8, 32_000)
+			.saturating_add(Weight::from_parts(4_000, 1).saturating_mul(output_len.into()))
+	}
+	fn authorize_dispute_result() -> Weight {
+		accesses(5, 0, 16_000).saturating_add(Weight::from_parts(60_000_000 + 300_000_000, 0))
 	}
 }

@@ -23,6 +23,13 @@ parameter_types! {
 	pub const InferenceSlashFraction: Perbill = Perbill::from_percent(10);
 	/// Receipts stay readable for 30 days; then anyone may remove them.
 	pub const InferenceReceiptRetention: BlockNumber = 30 * DAYS;
+	/// A receipt's entry and about 1 KiB (its fixed fields, signatures and a small output),
+	/// at the chain's storage deposit rate.
+	pub const InferenceReceiptDeposit: crate::Balance = crate::currency::deposit(1, 1024);
+	/// Optimistic results can wait up to an hour (600 blocks) for disputes.
+	pub const InferenceMaxChallengeWindow: u32 = 600;
+	/// The honest side of a dispute gets half of the loser's slash, the jurors the rest.
+	pub const InferenceDisputeReward: Perbill = Perbill::from_percent(50);
 }
 
 impl pallet_inference::Config for Runtime {
@@ -50,6 +57,10 @@ impl pallet_inference::Config for Runtime {
 	type CommitWindow = InferenceCommitWindow;
 	type SlashFraction = InferenceSlashFraction;
 	type ReceiptRetention = InferenceReceiptRetention;
+	type ReceiptDeposit = InferenceReceiptDeposit;
+	type MaxChallengeWindow = InferenceMaxChallengeWindow;
+	type DisputeJurors = ConstU32<3>;
+	type DisputeReward = InferenceDisputeReward;
 	type UnsignedPriority = InferenceResultPriority;
 	/// Provisional (storage accesses at ParityDB's cost + 50 µs each) until
 	/// `scripts/benchmark.sh` writes `SubstrateWeight` from the benchmarks.

@@ -132,9 +132,11 @@ fn providers_serve_registered_active_models_within_the_bounds() {
 			Inference::serve_model(RuntimeOrigin::signed(ALICE), models[3]),
 			Error::<Test>::TooManyModels
 		);
-		// A fourth provider for a model with three is one too many.
-		register(CAROL);
-		assert_ok!(Inference::serve_model(RuntimeOrigin::signed(CAROL), models[0]));
+		// A fifth provider for a model with four is one too many.
+		for who in [CAROL, DAVE] {
+			register(who);
+			assert_ok!(Inference::serve_model(RuntimeOrigin::signed(who), models[0]));
+		}
 		assert_ok!(Inference::register_provider(
 			RuntimeOrigin::signed(OWNER),
 			MIN_BOND,
@@ -154,13 +156,13 @@ fn providers_serve_registered_active_models_within_the_bounds() {
 		);
 
 		assert_ok!(Inference::stop_serving(RuntimeOrigin::signed(ALICE), models[0]));
-		assert_eq!(Inference::providers_of(models[0]), vec![BOB, CAROL]);
+		assert_eq!(Inference::providers_of(models[0]), vec![BOB, CAROL, DAVE]);
 		assert_eq!(Inference::provider(ALICE).unwrap().models.into_inner(), models[1..3]);
 		assert_noop!(
 			Inference::stop_serving(RuntimeOrigin::signed(ALICE), models[0]),
 			Error::<Test>::NotServing
 		);
-		for who in [BOB, CAROL] {
+		for who in [BOB, CAROL, DAVE] {
 			assert_ok!(Inference::stop_serving(RuntimeOrigin::signed(who), models[0]));
 		}
 		assert!(!ProvidersOf::<Test>::contains_key(models[0]), "the empty list is removed");

@@ -21,10 +21,10 @@ use polkadot_sdk::{
 	},
 };
 
-const SALT: [u8; 32] = [9; 32];
-const SLASH: Balance = MIN_BOND / 10;
+pub(super) const SALT: [u8; 32] = [9; 32];
+pub(super) const SLASH: Balance = MIN_BOND / 10;
 
-type Output = Outcome<ConstU32<MAX_OUTPUT_LEN>>;
+pub(super) type Output = Outcome<ConstU32<MAX_OUTPUT_LEN>>;
 
 /// A priced feature-extraction model under `terms`, served by Alice, Bob and Carol, and
 /// one pending request (id 0) from BUYER assigned to all three; returns the compute fee of
@@ -46,16 +46,16 @@ fn quorum_request(comparison: Comparison) -> (ModelId, Balance) {
 	(model, request.compute_fee)
 }
 
-fn fees_held(who: AccountId) -> Balance {
+pub(super) fn fees_held(who: AccountId) -> Balance {
 	use polkadot_sdk::frame_support::traits::fungible::InspectHold;
 	Balances::balance_on_hold(&HoldReason::RequestFees.into(), &who)
 }
 
-fn signed<M: Encode>(signer: AccountId, message: &M) -> TestSignature {
+pub(super) fn signed<M: Encode>(signer: AccountId, message: &M) -> TestSignature {
 	message.using_encoded(|encoded| key(signer).sign(&encoded)).unwrap()
 }
 
-fn commit_call(provider: AccountId, outcome: &Output, salt: [u8; 32]) -> RuntimeCall {
+pub(super) fn commit_call(provider: AccountId, outcome: &Output, salt: [u8; 32]) -> RuntimeCall {
 	let commitment = ResultCommitment::<Test> {
 		request_id: 0,
 		provider,
@@ -65,14 +65,14 @@ fn commit_call(provider: AccountId, outcome: &Output, salt: [u8; 32]) -> Runtime
 	RuntimeCall::Inference(Call::commit_result { commitment, signature })
 }
 
-fn reveal_call(provider: AccountId, outcome: &Output, salt: [u8; 32]) -> RuntimeCall {
+pub(super) fn reveal_call(provider: AccountId, outcome: &Output, salt: [u8; 32]) -> RuntimeCall {
 	let result = InferenceResult::<Test> { request_id: 0, provider, outcome: outcome.clone() };
 	let signature = signed(provider, &result);
 	RuntimeCall::Inference(Call::reveal_result { result, salt, signature })
 }
 
 /// Authorizes then dispatches `call`, as the pool and the block would.
-fn send(call: RuntimeCall) -> DispatchResult {
+pub(super) fn send(call: RuntimeCall) -> DispatchResult {
 	call.authorize(TransactionSource::External)
 		.expect("authorize logic")
 		.map_err(|_| DispatchError::Other("not authorized"))?;
@@ -80,19 +80,19 @@ fn send(call: RuntimeCall) -> DispatchResult {
 }
 
 /// Dispatches `call` without the pool's check, to reach the call's own errors.
-fn dispatch(call: RuntimeCall) -> DispatchResult {
+pub(super) fn dispatch(call: RuntimeCall) -> DispatchResult {
 	call.dispatch(RawOrigin::Authorized.into()).map(|_| ()).map_err(|e| e.error)
 }
 
-fn authorize(call: &RuntimeCall) -> Result<(), TransactionValidityError> {
+pub(super) fn authorize(call: &RuntimeCall) -> Result<(), TransactionValidityError> {
 	call.authorize(TransactionSource::External).expect("authorize logic").map(|_| ())
 }
 
-fn other_embedding() -> Vec<Tensor> {
+pub(super) fn other_embedding() -> Vec<Tensor> {
 	vec![Tensor::from_f32("embedding", vec![1, 3], &[0.9, 0.1, -1.0]).unwrap()]
 }
 
-fn balance(who: AccountId) -> Balance {
+pub(super) fn balance(who: AccountId) -> Balance {
 	Balances::total_balance(&who)
 }
 

@@ -249,7 +249,8 @@ fn unanswered_requests_expire_and_give_the_fees_back() {
 
 		Inference::on_initialize(1 + REQUEST_TIMEOUT);
 		assert_eq!(fees_held(BUYER), 0);
-		assert_eq!(Balances::free_balance(BUYER), free_before + held);
+		let deposits = u128::from(MAX_REQUESTS_PER_BLOCK) * RECEIPT_DEPOSIT;
+		assert_eq!(Balances::free_balance(BUYER), free_before + held + deposits);
 		assert_eq!(Requests::<Test>::iter().count(), 0);
 		assert_eq!(Inference::provider(ALICE).unwrap().assigned, 0);
 		assert!(frame_system::Pallet::<Test>::events().iter().any(|r| r.event

@@ -219,16 +219,55 @@ fn only_the_assigned_provider_with_its_key_before_the_deadline_is_heard() {
 fn old_receipts_can_be_purged_by_anyone_and_young_ones_cannot() {
 	new_test_ext().execute_with(|| {
 		pending_request();
+		assert_eq!(deposit_held(BUYER), RECEIPT_DEPOSIT);
 		let result = Result_ { request_id: 0, provider: ALICE, outcome: output(&embedding()) };
 		let signature = signed_by(ALICE, &result);
 		assert_ok!(submit(result, signature));
+		assert_eq!(Inference::receipt(0).unwrap().deposit, RECEIPT_DEPOSIT);
+		assert_eq!(deposit_held(BUYER), RECEIPT_DEPOSIT, "kept with the receipt");
 		let purge = || Inference::purge_receipt(RuntimeOrigin::signed(BOB), 0);
 		System::set_block_number(1 + RECEIPT_RETENTION);
 		assert_noop!(purge(), Error::<Test>::ReceiptRetained);
 		System::set_block_number(2 + RECEIPT_RETENTION);
+		let free = Balances::free_balance(BUYER);
 		assert_ok!(purge());
 		assert_eq!(Inference::receipt(0), None);
-		assert_eq!(last_event(), Event::ReceiptPurged { request_id: 0, by: BOB }.into());
+		assert_eq!(
+			last_event(),
+			Event::ReceiptPurged { request_id: 0, by: BOB, deposit: RECEIPT_DEPOSIT }.into()
+		);
+		assert_eq!(deposit_held(BUYER), 0);
+		assert_eq!(Balances::free_balance(BUYER), free + RECEIPT_DEPOSIT, "back to the requester");
 		assert_noop!(purge(), Error::<Test>::ReceiptNotFound);
 	});
+}
+
+#[test]
+fn the_requester_may_purge_its_receipt_at_once_and_an_expired_request_returns_the_deposit() {
+	new_test_ext().execute_with(|| {
+		let (model, _) = pending_request();
+		let result = Result_ { request_id: 0, provider: ALICE, outcome: output(&embedding()) };
+		let signature = signed_by(ALICE, &result);
+		assert_ok!(submit(result, signature));
+		assert_ok!(Inference::purge_receipt(RuntimeOrigin::signed(BUYER), 0));
+		assert_eq!(
+			last_event(),
+			Event::ReceiptPurged { request_id: 0, by: BUYER, deposit: RECEIPT_DEPOSIT }.into()
+		);
+		assert_eq!(deposit_held(BUYER), 0);
+
+		// No receipt, no deposit kept.
+		request_hi(model);
+		assert_eq!(deposit_held(BUYER), RECEIPT_DEPOSIT);
+		let deadline = Inference::request(1).unwrap().deadline;
+		System::set_block_number(deadline);
+		<Inference as polkadot_sdk::frame_support::traits::Hooks<u64>>::on_initialize(deadline);
+		assert!(Inference::request(1).is_none());
+		assert_eq!(deposit_held(BUYER), 0);
+	});
+}
+
+fn deposit_held(who: AccountId) -> Balance {
+	use polkadot_sdk::frame_support::traits::fungible::InspectHold;
+	Balances::balance_on_hold(&HoldReason::ReceiptDeposit.into(), &who)
 }

@@ -278,3 +278,53 @@ fn under_a_quorum_the_worker_commits_then_reveals_what_it_ran() {
 		assert!(Inference::vote(0, ALICE).unwrap().reveal.is_some());
 	});
 }
+
+/// An optimistic request proposed with `proposed` by its provider; this node holds the key
+/// of another provider of the model, which watches it. Returns the model and the watcher.
+fn watched_proposal(proposed: Vec<Tensor>) -> (ModelId, AccountId) {
+	use super::optimistic::{optimistic_request, others, propose_call};
+	let (model, _, proposer) = optimistic_request();
+	assert_ok!(super::quorum::send(propose_call(proposer, &super::results::output(&proposed))));
+	let watcher = others(proposer)[0];
+	UintAuthorityId::set_all_keys(vec![watcher]);
+	(model, watcher)
+}
+
+#[test]
+fn a_watcher_disputes_a_proposed_result_it_does_not_reproduce() {
+	let (mut ext, state, pool) = worker_ext();
+	ext.execute_with(|| {
+		let (model, watcher) = watched_proposal(super::quorum::other_embedding());
+		let output = encode(&embedding()).unwrap();
+		expect_run(&state, &batch_of(model), vec![RunOutcome::Output(output.clone())]);
+		Inference::offchain_worker(2);
+		let txs = std::mem::take(&mut pool.write().transactions);
+		assert_eq!(txs.len(), 1);
+		let call = Extrinsic::decode(&mut &txs[0][..]).unwrap().function;
+		let RuntimeCall::Inference(Call::dispute_result { result, .. }) = &call else {
+			panic!("not a dispute: {call:?}")
+		};
+		assert_eq!((result.request_id, result.provider), (0, watcher));
+		assert_eq!(result.outcome, Outcome::Output(output.try_into().unwrap()));
+		assert_eq!(super::quorum::authorize(&call), Ok(()));
+		assert_ok!(super::quorum::dispatch(call));
+		assert!(matches!(Inference::request(0).unwrap().stage, Stage::Disputed { .. }));
+	});
+}
+
+#[test]
+fn a_watcher_checks_an_agreeing_result_once_and_sends_nothing() {
+	let (mut ext, state, pool) = worker_ext();
+	ext.execute_with(|| {
+		let (model, _) = watched_proposal(embedding());
+		let output = encode(&embedding()).unwrap();
+		expect_run(&state, &batch_of(model), vec![RunOutcome::Output(output)]);
+		Inference::offchain_worker(2);
+		assert!(pool.read().transactions.is_empty());
+		// Not run again while the window is open (the service expects no more runs).
+		for block in 3..10 {
+			Inference::offchain_worker(block);
+		}
+		assert!(pool.read().transactions.is_empty());
+	});
+}
