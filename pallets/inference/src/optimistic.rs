@@ -92,9 +92,7 @@ impl<T: Config> Pallet<T> {
 
 	/// The request `result` disputes, its proposal and the dispute's comparison key, if
 	/// `result` may dispute it now.
-	fn check_dispute(
-		result: &InferenceResult<T>,
-	) -> Result<Admissible<T>, Error<T>> {
+	fn check_dispute(result: &InferenceResult<T>) -> Result<Admissible<T>, Error<T>> {
 		let request = Requests::<T>::get(result.request_id).ok_or(Error::<T>::RequestNotFound)?;
 		ensure!(
 			matches!(request.terms.verification, Verification::Optimistic { .. }),
