@@ -8,7 +8,8 @@
 // output hash is the engine's own for the same files and input (`citrate-infer`), the
 // embeddings mean something (a paraphrase is closer than an unrelated sentence), and the
 // fees went where they should (compute fee to Alice, price 90 % to Eve and 10 % to the
-// treasury). Bad requests are refused with their own error, storing and holding nothing.
+// treasury). An input passed by the CID of a file in the node's store runs like the same
+// bytes inline. Bad requests are refused with their own error, storing and holding nothing.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -16,6 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { Keyring } from '@polkadot/keyring';
+import { CID } from 'multiformats/cid';
 import { stringToU8a, u8aConcat, u8aToHex } from '@polkadot/util';
 import {
   embeddingMetadata as metadata, minilmPackageDir, publishEmbeddingModel, registerModel, storage,
@@ -158,7 +160,33 @@ test('(c) three requests from polkadot.js settle within 2 blocks with the engine
   assert.equal(Number(outputs.split(' ').pop()), 3);
 });
 
-test('(d) bad requests are refused with their own error and store or hold nothing', async () => {
+test('(d) an input passed by CID from the node\'s store is run and named by its receipt', async () => {
+  const bob = keyring.addFromUri('//Bob');
+  const file = path.join(scratchDir, 'input.cten');
+  fs.writeFileSync(file, textInput(SENTENCES[0]));
+  const cid = CID.parse(storage(node, 'add', '--cid-version', '1', file)).toV1();
+  const { events, error } = await submit(api, api.tx.inference.requestInferenceCid(modelId, u8aToHex(cid.bytes), 10n * UNITS), bob);
+  assert.equal(error, null);
+  const id = findEvent(events, 'inference', 'InferenceRequested').data.requestId.toNumber();
+  const deadline = Date.now() + 90_000;
+  let receipt = await api.query.inference.receipts(id);
+  while (receipt.isNone && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 500));
+    receipt = await api.query.inference.receipts(id);
+  }
+  assert.ok(receipt.isSome, `request ${id} got no result (node log: ${node.logFile})`);
+  receipt = receipt.unwrap();
+  assert.equal(receipt.inputCid.unwrap().toHex(), u8aToHex(cid.bytes));
+  // The same text inline gave the engine's output hash in (c): the file's bytes ran.
+  assert.equal(receipt.outputHash.unwrap().toHex(), requests[0].receipt.outputHash.unwrap().toHex());
+
+  // A CID no Citrate store can hold (an identity multihash) is refused before anything is held.
+  const identity = Uint8Array.from([0x01, 0x55, 0x00, 0x03, 0x61, 0x62, 0x63]);
+  const refused = await submit(api, api.tx.inference.requestInferenceCid(modelId, u8aToHex(identity), 10n * UNITS), bob);
+  assert.deepEqual([refused.error?.section, refused.error?.name], ['inference', 'InvalidCid']);
+});
+
+test('(e) bad requests are refused with their own error and store or hold nothing', async () => {
   const ferdie = keyring.addFromUri('//Ferdie');
   const eve = keyring.addFromUri('//Eve');
   // A model nobody serves, and a commercial model with a tier on sale that Ferdie did not buy.

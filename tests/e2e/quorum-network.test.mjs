@@ -36,13 +36,16 @@ let bootnode;
 
 /** A service that answers every input with the same forged embedding. */
 function dishonestService(registry) {
-  registry.register({ E2eRunOutcome: { _enum: { Output: 'Bytes', Failed: 'Bytes', Unavailable: 'Bytes' } } });
+  registry.register({
+    E2eRunInput: { _enum: { Inline: 'Bytes', Cid: 'Bytes' } },
+    E2eRunOutcome: { _enum: { Output: 'Bytes', Failed: 'Bytes', Unavailable: 'Bytes' } },
+  });
   const forged = encodeTensors([{ name: 'embedding', dtype: DType.F32, shape: [1, 4], data: new Uint8Array(16) }]);
   const server = http.createServer((request, response) => {
     const chunks = [];
     request.on('data', (chunk) => chunks.push(chunk));
     request.on('end', () => {
-      const batch = registry.createType('(u64, Bytes, u8, u8, Vec<Bytes>, u32)', Buffer.concat(chunks));
+      const batch = registry.createType('(u64, Bytes, u8, u8, Vec<E2eRunInput>, u32, Option<u8>)', Buffer.concat(chunks));
       const outcomes = batch[4].map(() => ({ Output: u8aToHex(forged) }));
       response.writeHead(200, { 'Content-Type': 'application/octet-stream' });
       response.end(Buffer.from(registry.createType('Vec<E2eRunOutcome>', outcomes).toU8a()));

@@ -54,6 +54,11 @@ impl ModelLoader {
 		Self { fetcher, limits }
 	}
 
+	/// The store and upstream packages are read through; inputs named by CID too.
+	pub fn fetcher(&self) -> &Fetcher {
+		&self.fetcher
+	}
+
 	/// The model package `root`: fetched into the store where blocks are missing (and
 	/// pinned), then read from the store on a blocking thread.
 	pub async fn load(&self, root: &Cid, framework: Framework) -> Result<ModelFiles> {

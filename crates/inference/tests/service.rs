@@ -1,7 +1,9 @@
 //! The inference service over HTTP, as a provider's offchain worker uses it: a real model
 //! package (MiniLM int8 + its tokenizer) in a block store, batches posted to `/v1/run`.
 //! Outputs equal the pipeline's own; input errors are answered as failures, a package the
-//! store lacks is unavailable; the model loads once; metrics count all of it.
+//! store lacks is unavailable; inputs named by CID are read from the store; an output longer
+//! than the chain stores is added to the store, pinned and answered by CID; the model loads
+//! once; metrics count all of it.
 
 mod common;
 
@@ -9,11 +11,15 @@ use citrate_inference::{
 	codec::{encode, DType, Tensor},
 	package::ModelLoader,
 	pipelines::{ModelFiles, Pipeline, PipelineOptions, Request, Task},
-	service::{http::serve, InferenceService, RunBatch, RunOutcome, ServiceConfig, RUN_PATH},
+	proof::{output_hash, quantize_outputs, Quantization},
+	service::{
+		http::serve, InferenceService, RunBatch, RunInput, RunOutcome, ServiceConfig, RUN_PATH,
+	},
 };
 use citrate_model_primitives::Framework;
 use citrate_storage::{
-	import_tree, Fetcher, FsBlockStore, ImportOptions, PackageLimits, TreeOptions,
+	export, import, import_tree, CidMode, Fetcher, FsBlockStore, ImportOptions, PackageLimits,
+	TreeOptions,
 };
 use codec::{Decode, Encode};
 use common::*;
@@ -63,7 +69,8 @@ async fn http(port: u16, method: &str, path: &str, body: &[u8]) -> (u16, Vec<u8>
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn batches_run_over_http_like_the_pipeline_and_the_model_loads_once() {
 	let (dir, store, package_cid) = minilm_package();
-	let loader = ModelLoader::new(Fetcher::new(Arc::new(store), None), PackageLimits::default());
+	let store = Arc::new(store);
+	let loader = ModelLoader::new(Fetcher::new(store.clone(), None), PackageLimits::default());
 	let registry = prometheus::Registry::new();
 	let service =
 		Arc::new(InferenceService::new(loader, ServiceConfig::default(), Some(&registry)).unwrap());
@@ -78,8 +85,11 @@ async fn batches_run_over_http_like_the_pipeline_and_the_model_loads_once() {
 		package_cid: package_cid.clone(),
 		framework: Framework::Onnx,
 		task: Task::FeatureExtraction,
-		inputs: vec![text(sentences[0]), text(sentences[1]), b"nope".to_vec(), image.unwrap()],
+		inputs: [text(sentences[0]), text(sentences[1]), b"nope".to_vec(), image.unwrap()]
+			.map(RunInput::Inline)
+			.to_vec(),
 		max_output_len: 65_536,
+		quantization: None,
 	};
 	let (status, body) = http(port, "POST", RUN_PATH, &batch.encode()).await;
 	assert_eq!(status, 200);
@@ -101,19 +111,53 @@ async fn batches_run_over_http_like_the_pipeline_and_the_model_loads_once() {
 	assert!(String::from_utf8_lossy(reason).starts_with("request: "), "{reason:?}");
 
 	// The second batch of the model finds it loaded.
-	let again = RunBatch { inputs: vec![text(sentences[0])], ..batch.clone() };
+	let again = RunBatch { inputs: vec![RunInput::Inline(text(sentences[0]))], ..batch.clone() };
 	let (_, body) = http(port, "POST", RUN_PATH, &again.encode()).await;
 	assert_eq!(Vec::<RunOutcome>::decode(&mut &body[..]).unwrap()[0], outcomes[0]);
 	let stats = service.cache_stats();
 	assert_eq!((stats.loads, stats.hits), (1, 1));
 
-	// An output longer than the chain stores is a failure naming the limit.
-	let small = RunBatch { max_output_len: 100, ..again.clone() };
+	// An output longer than the chain stores is added to the store, pinned, and answered by
+	// its CID with its hashes.
+	let small = RunBatch { max_output_len: 100, quantization: Some(8), ..again.clone() };
 	let (_, body) = http(port, "POST", RUN_PATH, &small.encode()).await;
-	let RunOutcome::Failed(reason) = &Vec::<RunOutcome>::decode(&mut &body[..]).unwrap()[0] else {
-		panic!("not a failure")
+	let RunOutcome::Stored(stored) = &Vec::<RunOutcome>::decode(&mut &body[..]).unwrap()[0] else {
+		panic!("not stored")
 	};
-	assert!(String::from_utf8_lossy(reason).ends_with("the chain stores at most 100"));
+	let RunOutcome::Output(inline) = &outcomes[0] else { panic!("not an output") };
+	let cid = citrate_storage::cid::Cid::try_from(&stored.cid[..]).unwrap();
+	assert_eq!(cid.version(), citrate_storage::cid::Version::V1);
+	let mut kept = Vec::new();
+	export(&cid, &*store, &mut kept).unwrap();
+	assert_eq!((&kept, stored.size), (inline, inline.len() as u64));
+	assert!(store.pins().unwrap().contains(&cid), "pinned");
+	let tensors = citrate_inference::codec::decode(inline).unwrap();
+	assert_eq!(stored.output_hash, output_hash(&tensors).unwrap());
+	let grid = Quantization::new(8).unwrap();
+	let quantized = output_hash(&quantize_outputs(&tensors, grid)).unwrap();
+	assert_eq!(stored.quantized_hash, Some(quantized));
+
+	// Inputs named by CID: a file in the store runs as the same bytes inline; a directory is a
+	// failure; a file the store lacks (and no upstream) is unavailable.
+	let options = ImportOptions { mode: CidMode::V1RawLeaves, ..ImportOptions::default() };
+	let file = import(&text(sentences[0])[..], options, &mut &*store).unwrap().root;
+	let mut missing_input = file.to_bytes();
+	*missing_input.last_mut().unwrap() ^= 1;
+	let by_cid = RunBatch {
+		inputs: vec![
+			RunInput::Cid(file.to_bytes()),
+			RunInput::Cid(package_cid.clone()),
+			RunInput::Cid(missing_input),
+		],
+		..again.clone()
+	};
+	let (_, body) = http(port, "POST", RUN_PATH, &by_cid.encode()).await;
+	let read = Vec::<RunOutcome>::decode(&mut &body[..]).unwrap();
+	assert_eq!(read[0], outcomes[0]);
+	let RunOutcome::Failed(reason) = &read[1] else { panic!("{:?}", read[1]) };
+	assert!(String::from_utf8_lossy(reason).ends_with("is a directory, not a file"), "{reason:?}");
+	let RunOutcome::Unavailable(reason) = &read[2] else { panic!("{:?}", read[2]) };
+	assert!(String::from_utf8_lossy(reason).starts_with("fetching input "), "{reason:?}");
 
 	// A package the store lacks (and no upstream to fetch it from): unavailable, not failed.
 	let mut missing = package_cid.clone();
@@ -135,16 +179,17 @@ async fn batches_run_over_http_like_the_pipeline_and_the_model_loads_once() {
 	assert_eq!(status, 200);
 	let metrics = String::from_utf8(metrics).unwrap();
 	for line in [
-		"citrate_inference_requests_seen_total 7",
-		"citrate_inference_runs_total{outcome=\"output\"} 3",
+		"citrate_inference_requests_seen_total 10",
+		"citrate_inference_runs_total{outcome=\"output\"} 4",
+		"citrate_inference_runs_total{outcome=\"stored\"} 1",
 		"citrate_inference_runs_total{outcome=\"failed\"} 3",
-		"citrate_inference_runs_total{outcome=\"unavailable\"} 1",
-		"citrate_inference_failures_total{reason=\"input\"} 2",
-		"citrate_inference_failures_total{reason=\"output\"} 1",
+		"citrate_inference_runs_total{outcome=\"unavailable\"} 2",
+		"citrate_inference_failures_total{reason=\"input\"} 3",
+		"citrate_inference_failures_total{reason=\"fetch\"} 1",
 		"citrate_inference_failures_total{reason=\"model\"} 1",
-		"citrate_inference_cache_hits_total 2",
+		"citrate_inference_cache_hits_total 3",
 		"citrate_inference_cache_misses_total 1",
-		"citrate_inference_run_seconds_count 6",
+		"citrate_inference_run_seconds_count 7",
 	] {
 		assert!(metrics.lines().any(|l| l == line), "{line} not in\n{metrics}");
 	}

@@ -185,6 +185,13 @@ impl crate::BlockSink for FsBlockStore {
 	}
 }
 
+/// The same through a shared reference: a store shared between tasks (an `Arc`) imports too.
+impl crate::BlockSink for &FsBlockStore {
+	fn put(&mut self, cid: &Cid, block: &[u8]) -> io::Result<()> {
+		self.write(cid, block).map_err(io::Error::other)
+	}
+}
+
 /// Blocks in flight between the importer and the writer thread; bounds the memory a
 /// [`BackgroundWriter`] holds to this many chunks.
 const IN_FLIGHT: usize = 8;

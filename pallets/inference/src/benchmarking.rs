@@ -311,6 +311,21 @@ mod benchmarks {
 	}
 
 	#[benchmark]
+	fn request_inference_cid() {
+		let model = served_model::<T>();
+		let requester = funded::<T>("requester", 0);
+		// A CIDv0 in binary form (a bare sha2-256 multihash): the longest path, converted to
+		// CIDv1.
+		let cid = [&[0x12, 0x20][..], &[7; 32]].concat();
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(requester), model, cid, BalanceOf::<T>::max_value());
+
+		let request = Requests::<T>::get(0).unwrap();
+		assert!(matches!(request.input, RequestInput::Cid(_)));
+	}
+
+	#[benchmark]
 	fn expire(n: Linear<0, { T::MaxRequestsPerBlock::get() }>) {
 		let model = served_model::<T>();
 		let requester = funded::<T>("requester", 0);

@@ -33,6 +33,11 @@
 //!   block reward); a requester cannot choose its provider.
 //! - An unanswered request expires at its deadline (`RequestTimeout` blocks) and its fees are
 //!   released.
+//! - [`Pallet::request_inference_cid`]: the input as the CID of a file in IPFS, for inputs over
+//!   `MaxInputLen`; the provider reads and checks it, and answers an input that is not what the
+//!   task reads as a deterministic failure.
+//! - An output over `MaxOutputLen` comes back as [`Outcome::Stored`]: the CID the provider
+//!   stored and pinned it under, with its output hash (and quantised hash), signed.
 //!
 //! Then **results** ([`Pallet::submit_result`]): the assigned provider's answer, an unsigned
 //! transaction authorized by its provider key's signature (`#[pallet::authorize]`; only the
@@ -626,6 +631,9 @@ pub mod pallet {
 		ReceiptNotFound,
 		/// The receipt is younger than `ReceiptRetention`; only its requester may remove it.
 		ReceiptRetained,
+		/// A CID (an input's, or a stored output's) is not a binary CID of content a Citrate
+		/// store holds (sha2-256 over dag-pb or raw blocks).
+		InvalidCid,
 		/// The request already has a result (an optimistic result is proposed).
 		AlreadyAnswered,
 		/// An `Optimistic` window must be at least one block and at most
@@ -831,6 +839,23 @@ pub mod pallet {
 		pub fn purge_receipt(origin: OriginFor<T>, request_id: RequestId) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::do_purge_receipt(who, request_id)
+		}
+
+		/// Asks for `model_id` to run on the input file `input_cid` (a binary CID of a UnixFS
+		/// file in IPFS holding tensor codec bytes), paying at most `max_fee`: for inputs
+		/// larger than `MaxInputLen`. The chain cannot check the input; the provider reads it
+		/// from IPFS and answers an input that is not what the task reads as a deterministic
+		/// failure. Otherwise as [`Pallet::request_inference`].
+		#[pallet::call_index(17)]
+		#[pallet::weight(T::WeightInfo::request_inference_cid())]
+		pub fn request_inference_cid(
+			origin: OriginFor<T>,
+			model_id: ModelId,
+			input_cid: Vec<u8>,
+			max_fee: BalanceOf<T>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_request_inference_cid(who, model_id, input_cid, max_fee).map(|_| ())
 		}
 
 		/// Disputes the result proposed for an `Optimistic` request with the caller's own,

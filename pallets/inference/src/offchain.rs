@@ -23,11 +23,11 @@
 
 use crate::{
 	commitment_of, Call, Comparison, Config, InferenceRequest, InferenceResult, Outcome, Pallet,
-	ProviderStatus, Providers, ProvidersOf, RequestId, Requests, ResultCommitment, Stage, Votes,
-	LOG_TARGET,
+	ProviderStatus, Providers, ProvidersOf, RequestId, RequestInput, Requests, ResultCommitment,
+	Stage, StoredOutput, Votes, LOG_TARGET,
 };
 use alloc::{collections::BTreeMap, format, string::String, vec::Vec};
-use citrate_inference_primitives::service::{RunBatch, RunOutcome, RUN_PATH};
+use citrate_inference_primitives::service::{RunBatch, RunInput, RunOutcome, RUN_PATH};
 use citrate_model_primitives::{ModelId, ModelRegistryInspect};
 use citrate_offchain_primitives as offchain;
 use codec::{Decode, Encode};
@@ -87,6 +87,10 @@ enum Step {
 	Check,
 }
 
+/// What requests run in one batch share: the model, its package and the quantisation a
+/// stored output's hash is taken on.
+type BatchKey = (ModelId, Vec<u8>, Option<u8>);
+
 /// For a check: the proposed result's comparison key and the model's comparison.
 type Proposed = ([u8; 32], Comparison);
 
@@ -95,7 +99,7 @@ struct Assignment<T: Config> {
 	request_id: RequestId,
 	provider: T::AccountId,
 	key: T::ProviderKey,
-	input: Vec<u8>,
+	input: RunInput,
 	step: Step,
 	deadline: BlockNumberFor<T>,
 	proposed: Option<Proposed>,
@@ -142,7 +146,7 @@ pub(crate) fn answer_requests<T: Config>(now: BlockNumberFor<T>) {
 	};
 
 	clear_old_votes::<T>(now);
-	let mut by_model: BTreeMap<(ModelId, Vec<u8>), Vec<Assignment<T>>> = BTreeMap::new();
+	let mut by_model: BTreeMap<BatchKey, Vec<Assignment<T>>> = BTreeMap::new();
 	for (request_id, request) in Requests::<T>::iter() {
 		let mut steps: Vec<(&T::AccountId, Step)> = request
 			.providers
@@ -163,7 +167,10 @@ pub(crate) fn answer_requests<T: Config>(now: BlockNumberFor<T>) {
 				request_id,
 				provider: provider.clone(),
 				key: key.clone(),
-				input: request.input.to_vec(),
+				input: match &request.input {
+					RequestInput::Inline(bytes) => RunInput::Inline(bytes.to_vec()),
+					RequestInput::Cid(cid) => RunInput::Cid(cid.to_vec()),
+				},
 				step,
 				deadline: request.deadline,
 				proposed: proposed.as_ref().map(|(_, checked)| *checked),
@@ -173,13 +180,17 @@ pub(crate) fn answer_requests<T: Config>(now: BlockNumberFor<T>) {
 			} else if step == Step::Commit && kept_vote::<T>(&assignment).is_some() {
 				recommit::<T>(&assignment);
 			} else {
-				let package = (request.model_id, request.package_cid.to_vec());
-				by_model.entry(package).or_default().push(assignment);
+				let quantization = match request.terms.comparison {
+					Comparison::Quantized { fraction_bits } => Some(fraction_bits),
+					Comparison::ExactHash => None,
+				};
+				let batch = (request.model_id, request.package_cid.to_vec(), quantization);
+				by_model.entry(batch).or_default().push(assignment);
 			}
 		}
 	}
 
-	for ((model_id, package_cid), assignments) in by_model {
+	for ((model_id, package_cid, quantization), assignments) in by_model {
 		let Some(interface) = T::Registry::interface(model_id) else {
 			// Removed or undescribed since the request: nothing to run; it expires.
 			continue;
@@ -192,6 +203,7 @@ pub(crate) fn answer_requests<T: Config>(now: BlockNumberFor<T>) {
 				task: interface.task,
 				inputs: chunk.iter().map(|a| a.input.clone()).collect(),
 				max_output_len: T::MaxOutputLen::get(),
+				quantization,
 			};
 			match run(&service, &batch) {
 				Ok(outcomes) => {
@@ -255,6 +267,22 @@ fn answer<T: Config>(assignment: &Assignment<T>, outcome: RunOutcome) {
 			}
 		},
 		RunOutcome::Failed(reason) => failed(String::from_utf8_lossy(&reason).into()),
+		RunOutcome::Stored(stored) => match BoundedVec::try_from(stored.cid) {
+			Ok(cid) => Outcome::Stored(StoredOutput {
+				cid,
+				size: stored.size,
+				output_hash: stored.output_hash,
+				quantized_hash: stored.quantized_hash,
+			}),
+			Err(_) => {
+				log::warn!(
+					target: LOG_TARGET,
+					"the inference service stored request {request_id}'s output under an overlong CID"
+				);
+				unclaim(assignment);
+				return;
+			}
+		},
 		RunOutcome::Unavailable(reason) => {
 			log::warn!(
 				target: LOG_TARGET,

@@ -189,7 +189,18 @@ impl<T: Config> Pallet<T> {
 		outcome: &Outcome<T::MaxOutputLen>,
 		comparison: Comparison,
 	) -> Result<[u8; 32], Error<T>> {
-		let Outcome::Output(bytes) = outcome else { return Ok(blake2_256(FAILURE_KEY)) };
+		let bytes = match outcome {
+			Outcome::Output(bytes) => bytes,
+			Outcome::Failed(_) => return Ok(blake2_256(FAILURE_KEY)),
+			Outcome::Stored(stored) => {
+				return match comparison {
+					Comparison::ExactHash => Ok(stored.output_hash),
+					Comparison::Quantized { .. } => {
+						stored.quantized_hash.ok_or(Error::<T>::MalformedOutput)
+					}
+				}
+			}
+		};
 		let limits = Limits { max_bytes: T::MaxOutputLen::get() as usize, ..Limits::default() };
 		let tensors = decode_with(bytes, &limits).map_err(|_| Error::<T>::MalformedOutput)?;
 		let tensors = match comparison {

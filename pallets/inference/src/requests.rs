@@ -36,22 +36,56 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// `who` asks for `model_id` to run on `input`; see [`Pallet::request_inference`].
-	/// Every check comes before anything is written, spent or held.
 	pub fn do_request_inference(
 		who: T::AccountId,
 		model_id: ModelId,
 		input: Vec<u8>,
 		max_fee: BalanceOf<T>,
 	) -> Result<RequestId, DispatchError> {
+		let input = input.try_into().map_err(|_| Error::<T>::InputTooLarge)?;
+		Self::do_request(who, model_id, RequestInput::Inline(input), max_fee)
+	}
+
+	/// `who` asks for `model_id` to run on the input file `cid` (binary CID) names; see
+	/// [`Pallet::request_inference_cid`].
+	pub fn do_request_inference_cid(
+		who: T::AccountId,
+		model_id: ModelId,
+		cid: Vec<u8>,
+		max_fee: BalanceOf<T>,
+	) -> Result<RequestId, DispatchError> {
+		let cid = Self::storable_cid(&cid)?;
+		Self::do_request(who, model_id, RequestInput::Cid(cid), max_fee)
+	}
+
+	/// The binary CIDv1 of `cid` (a binary CIDv0 or CIDv1) if a Citrate store can hold what
+	/// it names (sha2-256 over dag-pb or raw blocks).
+	pub(crate) fn storable_cid(cid: &[u8]) -> Result<BinaryCid, Error<T>> {
+		let parsed = citrate_ipfs_primitives::cid::from_binary(cid)
+			.ok()
+			.filter(|cid| cid.is_storable())
+			.ok_or(Error::<T>::InvalidCid)?;
+		let (bytes, len) = parsed.to_v1_bytes();
+		BoundedVec::try_from(bytes[..len].to_vec()).map_err(|_| Error::<T>::InvalidCid)
+	}
+
+	/// Makes a request of `input`. Every check comes before anything is written, spent or
+	/// held.
+	fn do_request(
+		who: T::AccountId,
+		model_id: ModelId,
+		input: RequestInput<T::MaxInputLen>,
+		max_fee: BalanceOf<T>,
+	) -> Result<RequestId, DispatchError> {
 		let model = T::Registry::model(model_id).ok_or(Error::<T>::ModelNotFound)?;
 		ensure!(model.active, Error::<T>::ModelInactive);
 		let interface = T::Registry::interface(model_id).ok_or(Error::<T>::NoMetadata)?;
-		let input: BoundedVec<u8, T::MaxInputLen> =
-			input.try_into().map_err(|_| Error::<T>::InputTooLarge)?;
 		// The registry bounds CIDs well below this; a longer one is not a usable package.
-		let package_cid: PackageCid =
+		let package_cid: BinaryCid =
 			interface.package_cid.clone().try_into().map_err(|_| Error::<T>::NoMetadata)?;
-		Self::check_input(&interface, &input)?;
+		if let RequestInput::Inline(bytes) = &input {
+			Self::check_input(&interface, bytes)?;
+		}
 		ensure!(T::Access::has_access(&who, model_id), Error::<T>::NoAccess);
 
 		let price = ModelPrices::<T>::get(model_id).unwrap_or_default();
@@ -77,7 +111,7 @@ impl<T: Config> Pallet<T> {
 		Self::assign(&providers, now);
 		Expiring::<T>::insert(deadline, expiring);
 		NextRequestId::<T>::put(request_id.saturating_add(1));
-		let input_hash = blake2_256(&input);
+		let input_hash = input.hash();
 		Requests::<T>::insert(
 			request_id,
 			InferenceRequest {

@@ -52,7 +52,16 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn hash_outcome(
 		outcome: &Outcome<T::MaxOutputLen>,
 	) -> Result<Option<[u8; 32]>, Error<T>> {
-		let Outcome::Output(bytes) = outcome else { return Ok(None) };
+		let bytes = match outcome {
+			Outcome::Output(bytes) => bytes,
+			Outcome::Failed(_) => return Ok(None),
+			Outcome::Stored(stored) => {
+				// Canonical: the binary CIDv1 of storable content.
+				let canonical = Self::storable_cid(&stored.cid)?;
+				ensure!(canonical == stored.cid, Error::<T>::InvalidCid);
+				return Ok(Some(stored.output_hash));
+			}
+		};
 		let limits = Limits { max_bytes: T::MaxOutputLen::get() as usize, ..Limits::default() };
 		let tensors = decode_with(bytes, &limits).map_err(|_| Error::<T>::MalformedOutput)?;
 		Ok(Some(output_hash(&tensors).map_err(|_| Error::<T>::MalformedOutput)?))
@@ -195,6 +204,10 @@ impl<T: Config> Pallet<T> {
 				model_id: request.model_id,
 				package_cid: request.package_cid.clone(),
 				input_hash: request.input_hash,
+				input_cid: match &request.input {
+					RequestInput::Cid(cid) => Some(cid.clone()),
+					RequestInput::Inline(_) => None,
+				},
 				output_hash,
 				outcome,
 				providers,

@@ -173,12 +173,45 @@ impl Verification {
 	}
 }
 
-/// Longest package CID (binary CIDv1) a request and its receipt name.
-pub const MAX_PACKAGE_CID_LEN: u32 = 128;
+/// Longest binary CID a request or a result names.
+pub const MAX_CID_LEN: u32 = citrate_ipfs_primitives::cid::MAX_BINARY_CID_LEN as u32;
 
-/// The binary CIDv1 of a model package.
-pub type PackageCid =
-	BoundedVec<u8, polkadot_sdk::frame_support::traits::ConstU32<MAX_PACKAGE_CID_LEN>>;
+/// A binary CIDv1: a model package, an input or an output in IPFS.
+pub type BinaryCid = BoundedVec<u8, polkadot_sdk::frame_support::traits::ConstU32<MAX_CID_LEN>>;
+
+/// A request's input.
+#[derive(
+	CloneNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	DebugNoBound,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+#[scale_info(skip_type_params(MaxInput))]
+#[codec(mel_bound())]
+pub enum RequestInput<MaxInput: polkadot_sdk::frame_support::traits::Get<u32>> {
+	/// The input tensors in the codec's canonical form, checked on chain against the task.
+	Inline(BoundedVec<u8, MaxInput>),
+	/// A UnixFS file in IPFS holding the codec bytes (a storable CIDv1: sha2-256, dag-pb or
+	/// raw). The chain cannot read it: the provider checks it, and an input that is not
+	/// what the task reads is answered as a deterministic failure (the compute fee is paid).
+	Cid(BinaryCid),
+}
+
+impl<MaxInput: polkadot_sdk::frame_support::traits::Get<u32>> RequestInput<MaxInput> {
+	/// What receipts name the input by: blake2-256 of the inline bytes, or of the CID's
+	/// binary form (the CID itself commits to the bytes).
+	pub fn hash(&self) -> [u8; 32] {
+		match self {
+			RequestInput::Inline(bytes) => polkadot_sdk::sp_io::hashing::blake2_256(bytes),
+			RequestInput::Cid(cid) => polkadot_sdk::sp_io::hashing::blake2_256(cid),
+		}
+	}
+}
 
 /// Where a request stands.
 #[derive(
@@ -216,10 +249,10 @@ pub struct InferenceRequest<T: Config> {
 	pub requester: T::AccountId,
 	pub model_id: ModelId,
 	/// The model package to run (binary CIDv1), as registered when the request was made.
-	pub package_cid: PackageCid,
-	/// The input tensors in the codec's canonical form, checked against the task's schema.
-	pub input: BoundedVec<u8, T::MaxInputLen>,
-	/// blake2-256 of `input`, which receipts name.
+	pub package_cid: BinaryCid,
+	/// The input: inline (checked against the task's schema) or by CID.
+	pub input: RequestInput<T::MaxInputLen>,
+	/// [`RequestInput::hash`] of `input`, which receipts name.
 	pub input_hash: [u8; 32],
 	/// The model's per-call price, held from the requester until the request settles.
 	pub price: BalanceOf<T>,
@@ -356,6 +389,26 @@ pub enum Outcome<MaxOutput: polkadot_sdk::frame_support::traits::Get<u32>> {
 	/// The request cannot succeed on any provider (an image that does not decode, text that
 	/// is not UTF-8): the reason, as UTF-8.
 	Failed(BoundedVec<u8, polkadot_sdk::frame_support::traits::ConstU32<MAX_FAILURE_LEN>>),
+	/// An output longer than `MaxOutputLen`, which the provider added to its store and pinned;
+	/// the gateway of the provider's node serves it. The hashes are the provider's, signed
+	/// with the result: the chain cannot read the output.
+	Stored(StoredOutput),
+}
+
+/// An output kept in IPFS by the provider that produced it.
+#[derive(
+	Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
+pub struct StoredOutput {
+	/// Binary CIDv1 of the UnixFS file holding the output's tensor codec bytes.
+	pub cid: BinaryCid,
+	/// The file's size in bytes.
+	pub size: u64,
+	/// `citrate_inference_primitives::output::output_hash` of the output.
+	pub output_hash: [u8; 32],
+	/// The output hash of the output rounded to the model's quantisation grid, for models
+	/// compared `Quantized`.
+	pub quantized_hash: Option<[u8; 32]>,
 }
 
 /// A provider's answer to a request, signed by its provider key.
@@ -395,8 +448,11 @@ pub struct Receipt<T: Config> {
 	pub requester: T::AccountId,
 	pub model_id: ModelId,
 	/// The model package that ran (binary CIDv1).
-	pub package_cid: PackageCid,
+	pub package_cid: BinaryCid,
+	/// [`RequestInput::hash`] of the input.
 	pub input_hash: [u8; 32],
+	/// The input's CID, when it was passed by CID.
+	pub input_cid: Option<BinaryCid>,
 	/// `citrate_inference_primitives::output::output_hash` of the output; `None` for a
 	/// deterministic failure.
 	pub output_hash: Option<[u8; 32]>,

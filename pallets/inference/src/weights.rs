@@ -31,6 +31,7 @@ pub trait WeightInfo {
 	fn authorize_reveal_result() -> Weight;
 	fn purge_receipt() -> Weight;
 	fn dispute_result(output_len: u32) -> Weight;
+	fn request_inference_cid() -> Weight;
 	fn authorize_dispute_result() -> Weight;
 }
 
@@ -124,6 +125,10 @@ impl WeightInfo for () {
 	fn dispute_result(output_len: u32) -> Weight {
 		accesses(14, 8, 32_000)
 			.saturating_add(Weight::from_parts(4_000, 1).saturating_mul(output_len.into()))
+	}
+	// As an inline request without the input's decoding, plus parsing the CID.
+	fn request_inference_cid() -> Weight {
+		accesses(10, 7, 20_000)
 	}
 	fn authorize_dispute_result() -> Weight {
 		accesses(5, 0, 16_000).saturating_add(Weight::from_parts(60_000_000 + 300_000_000, 0))

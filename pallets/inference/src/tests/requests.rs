@@ -59,7 +59,7 @@ fn a_request_is_checked_priced_held_and_assigned() {
 		assert_ok!(request(model, input.clone()));
 
 		let stored = Inference::request(0).expect("stored");
-		assert_eq!(stored.input.clone().into_inner(), input);
+		assert_eq!(stored.input, RequestInput::Inline(input.clone().try_into().unwrap()));
 		assert_eq!(stored.input_hash, polkadot_sdk::sp_io::hashing::blake2_256(&input));
 		assert_eq!((stored.price, stored.compute_fee), (500, COMPUTE_FEE));
 		assert_eq!(

@@ -5,7 +5,7 @@ use super::{
 	results::{authorize, embedding, pending_request, submit},
 	*,
 };
-use citrate_inference_primitives::service::{RunBatch, RunOutcome, RUN_PATH};
+use citrate_inference_primitives::service::{RunBatch, RunInput, RunOutcome, RUN_PATH};
 use citrate_tensor_primitives::{encode, DType, Tensor};
 use codec::{Decode, Encode};
 use polkadot_sdk::{
@@ -51,8 +51,9 @@ fn batch_of(model: ModelId) -> RunBatch {
 		package_cid: interface.package_cid,
 		framework: interface.framework,
 		task: InferenceTask::FeatureExtraction,
-		inputs: vec![encode(&[text]).unwrap()],
+		inputs: vec![RunInput::Inline(encode(&[text]).unwrap())],
 		max_output_len: MAX_OUTPUT_LEN,
+		quantization: None,
 	}
 }
 
@@ -326,5 +327,38 @@ fn a_watcher_checks_an_agreeing_result_once_and_sends_nothing() {
 			Inference::offchain_worker(block);
 		}
 		assert!(pool.read().transactions.is_empty());
+	});
+}
+
+#[test]
+fn an_input_by_cid_goes_to_the_service_as_a_cid_and_a_stored_output_is_answered_by_cid() {
+	let (mut ext, state, pool) = worker_ext();
+	ext.execute_with(|| {
+		let model = super::results::pending_model();
+		let cid = super::ipfs::input_cid();
+		assert_ok!(Inference::request_inference_cid(
+			RuntimeOrigin::signed(BUYER),
+			model,
+			cid.clone(),
+			Balance::MAX
+		));
+		let stored = citrate_inference_primitives::service::StoredOutput {
+			cid: super::ipfs::output_cid(),
+			size: 70_000,
+			output_hash: [4; 32],
+			quantized_hash: None,
+		};
+		// Sent as the CIDv1 the request keeps.
+		let cid_v1 = super::ipfs::input_cid_v1();
+		let batch = RunBatch { inputs: vec![RunInput::Cid(cid_v1)], ..batch_of(model) };
+		expect_run(&state, &batch, vec![RunOutcome::Stored(stored.clone())]);
+		Inference::offchain_worker(1);
+		let answers = submitted(&pool);
+		assert_eq!(answers.len(), 1);
+		let (result, signature) = answers.into_iter().next().unwrap();
+		let Outcome::Stored(sent) = &result.outcome else { panic!("{:?}", result.outcome) };
+		assert_eq!((sent.cid.to_vec(), sent.size, sent.output_hash), (stored.cid, 70_000, [4; 32]));
+		assert_ok!(submit(result, signature));
+		assert_eq!(Inference::receipt(0).unwrap().output_hash, Some([4; 32]));
 	});
 }
