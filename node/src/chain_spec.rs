@@ -70,6 +70,17 @@ pub fn development_chain_spec() -> Result<ChainSpec, String> {
 	)
 }
 
+/// `--chain local3`: three validators (Alice, Bob and Charlie).
+pub fn local_3_chain_spec() -> Result<ChainSpec, String> {
+	preset_chain_spec(
+		"Citrate Local Testnet (3 validators)",
+		"citrate_local3",
+		ChainType::Local,
+		genesis_config_presets::LOCAL_TESTNET_3_PRESET,
+		genesis_config_presets::local_testnet_3_config(),
+	)
+}
+
 /// `--chain local`: two validators (Alice and Bob).
 pub fn local_chain_spec() -> Result<ChainSpec, String> {
 	preset_chain_spec(

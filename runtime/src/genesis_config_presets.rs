@@ -1,4 +1,6 @@
-//! Genesis presets: `development` (one validator, Alice) and `local_testnet` (Alice and Bob).
+//! Genesis presets: `development` (one validator, Alice), `local_testnet` (Alice and Bob) and
+//! `local_testnet_3` (Alice, Bob and Charlie: a network that keeps producing blocks with one
+//! validator down, and a quorum of three providers that are all validators).
 
 use crate::{
 	currency::{EXISTENTIAL_DEPOSIT, UNITS},
@@ -105,11 +107,29 @@ pub fn local_testnet_config() -> RuntimeGenesisConfig {
 	)
 }
 
+/// Name of the three-validator preset (`--chain local3`).
+pub const LOCAL_TESTNET_3_PRESET: &str = "local_testnet_3";
+
+/// Three validators (Alice, Bob and Charlie), Alice is sudo, every well-known dev account is
+/// endowed.
+pub fn local_testnet_3_config() -> RuntimeGenesisConfig {
+	genesis(
+		vec![
+			(Sr25519Keyring::Alice, Ed25519Keyring::Alice),
+			(Sr25519Keyring::Bob, Ed25519Keyring::Bob),
+			(Sr25519Keyring::Charlie, Ed25519Keyring::Charlie),
+		],
+		well_known_accounts(),
+		Sr25519Keyring::Alice.to_account_id(),
+	)
+}
+
 /// The genesis config of a named preset.
 pub fn preset_config(id: &PresetId) -> Option<RuntimeGenesisConfig> {
 	match id.as_ref() {
 		sp_genesis_builder::DEV_RUNTIME_PRESET => Some(development_config()),
 		sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET => Some(local_testnet_config()),
+		LOCAL_TESTNET_3_PRESET => Some(local_testnet_3_config()),
 		_ => None,
 	}
 }
@@ -125,6 +145,7 @@ pub fn preset_names() -> Vec<PresetId> {
 	vec![
 		PresetId::from(sp_genesis_builder::DEV_RUNTIME_PRESET),
 		PresetId::from(sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET),
+		PresetId::from(LOCAL_TESTNET_3_PRESET),
 	]
 }
 
@@ -200,6 +221,19 @@ mod tests {
 			assert_eq!(authorities.len(), 2);
 			assert_eq!(authorities[1], Sr25519Keyring::Bob.public().into());
 			assert_eq!(Grandpa::grandpa_authorities().len(), 2);
+		});
+	}
+
+	#[test]
+	fn three_validator_preset_makes_each_validator_a_provider() {
+		storage_of(LOCAL_TESTNET_3_PRESET).execute_with(|| {
+			let authorities = pallet_aura::Authorities::<Runtime>::get();
+			assert_eq!(authorities.len(), 3);
+			assert_eq!(authorities[2], Sr25519Keyring::Charlie.public().into());
+			assert_eq!(Grandpa::grandpa_authorities().len(), 3);
+			let charlie = Sr25519Keyring::Charlie.to_account_id();
+			let provider = pallet_inference::Providers::<Runtime>::get(&charlie).unwrap();
+			assert_eq!(provider.key, Sr25519Keyring::Charlie.public().into());
 		});
 	}
 }

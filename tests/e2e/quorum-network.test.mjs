@@ -1,8 +1,9 @@
-// End-to-end: quorum verification on a three-node `--chain local` network on loopback. Alice
-// and Bob (the preset's validators, providers from genesis) run the real engine on MiniLM;
-// Charlie's node is a provider too, but its "inference service" is a dishonest one written
+// End-to-end: quorum verification on a three-validator `--chain local3` network on loopback.
+// Every validator is a provider from genesis. Alice and Bob run the real engine on MiniLM;
+// Charlie's node validates honestly, but its "inference service" is a dishonest one written
 // here that answers every request with a forged embedding, which Charlie's offchain worker
-// commits, reveals and signs with Charlie's registered provider key. The model requires
+// commits, reveals and signs with Charlie's registered provider key (Charlie first tops his
+// bond up with `bondExtra`). The model requires
 // `Quorum { n: 3, k: 2 }`: the honest pair's answer is final and Charlie is slashed. Under
 // `Optimistic { window: 4 }` Charlie's forgery (as proposer or as disputer) loses to the honest
 // pair through a dispute re-run by a juror, and Charlie is slashed again. Then Bob
@@ -21,7 +22,8 @@ import { DType, encodeTensors, textInput } from './lib/tensor.mjs';
 import { findEvent, submit } from './lib/tx.mjs';
 
 const UNITS = 10n ** 18n;
-const CHARLIE_BOND = 200n * UNITS;
+const GENESIS_BOND = 100n * UNITS;
+const CHARLIE_BOND = 2n * GENESIS_BOND;
 const nodeKey = () => ['--node-key', randomBytes(32).toString('hex')];
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -56,7 +58,7 @@ function dishonestService(registry) {
 
 async function startBob(basePath) {
   return startNode({
-    chainArgs: ['--chain', 'local', '--bob'],
+    chainArgs: ['--chain', 'local3', '--bob'],
     extraArgs: [...nodeKey(), '--bootnodes', bootnode],
     waitForBlock: false,
     basePath,
@@ -79,7 +81,7 @@ const bond = async (api, who) => (await api.query.inference.providers(who)).unwr
 before(async () => {
   keyring = new Keyring({ type: 'sr25519' });
   packageDir = minilmPackageDir();
-  alice = await startNode({ chainArgs: ['--chain', 'local', '--alice'], extraArgs: nodeKey(), waitForBlock: false });
+  alice = await startNode({ chainArgs: ['--chain', 'local3', '--alice'], extraArgs: nodeKey(), waitForBlock: false });
   const peerId = (await alice.api.rpc.system.localPeerId()).toString();
   const listen = (await alice.api.rpc.system.localListenAddresses())
     .map((a) => a.toString()).find((a) => a.startsWith('/ip4/127.0.0.1/tcp/'));
@@ -87,7 +89,7 @@ before(async () => {
   bob = await startBob();
   liar = await dishonestService(alice.api.registry);
   charlie = await startNode({
-    chainArgs: ['--chain', 'local', '--charlie'],
+    chainArgs: ['--chain', 'local3', '--charlie'],
     extraArgs: [...nodeKey(), '--bootnodes', bootnode,
       '--inference-service-url', `http://127.0.0.1:${liar.address().port}`],
     waitForBlock: false,
@@ -104,9 +106,11 @@ test('(a) with Quorum{3,2} the honest pair is final and the forged answer is sla
   const { api } = alice;
   const [a, b, c, eve, ferdie] = ['//Alice', '//Bob', '//Charlie', '//Eve', '//Ferdie'].map((u) => keyring.addFromUri(u));
   while ((await api.rpc.chain.getHeader()).number.toNumber() < 1) await sleep(500);
-  // Charlie becomes a provider with the key his node holds (`--charlie` puts //Charlie's
-  // `infr` key in its keystore).
-  assert.equal((await submit(api, api.tx.inference.registerProvider(CHARLIE_BOND, u8aToHex(c.publicKey), 'Cpu', 10), c)).error, null);
+  // Charlie is a provider from genesis (a validator, `--charlie` put his `infr` key in his
+  // node's keystore); he bonds more so one slash does not pause him.
+  assert.equal(await bond(api, c.address), GENESIS_BOND);
+  assert.equal((await submit(api, api.tx.inference.bondExtra(CHARLIE_BOND - GENESIS_BOND), c)).error, null);
+  assert.equal(await bond(api, c.address), CHARLIE_BOND);
   modelId = await publishEmbeddingModel(api, alice, packageDir, { owner: eve, provider: a, name: 'minilm-quorum' });
   storage(bob, 'add', '-r', packageDir); // Bob's service reads the same package from his store.
   for (const who of [b, c]) assert.equal((await submit(api, api.tx.inference.serveModel(modelId), who)).error, null);

@@ -188,6 +188,17 @@ mod benchmarks {
 	}
 
 	#[benchmark]
+	fn bond_extra() {
+		let who = provider::<T>(0);
+		let amount = T::MinBond::get();
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), amount);
+
+		assert_eq!(Providers::<T>::get(&who).unwrap().bond, amount.saturating_add(amount));
+	}
+
+	#[benchmark]
 	fn update_provider() {
 		let who = provider::<T>(0);
 

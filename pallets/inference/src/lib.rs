@@ -12,7 +12,9 @@
 //!   models it runs (at most `MaxModelsPerProvider`; each model has at most
 //!   `MaxProvidersPerModel` providers).
 //! - [`Pallet::update_provider`], [`Pallet::set_provider_key`], [`Pallet::pause`],
-//!   [`Pallet::resume`]: change terms, rotate the key, stop and restart taking new work.
+//!   [`Pallet::resume`], [`Pallet::bond_extra`]: change terms, rotate the key, stop and restart
+//!   taking new work, top the bond up (a provider slashed below `MinBond` is paused until it
+//!   does).
 //! - [`Pallet::leave`] then [`Pallet::withdraw_bond`]: a leaving provider takes no new work and
 //!   stops serving its models at once; its bond is released `UnbondingDelay` blocks later, and
 //!   not while work is assigned to it (so it can still be slashed for that work).
@@ -417,6 +419,8 @@ pub mod pallet {
 			hardware: HardwareClass,
 			capacity: u32,
 		},
+		/// A provider added `amount` to its bond, which is now `bond`.
+		ProviderBonded { provider: T::AccountId, amount: BalanceOf<T>, bond: BalanceOf<T> },
 		/// A provider changed its hardware class or capacity.
 		ProviderUpdated { provider: T::AccountId, hardware: HardwareClass, capacity: u32 },
 		/// A provider's results are signed by `key` from now on.
@@ -856,6 +860,15 @@ pub mod pallet {
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::do_request_inference_cid(who, model_id, input_cid, max_fee).map(|_| ())
+		}
+
+		/// Adds `amount` of the caller's funds to its provider bond: for a provider slashed
+		/// below `MinBond` (paused) to top up and `resume`, or to bond more than the least.
+		#[pallet::call_index(18)]
+		#[pallet::weight(T::WeightInfo::bond_extra())]
+		pub fn bond_extra(origin: OriginFor<T>, amount: BalanceOf<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_bond_extra(who, amount)
 		}
 
 		/// Disputes the result proposed for an `Optimistic` request with the caller's own,

@@ -39,6 +39,18 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
+	/// Holds `amount` more of `who`'s funds as its bond; see [`Pallet::bond_extra`].
+	pub fn do_bond_extra(who: T::AccountId, amount: BalanceOf<T>) -> DispatchResult {
+		let bond = Self::mutate_staying(&who, |info| {
+			T::Currency::hold(&HoldReason::ProviderBond.into(), &who, amount)
+				.map_err(|_| Error::<T>::InsufficientFunds)?;
+			info.bond = info.bond.saturating_add(amount);
+			Ok(info.bond)
+		})?;
+		Self::deposit_event(Event::ProviderBonded { provider: who, amount, bond });
+		Ok(())
+	}
+
 	/// Changes `who`'s hardware class and capacity; see [`Pallet::update_provider`].
 	pub fn do_update_provider(
 		who: T::AccountId,

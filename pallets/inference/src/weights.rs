@@ -32,6 +32,7 @@ pub trait WeightInfo {
 	fn purge_receipt() -> Weight;
 	fn dispute_result(output_len: u32) -> Weight;
 	fn request_inference_cid() -> Weight;
+	fn bond_extra() -> Weight;
 	fn authorize_dispute_result() -> Weight;
 }
 
@@ -129,6 +130,10 @@ impl WeightInfo for () {
 	// As an inline request without the input's decoding, plus parsing the CID.
 	fn request_inference_cid() -> Weight {
 		accesses(10, 7, 20_000)
+	}
+	// Providers, Balances::Holds, System::Account.
+	fn bond_extra() -> Weight {
+		accesses(3, 3, 8_000)
 	}
 	fn authorize_dispute_result() -> Weight {
 		accesses(5, 0, 16_000).saturating_add(Weight::from_parts(60_000_000 + 300_000_000, 0))

@@ -141,6 +141,21 @@ fn the_majority_answer_is_final_and_the_dissenter_pays_the_agreeing_providers() 
 			(MIN_BOND - SLASH, ProviderStatus::Paused, 0)
 		);
 		assert_noop!(Inference::resume(RuntimeOrigin::signed(CAROL)), Error::<Test>::BondTooLow);
+		// Topped up to the least bond, Carol can resume.
+		assert_ok!(Inference::bond_extra(RuntimeOrigin::signed(CAROL), SLASH));
+		assert_eq!(
+			last_event(),
+			Event::ProviderBonded { provider: CAROL, amount: SLASH, bond: MIN_BOND }.into()
+		);
+		assert_ok!(Inference::resume(RuntimeOrigin::signed(CAROL)));
+		assert_noop!(
+			Inference::bond_extra(RuntimeOrigin::signed(CAROL), INITIAL_BALANCE),
+			Error::<Test>::InsufficientFunds
+		);
+		assert_noop!(
+			Inference::bond_extra(RuntimeOrigin::signed(OWNER), SLASH),
+			Error::<Test>::NotRegistered
+		);
 		assert!(System::events().iter().any(|record| record.event
 			== Event::ProviderSlashed { request_id: 0, provider: CAROL, amount: SLASH }.into()));
 		let _ = model;
