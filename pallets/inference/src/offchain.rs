@@ -52,6 +52,16 @@ pub const SERVICE_STORAGE_KEY: &[u8] = b"citrate::inference::service";
 /// Prefix of the per-request record of when its answer was sent.
 const SENT_PREFIX: &[u8] = b"citrate::inference::sent::";
 
+/// Prefix of the lists of sent records by the deadline after which they are removed.
+const SENT_INDEX_PREFIX: &[u8] = b"citrate::inference::sent-index::";
+
+/// The last deadline whose sent records were removed.
+const SENT_CLEARED: &[u8] = b"citrate::inference::sent-cleared";
+
+/// Most past deadlines one run of the worker clears (a node back from a long stop catches up
+/// over several blocks).
+const MAX_CLEARED_BLOCKS: u32 = 64;
+
 /// Blocks after which a step that was not included is sent again: a single result is run
 /// again, so it waits longer; commitments and reveals come from the kept vote and must land
 /// within the commit window.
@@ -76,7 +86,7 @@ const VOTES_INDEX: &[u8] = b"citrate::inference::votes";
 
 /// What a run of a request is for.
 #[derive(Clone, Copy, PartialEq, Eq, Encode)]
-enum Step {
+pub(crate) enum Step {
 	/// A single provider's result.
 	Answer,
 	/// A quorum provider's commitment.
@@ -146,6 +156,7 @@ pub(crate) fn answer_requests<T: Config>(now: BlockNumberFor<T>) {
 	};
 
 	clear_old_votes::<T>(now);
+	clear_old_claims::<T>(now);
 	let mut by_model: BTreeMap<BatchKey, Vec<Assignment<T>>> = BTreeMap::new();
 	for (request_id, request) in Requests::<T>::iter() {
 		let mut steps: Vec<(&T::AccountId, Step)> = request
@@ -160,7 +171,7 @@ pub(crate) fn answer_requests<T: Config>(now: BlockNumberFor<T>) {
 		steps.extend(proposed.as_ref().map(|(watcher, _)| (watcher, Step::Check)));
 		for (provider, step) in steps {
 			let Some(key) = keys.get(provider) else { continue };
-			if !claim::<T>(request_id, provider, step, now) {
+			if !claim::<T>(request_id, provider, step, now, request.deadline) {
 				continue;
 			}
 			let assignment = Assignment {
@@ -446,24 +457,69 @@ fn failed<M: Get<u32>>(reason: String) -> Outcome<M> {
 	Outcome::Failed(BoundedVec::truncate_from(bytes))
 }
 
-fn sent_key(request_id: RequestId, provider: &impl Encode, step: Step) -> Vec<u8> {
+pub(crate) fn sent_key(request_id: RequestId, provider: &impl Encode, step: Step) -> Vec<u8> {
 	[SENT_PREFIX, &(request_id, provider, step).encode()].concat()
 }
 
 /// Records that `provider`'s `step` for request `request_id` is being sent now, unless that
-/// happened less than [`resend_after`] blocks ago.
+/// happened less than [`resend_after`] blocks ago. The record is listed under the request's
+/// `deadline`, after which [`clear_old_claims`] removes it.
 fn claim<T: Config>(
 	request_id: RequestId,
 	provider: &T::AccountId,
 	step: Step,
 	now: BlockNumberFor<T>,
+	deadline: BlockNumberFor<T>,
 ) -> bool {
-	StorageValueRef::persistent(&sent_key(request_id, provider, step))
+	let key = sent_key(request_id, provider, step);
+	let claimed = StorageValueRef::persistent(&key)
 		.mutate::<BlockNumberFor<T>, (), _>(|sent| match sent {
 			Ok(Some(at)) if now < at.saturating_add(resend_after(step).into()) => Err(()),
 			_ => Ok(now),
 		})
-		.is_ok()
+		.is_ok();
+	if claimed {
+		let index = [SENT_INDEX_PREFIX, &deadline.encode()].concat();
+		let _ = StorageValueRef::persistent(&index).mutate::<Vec<Vec<u8>>, (), _>(|keys| {
+			let mut keys = keys.ok().flatten().unwrap_or_default();
+			if !keys.contains(&key) {
+				keys.push(key);
+			}
+			Ok(keys)
+		});
+	}
+	claimed
+}
+
+/// Removes the records of requests whose deadline passed (at most [`MAX_CLEARED_BLOCKS`]
+/// deadlines per run, resuming where the last run stopped), so a provider node's offchain
+/// storage does not grow with every request it ever answered.
+fn clear_old_claims<T: Config>(now: BlockNumberFor<T>) {
+	let cleared = StorageValueRef::persistent(SENT_CLEARED);
+	let Ok(Some(last)) = cleared.get::<BlockNumberFor<T>>() else {
+		// First run: nothing older was listed.
+		cleared.set(&now.saturating_sub(1u32.into()));
+		return;
+	};
+	let mut block = last;
+	for _ in 0..MAX_CLEARED_BLOCKS {
+		let next = block.saturating_add(1u32.into());
+		if next >= now {
+			break;
+		}
+		block = next;
+		let index_key = [SENT_INDEX_PREFIX, &block.encode()].concat();
+		let mut index = StorageValueRef::persistent(&index_key);
+		if let Ok(Some(keys)) = index.get::<Vec<Vec<u8>>>() {
+			for key in keys {
+				StorageValueRef::persistent(&key).clear();
+			}
+		}
+		index.clear();
+	}
+	if block != last {
+		cleared.set(&block);
+	}
 }
 
 fn unclaim<T: Config>(assignment: &Assignment<T>) {

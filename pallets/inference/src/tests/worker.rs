@@ -362,3 +362,29 @@ fn an_input_by_cid_goes_to_the_service_as_a_cid_and_a_stored_output_is_answered_
 		assert_eq!(Inference::receipt(0).unwrap().output_hash, Some([4; 32]));
 	});
 }
+
+#[test]
+fn sent_records_are_removed_once_their_deadline_passed() {
+	let (mut ext, state, pool) = worker_ext();
+	ext.execute_with(|| {
+		let (model, _) = pending_request();
+		let output = RunOutcome::Output(encode(&embedding()).unwrap());
+		expect_run(&state, &batch_of(model), vec![output]);
+		Inference::offchain_worker(1);
+		let (result, signature) = submitted(&pool).pop().unwrap();
+		assert_ok!(submit(result, signature));
+
+		let key = crate::offchain::sent_key(0, &ALICE, crate::offchain::Step::Answer);
+		let kept = |key: &[u8]| state.read().persistent_storage.get(key).is_some();
+		assert!(kept(&key));
+		// Kept until the request's deadline (block 1 + REQUEST_TIMEOUT) has passed…
+		Inference::offchain_worker(1 + REQUEST_TIMEOUT);
+		assert!(kept(&key));
+		// …then removed, with the list it was kept in.
+		Inference::offchain_worker(2 + REQUEST_TIMEOUT);
+		assert!(!kept(&key));
+		let index =
+			[&b"citrate::inference::sent-index::"[..], &(1 + REQUEST_TIMEOUT).encode()].concat();
+		assert!(!kept(&index));
+	});
+}
