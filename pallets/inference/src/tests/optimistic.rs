@@ -61,6 +61,22 @@ pub(super) fn others(proposer: AccountId) -> Vec<AccountId> {
 	[ALICE, BOB, CAROL, DAVE].into_iter().filter(|who| *who != proposer).collect()
 }
 
+/// Every juror commits to `outcome`, then reveals it.
+fn jurors_vote(jurors: &[AccountId], outcome: &Output) {
+	for juror in jurors {
+		assert_ok!(send(commit_call(*juror, outcome, SALT)));
+	}
+	for juror in jurors {
+		assert_ok!(send(reveal_call(*juror, outcome, SALT)));
+	}
+}
+
+fn assert_every_provider_free() {
+	for who in [ALICE, BOB, CAROL, DAVE] {
+		assert_eq!(Inference::provider(who).unwrap().assigned, 0, "{who} is free");
+	}
+}
+
 fn events() -> Vec<RuntimeEvent> {
 	System::events().into_iter().map(|record| record.event).collect()
 }
@@ -160,12 +176,7 @@ fn a_dispute_re_runs_the_request_and_a_lying_proposer_pays_the_disputer_and_the_
 		// One dispute per request.
 		assert_noop!(dispatch(dispute_call(jurors[0], &honest)), Error::<Test>::AlreadyDisputed);
 
-		for juror in &jurors {
-			assert_ok!(send(commit_call(*juror, &honest, SALT)));
-		}
-		for juror in &jurors {
-			assert_ok!(send(reveal_call(*juror, &honest, SALT)));
-		}
+		jurors_vote(&jurors, &honest);
 
 		// The jurors sided with the disputer: its result is final and it is paid the compute
 		// fee; the proposer loses SLASH, half to the disputer, half to the jurors.
@@ -191,9 +202,7 @@ fn a_dispute_re_runs_the_request_and_a_lying_proposer_pays_the_disputer_and_the_
 		assert_eq!(balance(challenger), others_before[0] + compute_fee + SLASH / 2);
 		assert_eq!(balance(others[1]), others_before[1] + SLASH / 4);
 		assert_eq!(balance(others[2]), others_before[2] + SLASH / 4);
-		for who in [ALICE, BOB, CAROL, DAVE] {
-			assert_eq!(Inference::provider(who).unwrap().assigned, 0, "{who} is free");
-		}
+		assert_every_provider_free();
 	});
 }
 
@@ -208,12 +217,7 @@ fn a_false_dispute_costs_the_disputer() {
 		let (proposer_before, challenger_before) = (balance(proposer), balance(challenger));
 		assert_ok!(send(dispute_call(challenger, &forged)));
 		let jurors = Inference::request(0).unwrap().providers.to_vec();
-		for juror in &jurors {
-			assert_ok!(send(commit_call(*juror, &honest, SALT)));
-		}
-		for juror in &jurors {
-			assert_ok!(send(reveal_call(*juror, &honest, SALT)));
-		}
+		jurors_vote(&jurors, &honest);
 		assert_eq!(Inference::receipt(0).unwrap().providers[0].0, proposer);
 		assert_eq!(balance(proposer), proposer_before + compute_fee + SLASH / 2);
 		assert_eq!(balance(challenger), challenger_before - SLASH);
@@ -252,9 +256,7 @@ fn jurors_without_a_majority_refund_everything_and_slash_only_the_silent_juror()
 			[proposer, challenger, silent].map(balance).to_vec(),
 			vec![before[0], before[1], before[2] - SLASH]
 		);
-		for who in [ALICE, BOB, CAROL, DAVE] {
-			assert_eq!(Inference::provider(who).unwrap().assigned, 0, "{who} is free");
-		}
+		assert_every_provider_free();
 	});
 }
 
