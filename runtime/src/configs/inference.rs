@@ -62,9 +62,7 @@ impl pallet_inference::Config for Runtime {
 	type DisputeJurors = ConstU32<3>;
 	type DisputeReward = InferenceDisputeReward;
 	type UnsignedPriority = InferenceResultPriority;
-	/// Provisional (storage accesses at ParityDB's cost + 50 µs each) until
-	/// `scripts/benchmark.sh` writes `SubstrateWeight` from the benchmarks.
-	type WeightInfo = ();
+	type WeightInfo = pallet_inference::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = RegistryBenchmarkHelper;
 }
