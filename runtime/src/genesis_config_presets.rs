@@ -37,6 +37,14 @@ pub fn model_access_precompile_account() -> AccountId {
 	<Runtime as ReviveConfig>::AddressMapper::to_fallback_account_id(&H160(address))
 }
 
+/// The account of the `IInference` precompile: it holds a request's value while the pallet
+/// hands it to the requester, and callbacks are called from it (so a callback's storage deposit
+/// passes through it). It exists from genesis so that no value sent to it is below the minimum.
+pub fn inference_precompile_account() -> AccountId {
+	let address = pallet_inference_precompile::fixed_address();
+	<Runtime as ReviveConfig>::AddressMapper::to_fallback_account_id(&H160(address))
+}
+
 /// Every validator is also an inference provider, bonded from its account and signing with
 /// the sr25519 key of its seed (key type `infr`, which `--alice`-style seeds put in the node's
 /// keystore).
@@ -60,6 +68,7 @@ fn genesis(
 				.map(|account| (account, DEV_ENDOWMENT))
 				.chain([
 					(model_access_precompile_account(), EXISTENTIAL_DEPOSIT),
+					(inference_precompile_account(), EXISTENTIAL_DEPOSIT),
 					(crate::Pinning::reward_pool_account(), PINNING_POOL_ENDOWMENT),
 				])
 				.collect(),
@@ -203,6 +212,8 @@ mod tests {
 			assert_eq!(Balances::free_balance(&treasury), EXISTENTIAL_DEPOSIT);
 			let precompile = model_access_precompile_account();
 			assert_eq!(Balances::free_balance(&precompile), EXISTENTIAL_DEPOSIT);
+			let inference = inference_precompile_account();
+			assert_eq!(Balances::free_balance(&inference), EXISTENTIAL_DEPOSIT);
 			let pool = crate::Pinning::reward_pool_account();
 			assert_eq!(Balances::free_balance(&pool), PINNING_POOL_ENDOWMENT);
 			assert_eq!(

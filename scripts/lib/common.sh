@@ -6,6 +6,14 @@ REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/citrate/target}"
 export CITRATE_NODE="${CITRATE_NODE:-$CARGO_TARGET_DIR/debug/citrate-node}"
 
+# Ethereum JSON-RPC (pallet-revive-eth-rpc, its own workspace in eth-rpc/), installed once per
+# version and lock file into a cache outside the checkout: its build is long (it compiles a
+# revive dev runtime natively and RocksDB), and it does not change with Citrate's code.
+ETH_RPC_VERSION=0.24.0
+ETH_RPC_CACHE="$HOME/.cache/citrate/eth-rpc"
+ETH_RPC_KEY="$ETH_RPC_VERSION-$(sha256sum "$REPO_ROOT/eth-rpc/Cargo.lock" | cut -c1-12)"
+export CITRATE_ETH_RPC="${CITRATE_ETH_RPC:-$ETH_RPC_CACHE/$ETH_RPC_KEY/eth-rpc}"
+
 log() { printf '\n==> %s\n' "$*"; }
 
 as_root() {
@@ -29,6 +37,9 @@ ensure_prerequisites() {
 	pkg-config --exists openssl 2>/dev/null || packages+=(libssl-dev)
 	# Synthetic speech for the speech-to-text and voice-activity tests.
 	command -v espeak-ng >/dev/null 2>&1 || packages+=(espeak-ng)
+	# libclang for bindgen in eth-rpc's RocksDB dependency (sc-cli's default feature).
+	[ -n "$(find /usr/lib -name 'libclang*.so*' -print -quit 2>/dev/null)" ] ||
+		packages+=(libclang-dev clang)
 	if [ "${#packages[@]}" -gt 0 ]; then
 		log "installing ${packages[*]}"
 		as_root apt-get update -qq
@@ -68,4 +79,19 @@ build_node() {
 build_infer() {
 	log "building citrate-infer"
 	(cd "$REPO_ROOT" && cargo test --locked --workspace --no-run)
+}
+
+# Builds eth-rpc into its cache unless this version and lock file are there already.
+build_eth_rpc() {
+	if [ -x "$CITRATE_ETH_RPC" ]; then
+		return
+	fi
+	log "building eth-rpc (pallet-revive-eth-rpc $ETH_RPC_VERSION) once into ${CITRATE_ETH_RPC%/*}"
+	# Its revive dev runtime is only read for its metadata, natively: no WASM build.
+	(cd "$REPO_ROOT/eth-rpc" &&
+		SKIP_REVIVE_DEV_RUNTIME_WASM_BUILD=1 CARGO_TARGET_DIR="$ETH_RPC_CACHE/target" \
+			cargo build --locked)
+	mkdir -p "${CITRATE_ETH_RPC%/*}"
+	cp "$ETH_RPC_CACHE/target/debug/eth-rpc" "$CITRATE_ETH_RPC.tmp"
+	mv "$CITRATE_ETH_RPC.tmp" "$CITRATE_ETH_RPC"
 }

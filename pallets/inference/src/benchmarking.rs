@@ -172,6 +172,44 @@ fn optimistic_dispute<T: Config>(
 	(result, signature)
 }
 
+/// A pending request with a callback of the most data (no callback when the runtime has none),
+/// from a funded requester.
+fn callback_request<T: Config>() -> Result<(RequestId, T::AccountId), BenchmarkError> {
+	if !T::Callbacks::ENABLED {
+		return Err(BenchmarkError::Weightless);
+	}
+	let model = served_model::<T>();
+	let requester = funded::<T>("requester", 0);
+	let data = vec![7; T::MaxCallbackData::get() as usize];
+	let (request_id, _) = Pallet::<T>::do_request(
+		requester.clone(),
+		model,
+		RequestInput::Inline(text_input(64).try_into().unwrap()),
+		BalanceOf::<T>::max_value(),
+		Some((callback_limit::<T>(), data)),
+	)
+	.unwrap();
+	Ok((request_id, requester))
+}
+
+/// A callback weight limit that can still be raised (the delivery's own weight excludes the
+/// callee's, which the call adds).
+fn callback_limit<T: Config>() -> Weight {
+	T::MaxCallbackWeight::get() / 4
+}
+
+/// [`callback_request`] answered with the most output, its callback due.
+fn due_callback<T: Config>() -> Result<RequestId, BenchmarkError> {
+	let (request_id, _) = callback_request::<T>()?;
+	let provider = Requests::<T>::get(request_id).unwrap().providers[0].clone();
+	let output = text_input(T::MaxOutputLen::get()).try_into().unwrap();
+	let result = InferenceResult::<T> { request_id, provider, outcome: Outcome::Output(output) };
+	let key = Providers::<T>::get(&result.provider).unwrap().key;
+	let signature = result.using_encoded(|encoded| key.sign(&encoded)).unwrap();
+	Pallet::<T>::do_submit_result(result, signature).unwrap();
+	Ok(request_id)
+}
+
 #[benchmarks(where <T as frame_system::Config>::RuntimeCall: From<Call<T>>)]
 mod benchmarks {
 	use super::*;
@@ -525,6 +563,55 @@ mod benchmarks {
 				.ok_or("dispute_result has authorize logic")?
 				.map_err(|_| "authorized")?;
 		}
+		Ok(())
+	}
+
+	#[benchmark]
+	fn deliver_callback() -> Result<(), BenchmarkError> {
+		let request_id = due_callback::<T>()?;
+
+		#[extrinsic_call]
+		_(RawOrigin::Authorized, request_id, callback_limit::<T>());
+
+		assert!(!Callbacks::<T>::contains_key(request_id));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn authorize_deliver_callback() -> Result<(), BenchmarkError> {
+		let request_id = due_callback::<T>()?;
+		let call: <T as frame_system::Config>::RuntimeCall =
+			Call::deliver_callback { request_id, weight_limit: callback_limit::<T>() }.into();
+
+		#[block]
+		{
+			call.authorize(TransactionSource::External)
+				.ok_or("deliver_callback has authorize logic")?
+				.map_err(|_| "authorized")?;
+		}
+		Ok(())
+	}
+
+	#[benchmark]
+	fn raise_callback_limit() -> Result<(), BenchmarkError> {
+		let (request_id, requester) = callback_request::<T>()?;
+		let higher = callback_limit::<T>().saturating_mul(2);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(requester), request_id, higher);
+
+		assert_eq!(Callbacks::<T>::get(request_id).unwrap().weight_limit, higher);
+		Ok(())
+	}
+
+	#[benchmark]
+	fn cancel_request() -> Result<(), BenchmarkError> {
+		let (request_id, requester) = callback_request::<T>()?;
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(requester), request_id);
+
+		assert!(!Requests::<T>::contains_key(request_id));
 		Ok(())
 	}
 

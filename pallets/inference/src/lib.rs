@@ -73,6 +73,13 @@
 //! receipt and returns the deposit: the requester may at any time, anyone else after
 //! `ReceiptRetention` blocks.
 //!
+//! **Callbacks** (`callbacks.rs`): a request made by a contract through the IInference
+//! precompile may name a callback (weight limit, data), whose fee is held with the request.
+//! Once the request is final or ended without a result, [`Pallet::deliver_callback`] (sent by
+//! any provider worker) calls the contract through `Config::Callbacks`; a callback that fails
+//! does not undo the result. [`Pallet::raise_callback_limit`] raises the limit of one that has
+//! not run; [`Pallet::cancel_request`] cancels a request no provider answered yet.
+//!
 //! When the registry removes a model, its providers stop serving it ([`OnModelRemoved`]).
 
 #![cfg_attr(not(feature = "std"), no_std)]
@@ -83,6 +90,11 @@ pub use pallet::*;
 
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
+mod callbacks;
+mod contracts;
+mod delivery;
+mod errors;
+mod events;
 mod impls;
 mod offchain;
 mod optimistic;
@@ -98,10 +110,14 @@ mod mock;
 #[cfg(test)]
 mod tests;
 
+pub use callbacks::{
+	Callback, CallbackOutcome, CallbackResult, ResultCallback, ResultKind, CALLBACK_LIMIT_MISMATCH,
+};
 pub use citrate_model_primitives::{
 	InferenceTask, ModelAccessControl, ModelId, ModelInterface, ModelPayments,
 	ModelRegistryInspect, OnModelRemoved,
 };
+pub use contracts::{InputSource, RequestStatus};
 pub use offchain::{MAX_BATCH, SERVICE_STORAGE_KEY};
 pub use types::*;
 pub use weights::WeightInfo;
@@ -164,6 +180,8 @@ impl<T: Config> polkadot_sdk::sp_runtime::BoundToRuntimeAppPublic for Pallet<T> 
 	type Public = crypto::Public;
 }
 
+#[polkadot_sdk::frame_support::pallet_macros::import_section(events::events)]
+#[polkadot_sdk::frame_support::pallet_macros::import_section(errors::errors)]
 #[frame_support::pallet]
 pub mod pallet {
 	use super::*;
@@ -283,6 +301,23 @@ pub mod pallet {
 		#[pallet::constant]
 		type DisputeReward: Get<Perbill>;
 
+		/// Delivers results to the contracts that asked for a callback (pallet-revive in the
+		/// runtime; `()` for none).
+		type Callbacks: ResultCallback<Self::AccountId, BalanceOf<Self>>;
+
+		/// Most weight a callback may use.
+		#[pallet::constant]
+		type MaxCallbackWeight: Get<Weight>;
+
+		/// Most storage deposit a callback may take from its requester (held with the request,
+		/// the unused part returned).
+		#[pallet::constant]
+		type CallbackDepositLimit: Get<BalanceOf<Self>>;
+
+		/// Longest data a request hands its callback, in bytes.
+		#[pallet::constant]
+		type MaxCallbackData: Get<u32>;
+
 		/// Priority of result transactions in the pool.
 		#[pallet::constant]
 		type UnsignedPriority: Get<TransactionPriority>;
@@ -304,6 +339,8 @@ pub mod pallet {
 		RequestFees,
 		/// The deposit for a request's receipt.
 		ReceiptDeposit,
+		/// The fee of a request's callback until it runs.
+		CallbackFee,
 	}
 
 	/// Registered providers by account.
@@ -355,6 +392,10 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Receipts<T: Config> = StorageMap<_, Blake2_128Concat, RequestId, Receipt<T>>;
 
+	/// Requests' callbacks, from the request until they run (see `callbacks.rs`).
+	#[pallet::storage]
+	pub type Callbacks<T: Config> = StorageMap<_, Blake2_128Concat, RequestId, Callback<T>>;
+
 	/// The requests that expire in each block.
 	#[pallet::storage]
 	pub type Expiring<T: Config> = StorageMap<
@@ -405,254 +446,8 @@ pub mod pallet {
 
 		fn offchain_worker(now: BlockNumberFor<T>) {
 			offchain::answer_requests::<T>(now);
+			delivery::deliver_callbacks::<T>(now);
 		}
-	}
-
-	#[pallet::event]
-	#[pallet::generate_deposit(pub(super) fn deposit_event)]
-	pub enum Event<T: Config> {
-		/// A provider registered and bonded.
-		ProviderRegistered {
-			provider: T::AccountId,
-			bond: BalanceOf<T>,
-			key: T::ProviderKey,
-			hardware: HardwareClass,
-			capacity: u32,
-		},
-		/// A provider added `amount` to its bond, which is now `bond`.
-		ProviderBonded { provider: T::AccountId, amount: BalanceOf<T>, bond: BalanceOf<T> },
-		/// A provider changed its hardware class or capacity.
-		ProviderUpdated { provider: T::AccountId, hardware: HardwareClass, capacity: u32 },
-		/// A provider's results are signed by `key` from now on.
-		ProviderKeyChanged { provider: T::AccountId, key: T::ProviderKey },
-		/// A provider serves `model_id` from now on.
-		ModelServed { provider: T::AccountId, model_id: ModelId },
-		/// A provider stopped serving `model_id`.
-		ModelDropped { provider: T::AccountId, model_id: ModelId },
-		/// A provider stopped taking new work.
-		ProviderPaused { provider: T::AccountId },
-		/// A paused provider takes work again.
-		ProviderResumed { provider: T::AccountId },
-		/// A provider is leaving; its bond can be withdrawn from block `unlocks_at`.
-		ProviderLeaving { provider: T::AccountId, unlocks_at: BlockNumberFor<T> },
-		/// A provider left; `bond` was released.
-		ProviderLeft { provider: T::AccountId, bond: BalanceOf<T> },
-		/// `model_id` left the registry; the `providers` serving it stopped.
-		ModelServiceEnded { model_id: ModelId, providers: u32 },
-		/// A model's owner set its per-call price.
-		PriceSet { model_id: ModelId, price: BalanceOf<T> },
-		/// A request was accepted and assigned; `price + compute_fee` is held from the
-		/// requester until it settles, at the latest at `deadline`.
-		InferenceRequested {
-			request_id: RequestId,
-			requester: T::AccountId,
-			model_id: ModelId,
-			/// One provider, or a quorum's `n`.
-			providers: Vec<T::AccountId>,
-			input_hash: [u8; 32],
-			price: BalanceOf<T>,
-			/// Every provider's compute fee together.
-			compute_fee: BalanceOf<T>,
-			deadline: BlockNumberFor<T>,
-		},
-		/// A request went unanswered until its deadline; `refunded` went back to the requester.
-		RequestExpired { request_id: RequestId, refunded: BalanceOf<T> },
-		/// A model's owner set its verification terms.
-		TermsSet { model_id: ModelId, verification: Verification, comparison: Comparison },
-		/// A quorum provider committed to its result.
-		ResultCommitted { request_id: RequestId, provider: T::AccountId },
-		/// A quorum provider revealed its result (`output_hash` is `None` for a failure).
-		ResultRevealed {
-			request_id: RequestId,
-			provider: T::AccountId,
-			output_hash: Option<[u8; 32]>,
-		},
-		/// `providers` agreed and their result is final: `compute_fee` went to them, together,
-		/// and `price_paid` to the model's owner and the treasury.
-		QuorumReached {
-			request_id: RequestId,
-			providers: Vec<T::AccountId>,
-			output_hash: Option<[u8; 32]>,
-			price_paid: BalanceOf<T>,
-			compute_fee: BalanceOf<T>,
-		},
-		/// Too few providers agreed by the deadline; `refunded` went back to the requester.
-		NoQuorum { request_id: RequestId, refunded: BalanceOf<T> },
-		/// A quorum provider disagreed with the final result or did not answer: `amount` of
-		/// its bond went to the providers whose result is final (or, without a quorum, to the
-		/// requester).
-		ProviderSlashed { request_id: RequestId, provider: T::AccountId, amount: BalanceOf<T> },
-		/// A receipt was removed by `by` (its requester, or anyone after `ReceiptRetention`);
-		/// `deposit` went back to the requester.
-		ReceiptPurged { request_id: RequestId, by: T::AccountId, deposit: BalanceOf<T> },
-		/// The assigned provider proposed its result to an `Optimistic` request; it is final
-		/// at block `final_at` unless disputed before.
-		ResultProposed {
-			request_id: RequestId,
-			provider: T::AccountId,
-			output_hash: Option<[u8; 32]>,
-			final_at: BlockNumberFor<T>,
-		},
-		/// An optimistic result went undisputed through its window and is final:
-		/// `compute_fee` went to the provider and `price_paid` to the model's owner and the
-		/// treasury.
-		ResultFinalized {
-			request_id: RequestId,
-			provider: T::AccountId,
-			output_hash: Option<[u8; 32]>,
-			price_paid: BalanceOf<T>,
-			compute_fee: BalanceOf<T>,
-		},
-		/// `challenger` disputed the proposed result with its own (`output_hash`); `jurors`
-		/// re-run the request, committing then revealing, until `deadline`.
-		ResultDisputed {
-			request_id: RequestId,
-			challenger: T::AccountId,
-			output_hash: Option<[u8; 32]>,
-			jurors: Vec<T::AccountId>,
-			deadline: BlockNumberFor<T>,
-		},
-		/// The jurors settled a dispute: `upheld` is true when the proposed result stood.
-		/// `providers` are those whose result is final (the honest side, if either, and the
-		/// agreeing jurors); `compute_fee` went to the one whose result is final and
-		/// `price_paid` to the model's owner and the treasury.
-		DisputeSettled {
-			request_id: RequestId,
-			upheld: bool,
-			providers: Vec<T::AccountId>,
-			output_hash: Option<[u8; 32]>,
-			price_paid: BalanceOf<T>,
-			compute_fee: BalanceOf<T>,
-		},
-		/// The assigned provider answered and the request settled: `output_hash` is `None`
-		/// for a deterministic failure, whose price was refunded; `compute_fee` went to the
-		/// provider and `price_paid` to the model's owner and the treasury.
-		ResultSubmitted {
-			request_id: RequestId,
-			provider: T::AccountId,
-			output_hash: Option<[u8; 32]>,
-			price_paid: BalanceOf<T>,
-			compute_fee: BalanceOf<T>,
-		},
-	}
-
-	#[pallet::error]
-	pub enum Error<T> {
-		/// The account is already a provider.
-		AlreadyRegistered,
-		/// The account is not a provider.
-		NotRegistered,
-		/// The bond is below `MinBond`.
-		BondTooLow,
-		/// Another provider signs with this key.
-		KeyInUse,
-		/// A provider must accept at least one request per block.
-		ZeroCapacity,
-		/// The capacity is above `MaxCapacity`.
-		CapacityTooHigh,
-		/// No model has this id.
-		ModelNotFound,
-		/// The model is deprecated; it takes no new providers.
-		ModelInactive,
-		/// The provider already serves this model.
-		AlreadyServing,
-		/// The provider does not serve this model.
-		NotServing,
-		/// The provider already serves `MaxModelsPerProvider` models.
-		TooManyModels,
-		/// The model already has `MaxProvidersPerModel` providers.
-		TooManyProviders,
-		/// Only an active provider can pause.
-		NotActive,
-		/// Only a paused provider can resume.
-		NotPaused,
-		/// The provider is leaving; it can only withdraw its bond.
-		Leaving,
-		/// The provider has not called `leave`.
-		NotLeaving,
-		/// The unbonding delay has not passed yet.
-		StillUnbonding,
-		/// Work is assigned to the provider; it can withdraw once that work is settled.
-		WorkAssigned,
-		/// Only the model's owner may do this.
-		NotModelOwner,
-		/// The model has no metadata, so its task is unknown; its owner must set it.
-		NoMetadata,
-		/// The input is longer than `MaxInputLen`.
-		InputTooLarge,
-		/// The input is not valid tensor codec bytes.
-		MalformedInput,
-		/// The input does not carry the tensors the model's task reads (names, dtypes,
-		/// shapes, parameter ranges).
-		InputNotForTask,
-		/// The requester has no access to the model.
-		NoAccess,
-		/// No active provider serves the model.
-		NoProvider,
-		/// The fee is above the most the requester agreed to pay.
-		FeeAboveMax,
-		/// The requester cannot cover the fee.
-		InsufficientFunds,
-		/// This block took `MaxRequestsPerBlock` requests already.
-		TooManyRequests,
-		/// No pending request has this id (never made, settled or expired).
-		RequestNotFound,
-		/// The result comes from a provider the request is not assigned to.
-		NotAssigned,
-		/// The request's deadline has passed.
-		TooLate,
-		/// The output is not valid tensor codec bytes.
-		MalformedOutput,
-		/// The encoded signature is longer than `MaxSignatureLen`.
-		SignatureTooLong,
-		/// A quorum needs `1 < n <= MaxQuorum` and more than half of `n` to agree
-		/// (`n / 2 < k <= n`).
-		InvalidQuorum,
-		/// Fewer active providers serve the model than its quorum needs.
-		NotEnoughProviders,
-		/// The model's providers took as many requests this block as they accept
-		/// (`capacity`); try again in the next block.
-		AtCapacity,
-		/// The request is verified by a quorum: results go through `commit_result` and
-		/// `reveal_result`.
-		QuorumRequest,
-		/// The request is not voted on (neither a quorum nor a disputed optimistic result):
-		/// its result goes through `submit_result`.
-		NotQuorumRequest,
-		/// The provider already committed to a result for this request.
-		AlreadyCommitted,
-		/// The commit window closed.
-		CommitsClosed,
-		/// The provider has not committed to a result for this request.
-		NotCommitted,
-		/// Reveals open once every provider committed or the commit window closed.
-		CommitsOpen,
-		/// The provider already revealed its result.
-		AlreadyRevealed,
-		/// The revealed result and salt do not give the commitment.
-		RevealMismatch,
-		/// No receipt has this id.
-		ReceiptNotFound,
-		/// The receipt is younger than `ReceiptRetention`; only its requester may remove it.
-		ReceiptRetained,
-		/// A CID (an input's, or a stored output's) is not a binary CID of content a Citrate
-		/// store holds (sha2-256 over dag-pb or raw blocks).
-		InvalidCid,
-		/// The request already has a result (an optimistic result is proposed).
-		AlreadyAnswered,
-		/// An `Optimistic` window must be at least one block and at most
-		/// `MaxChallengeWindow`.
-		InvalidWindow,
-		/// Only an `Optimistic` request's result can be disputed.
-		NotOptimistic,
-		/// The request has no proposed result to dispute yet.
-		NoProposal,
-		/// The proposed result is already disputed.
-		AlreadyDisputed,
-		/// A provider cannot dispute its own result.
-		OwnResult,
-		/// The disputing result agrees with the proposed one under the model's comparison.
-		DisputeAgrees,
 	}
 
 	#[pallet::call]
@@ -887,6 +682,48 @@ pub mod pallet {
 			ensure_authorized(origin)?;
 			Self::do_dispute_result(result, signature)
 		}
+
+		/// Runs a due callback (the request is final, or ended without a result): an unsigned
+		/// transaction authorized by the callback being due, which any node may send (the
+		/// provider worker does). `weight_limit` declares the callback's limit, which this
+		/// transaction's weight includes; the weight the callee did not use is refunded. The
+		/// callee's failure is recorded, not an error; see `callbacks.rs`.
+		#[pallet::call_index(19)]
+		#[pallet::weight(T::WeightInfo::deliver_callback().saturating_add(*weight_limit))]
+		#[pallet::weight_of_authorize(T::WeightInfo::authorize_deliver_callback())]
+		#[pallet::authorize(Self::authorize_delivery)]
+		pub fn deliver_callback(
+			origin: OriginFor<T>,
+			request_id: RequestId,
+			weight_limit: Weight,
+		) -> DispatchResultWithPostInfo {
+			ensure_authorized(origin)?;
+			let used = Self::do_deliver_callback(request_id, weight_limit)?;
+			Ok(Some(T::WeightInfo::deliver_callback().saturating_add(used)).into())
+		}
+
+		/// Raises the weight limit of the caller's callback for `request_id`, which has not run
+		/// yet, holding the difference in fee.
+		#[pallet::call_index(20)]
+		#[pallet::weight(T::WeightInfo::raise_callback_limit())]
+		pub fn raise_callback_limit(
+			origin: OriginFor<T>,
+			request_id: RequestId,
+			weight_limit: Weight,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_raise_callback_limit(who, request_id, weight_limit).map(|_| ())
+		}
+
+		/// Cancels the caller's request before any provider answered (no result, commitment or
+		/// proposal on chain): everything held for it comes back and its providers are freed. A
+		/// provider that already ran it is not paid; its answer is refused.
+		#[pallet::call_index(21)]
+		#[pallet::weight(T::WeightInfo::cancel_request())]
+		pub fn cancel_request(origin: OriginFor<T>, request_id: RequestId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_cancel_request(who, request_id).map(|_| ())
+		}
 	}
 
 	#[pallet::view_functions]
@@ -935,6 +772,26 @@ pub mod pallet {
 		/// The result proposed for a pending `Optimistic` request, and its dispute.
 		pub fn proposal(request_id: RequestId) -> Option<Proposal<T>> {
 			Proposals::<T>::get(request_id)
+		}
+
+		/// Where a request stands.
+		pub fn status(request_id: RequestId) -> RequestStatus<BlockNumberFor<T>> {
+			Self::request_status(request_id)
+		}
+
+		/// A request's callback, until it runs.
+		pub fn callback(request_id: RequestId) -> Option<Callback<T>> {
+			Callbacks::<T>::get(request_id)
+		}
+
+		/// Everything a request for `model_id` with an `input_len`-byte input and a callback
+		/// of `callback_weight` would hold now (fees, callback fee, receipt deposit).
+		pub fn estimate(
+			model_id: ModelId,
+			input_len: u32,
+			callback_weight: Option<Weight>,
+		) -> Option<BalanceOf<T>> {
+			Self::estimate_fee(model_id, input_len, callback_weight).ok()
 		}
 
 		/// A quorum provider's vote on a pending request.

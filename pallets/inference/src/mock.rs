@@ -6,7 +6,7 @@ use polkadot_sdk::{
 	frame_support::{
 		derive_impl, parameter_types,
 		traits::{ConstU128, ConstU32, ConstU64},
-		weights::IdentityFee,
+		weights::{IdentityFee, Weight},
 		PalletId,
 	},
 	frame_system, pallet_balances,
@@ -49,7 +49,11 @@ pub const RECEIPT_DEPOSIT: Balance = 50;
 pub const MAX_CHALLENGE_WINDOW: u32 = 20;
 pub const DISPUTE_JURORS: u32 = 2;
 
+pub const CALLBACK_DEPOSIT_LIMIT: Balance = 30;
+pub const MAX_CALLBACK_DATA: u32 = 64;
+
 parameter_types! {
+	pub const MaxCallbackWeight: Weight = Weight::from_parts(1_000_000, 10_000);
 	pub const SlashFraction: Perbill = Perbill::from_percent(10);
 	pub const DisputeReward: Perbill = Perbill::from_percent(50);
 }
@@ -139,6 +143,10 @@ impl pallet_inference::Config for Test {
 	type MaxChallengeWindow = ConstU32<MAX_CHALLENGE_WINDOW>;
 	type DisputeJurors = ConstU32<DISPUTE_JURORS>;
 	type DisputeReward = DisputeReward;
+	type Callbacks = MockCallbacks;
+	type MaxCallbackWeight = MaxCallbackWeight;
+	type CallbackDepositLimit = ConstU128<CALLBACK_DEPOSIT_LIMIT>;
+	type MaxCallbackData = ConstU32<MAX_CALLBACK_DATA>;
 	type UnsignedPriority = ConstU64<{ 1 << 20 }>;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
@@ -261,4 +269,63 @@ pub fn new_test_ext() -> TestExternalities {
 	let mut ext = TestExternalities::new(storage);
 	ext.execute_with(|| System::set_block_number(1));
 	ext
+}
+
+/// One callback the mock delivered.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Delivered {
+	pub requester: AccountId,
+	pub request_id: pallet_inference::RequestId,
+	pub kind: pallet_inference::ResultKind,
+	pub output: Vec<u8>,
+	pub output_hash: [u8; 32],
+	pub data: Vec<u8>,
+	pub weight_limit: Weight,
+	pub deposit_limit: Balance,
+}
+
+std::thread_local! {
+	/// The callbacks delivered so far.
+	pub static DELIVERED: core::cell::RefCell<Vec<Delivered>> = const { core::cell::RefCell::new(Vec::new()) };
+	/// What the next deliveries report: (weight used, deposit used, success).
+	pub static CALLBACK_OUTCOME: core::cell::Cell<(Weight, Balance, bool)> =
+		const { core::cell::Cell::new((Weight::from_parts(400_000, 1_000), 7, true)) };
+}
+
+/// Records each delivery and reports `CALLBACK_OUTCOME`, taking the deposit it reports from
+/// the requester as a contract's storage would.
+pub struct MockCallbacks;
+
+impl pallet_inference::ResultCallback<AccountId, Balance> for MockCallbacks {
+	const ENABLED: bool = true;
+
+	fn deliver(
+		requester: &AccountId,
+		result: pallet_inference::CallbackResult<'_>,
+		weight_limit: Weight,
+		deposit_limit: Balance,
+	) -> pallet_inference::CallbackOutcome<Balance> {
+		DELIVERED.with(|delivered| {
+			delivered.borrow_mut().push(Delivered {
+				requester: *requester,
+				request_id: result.request_id,
+				kind: result.kind,
+				output: result.output.to_vec(),
+				output_hash: result.output_hash,
+				data: result.data.to_vec(),
+				weight_limit,
+				deposit_limit,
+			})
+		});
+		let (weight_used, deposit_used, success) = CALLBACK_OUTCOME.with(|outcome| outcome.get());
+		use polkadot_sdk::frame_support::traits::{fungible::Mutate, tokens::Preservation};
+		let deposit_used = deposit_used.min(deposit_limit);
+		let _ = Balances::transfer(requester, &OWNER, deposit_used, Preservation::Preserve);
+		pallet_inference::CallbackOutcome { weight_used, deposit_used, success }
+	}
+}
+
+/// The callbacks delivered so far, taken.
+pub fn delivered() -> Vec<Delivered> {
+	DELIVERED.with(|delivered| delivered.take())
 }

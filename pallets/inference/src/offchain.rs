@@ -69,6 +69,7 @@ fn resend_after(step: Step) -> u32 {
 	match step {
 		Step::Answer | Step::Check => 5,
 		Step::Commit | Step::Reveal => 2,
+		Step::Deliver => 3,
 	}
 }
 
@@ -95,6 +96,8 @@ pub(crate) enum Step {
 	Reveal,
 	/// A watcher's check of a proposed optimistic result, disputed if it differs.
 	Check,
+	/// A due callback's delivery (`delivery.rs`; nothing to run).
+	Deliver,
 }
 
 /// What requests run in one batch share: the model, its package and the quantisation a
@@ -337,7 +340,7 @@ fn answer<T: Config>(assignment: &Assignment<T>, outcome: RunOutcome) {
 			let Some(signature) = sign(assignment, &result) else { return };
 			Call::<T>::dispute_result { result, signature }
 		}
-		Step::Reveal => return,
+		Step::Reveal | Step::Deliver => return,
 	};
 	submit::<T>(assignment, call);
 }
@@ -407,6 +410,7 @@ fn step_name(step: Step) -> &'static str {
 		Step::Commit => "commitment",
 		Step::Reveal => "reveal",
 		Step::Check => "dispute",
+		Step::Deliver => "callback delivery",
 	}
 }
 
@@ -464,7 +468,7 @@ pub(crate) fn sent_key(request_id: RequestId, provider: &impl Encode, step: Step
 /// Records that `provider`'s `step` for request `request_id` is being sent now, unless that
 /// happened less than [`resend_after`] blocks ago. The record is listed under the request's
 /// `deadline`, after which [`clear_old_claims`] removes it.
-fn claim<T: Config>(
+pub(crate) fn claim<T: Config>(
 	request_id: RequestId,
 	provider: &T::AccountId,
 	step: Step,

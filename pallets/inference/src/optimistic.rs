@@ -64,7 +64,7 @@ impl<T: Config> Pallet<T> {
 	/// of `Requests`).
 	pub(crate) fn finalize_proposal(request_id: RequestId, request: InferenceRequest<T>) {
 		let Some(proposal) = Proposals::<T>::take(request_id) else {
-			let refunded = Self::refund(&request);
+			let refunded = Self::refund(request_id, &request);
 			return Self::deposit_event(Event::RequestExpired { request_id, refunded });
 		};
 		let Reveal { output_hash, outcome, signature, .. } = proposal.result;
@@ -84,7 +84,7 @@ impl<T: Config> Pallet<T> {
 			}),
 			Err(error) => {
 				log::warn!(target: LOG_TARGET, "finalizing request {request_id}: {error:?}");
-				let refunded = Self::refund(&request);
+				let refunded = Self::refund(request_id, &request);
 				Self::deposit_event(Event::RequestExpired { request_id, refunded });
 			}
 		}

@@ -267,7 +267,7 @@ impl<T: Config> Pallet<T> {
 		request: &InferenceRequest<T>,
 		votes: &BTreeMap<T::AccountId, Vote<T>>,
 	) {
-		let refunded = Self::refund(request);
+		let refunded = Self::refund(request_id, request);
 		let silent = request
 			.providers
 			.iter()

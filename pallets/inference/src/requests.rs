@@ -43,7 +43,8 @@ impl<T: Config> Pallet<T> {
 		max_fee: BalanceOf<T>,
 	) -> Result<RequestId, DispatchError> {
 		let input = input.try_into().map_err(|_| Error::<T>::InputTooLarge)?;
-		Self::do_request(who, model_id, RequestInput::Inline(input), max_fee)
+		Self::do_request(who, model_id, RequestInput::Inline(input), max_fee, None)
+			.map(|(id, _)| id)
 	}
 
 	/// `who` asks for `model_id` to run on the input file `cid` (binary CID) names; see
@@ -55,7 +56,7 @@ impl<T: Config> Pallet<T> {
 		max_fee: BalanceOf<T>,
 	) -> Result<RequestId, DispatchError> {
 		let cid = Self::storable_cid(&cid)?;
-		Self::do_request(who, model_id, RequestInput::Cid(cid), max_fee)
+		Self::do_request(who, model_id, RequestInput::Cid(cid), max_fee, None).map(|(id, _)| id)
 	}
 
 	/// The binary CIDv1 of `cid` (a binary CIDv0 or CIDv1) if a Citrate store can hold what
@@ -69,14 +70,16 @@ impl<T: Config> Pallet<T> {
 		BoundedVec::try_from(bytes[..len].to_vec()).map_err(|_| Error::<T>::InvalidCid)
 	}
 
-	/// Makes a request of `input`. Every check comes before anything is written, spent or
-	/// held.
-	fn do_request(
+	/// Makes a request of `input`, with a callback of `(weight limit, data)` if given; the
+	/// fee and the callback's fee together are at most `max_fee`. Every check comes before
+	/// anything is written, spent or held. Returns the request's id and those fees.
+	pub(crate) fn do_request(
 		who: T::AccountId,
 		model_id: ModelId,
 		input: RequestInput<T::MaxInputLen>,
 		max_fee: BalanceOf<T>,
-	) -> Result<RequestId, DispatchError> {
+		callback: Option<(Weight, Vec<u8>)>,
+	) -> Result<(RequestId, BalanceOf<T>), DispatchError> {
 		let model = T::Registry::model(model_id).ok_or(Error::<T>::ModelNotFound)?;
 		ensure!(model.active, Error::<T>::ModelInactive);
 		let interface = T::Registry::interface(model_id).ok_or(Error::<T>::NoMetadata)?;
@@ -92,8 +95,12 @@ impl<T: Config> Pallet<T> {
 		let compute_fee = Self::compute_fee(&interface);
 		let terms = Self::terms(model_id);
 		let runs: BalanceOf<T> = terms.verification.providers().into();
-		let fee = price.saturating_add(compute_fee.saturating_mul(runs));
-		ensure!(fee <= max_fee, Error::<T>::FeeAboveMax);
+		let fee = Self::request_fee(model_id, &interface);
+		let callback = callback
+			.map(|(weight, data)| Self::new_callback(who.clone(), weight, data))
+			.transpose()?;
+		let fees = fee.saturating_add(callback.as_ref().map(|c| c.held).unwrap_or_default());
+		ensure!(fees <= max_fee, Error::<T>::FeeAboveMax);
 
 		let request_id = NextRequestId::<T>::get();
 		let providers = Self::draw_providers(model_id, request_id, terms.verification)?;
@@ -107,6 +114,9 @@ impl<T: Config> Pallet<T> {
 			.map_err(|_| Error::<T>::InsufficientFunds)?;
 		T::Currency::hold(&HoldReason::ReceiptDeposit.into(), &who, deposit)
 			.map_err(|_| Error::<T>::InsufficientFunds)?;
+		if let Some(callback) = callback {
+			Self::hold_callback(request_id, callback)?;
+		}
 		T::Access::consume_use(&who, model_id)?;
 		Self::assign(&providers, now);
 		Expiring::<T>::insert(deadline, expiring);
@@ -141,7 +151,14 @@ impl<T: Config> Pallet<T> {
 			compute_fee: compute_fee.saturating_mul(runs),
 			deadline,
 		});
-		Ok(request_id)
+		Ok((request_id, fees))
+	}
+
+	/// The fee of a request for `model_id` now: its price plus each run's compute fee.
+	pub(crate) fn request_fee(model_id: ModelId, interface: &ModelInterface) -> BalanceOf<T> {
+		let price = ModelPrices::<T>::get(model_id).unwrap_or_default();
+		let runs: BalanceOf<T> = Self::terms(model_id).verification.providers().into();
+		price.saturating_add(Self::compute_fee(interface).saturating_mul(runs))
 	}
 
 	/// The input decodes (within `MaxInputLen`) and carries what the model's task reads: the
@@ -272,7 +289,7 @@ impl<T: Config> Pallet<T> {
 				weight.saturating_accrue(T::WeightInfo::submit_result(T::MaxOutputLen::get()));
 				Self::finalize_proposal(request_id, request);
 			} else {
-				let refunded = Self::refund(&request);
+				let refunded = Self::refund(request_id, &request);
 				Self::deposit_event(Event::RequestExpired { request_id, refunded });
 			}
 		}
@@ -288,9 +305,11 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// Gives a request that ends without a result everything held back, and frees its
-	/// providers; returns what was refunded.
-	pub(crate) fn refund(request: &InferenceRequest<T>) -> BalanceOf<T> {
+	/// Gives a request that ends without a result everything held back (but its callback's
+	/// fee, which the callback, now due, still needs), and frees its providers; returns what
+	/// was refunded.
+	pub(crate) fn refund(request_id: RequestId, request: &InferenceRequest<T>) -> BalanceOf<T> {
+		Self::callback_due(request_id, ResultKind::Expired);
 		let refunded = T::Currency::release(
 			&HoldReason::RequestFees.into(),
 			&request.requester,

@@ -197,6 +197,7 @@ impl<T: Config> Pallet<T> {
 
 		Requests::<T>::remove(request_id);
 		Self::free_providers(&request.providers);
+		Self::callback_due(request_id, ResultKind::of(&outcome));
 		Receipts::<T>::insert(
 			request_id,
 			Receipt {
@@ -226,6 +227,7 @@ impl<T: Config> Pallet<T> {
 	/// than `ReceiptRetention`) and returns its deposit; see [`Pallet::purge_receipt`].
 	pub fn do_purge_receipt(who: T::AccountId, request_id: RequestId) -> DispatchResult {
 		let receipt = Receipts::<T>::get(request_id).ok_or(Error::<T>::ReceiptNotFound)?;
+		ensure!(!Callbacks::<T>::contains_key(request_id), Error::<T>::CallbackPending);
 		let kept_until = receipt.answered_at.saturating_add(T::ReceiptRetention::get());
 		ensure!(
 			who == receipt.requester || frame_system::Pallet::<T>::block_number() > kept_until,

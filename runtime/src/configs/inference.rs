@@ -5,7 +5,11 @@ use crate::{
 	DAYS,
 };
 use polkadot_sdk::{
-	frame_support::{parameter_types, traits::ConstU32},
+	frame_support::{
+		parameter_types,
+		traits::ConstU32,
+		weights::{constants::WEIGHT_REF_TIME_PER_SECOND, Weight},
+	},
 	pallet_transaction_payment,
 	sp_runtime::{transaction_validity::TransactionPriority, Perbill},
 };
@@ -30,6 +34,12 @@ parameter_types! {
 	pub const InferenceMaxChallengeWindow: u32 = 600;
 	/// The honest side of a dispute gets half of the loser's slash, the jurors the rest.
 	pub const InferenceDisputeReward: Perbill = Perbill::from_percent(50);
+	/// A callback may use a quarter of a block's compute; its proof size is not what limits it
+	/// on a solo chain.
+	pub const InferenceMaxCallbackWeight: Weight =
+		Weight::from_parts(WEIGHT_REF_TIME_PER_SECOND / 4, 4 * 1024 * 1024);
+	/// A callback may store 16 new items holding 2 KiB at pallet-revive's deposit rates.
+	pub const InferenceCallbackDepositLimit: crate::Balance = crate::currency::deposit(16, 2048);
 }
 
 impl pallet_inference::Config for Runtime {
@@ -61,6 +71,11 @@ impl pallet_inference::Config for Runtime {
 	type MaxChallengeWindow = InferenceMaxChallengeWindow;
 	type DisputeJurors = ConstU32<3>;
 	type DisputeReward = InferenceDisputeReward;
+	/// Results go to the requesting contracts through the IInference precompile.
+	type Callbacks = pallet_inference_precompile::ContractCallbacks<Runtime>;
+	type MaxCallbackWeight = InferenceMaxCallbackWeight;
+	type CallbackDepositLimit = InferenceCallbackDepositLimit;
+	type MaxCallbackData = ConstU32<1_024>;
 	type UnsignedPriority = InferenceResultPriority;
 	type WeightInfo = pallet_inference::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]

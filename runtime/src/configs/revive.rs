@@ -44,6 +44,7 @@ impl pallet_revive::Config for Runtime {
 		pallet_model_registry_precompile::ModelRegistryPrecompile<Self>,
 		pallet_model_access_precompile::ModelAccessPrecompile<Self>,
 		pallet_pinning_precompile::PinningPrecompile<Self>,
+		pallet_inference_precompile::InferencePrecompile<Self>,
 	);
 	/// `block.coinbase` is the Aura author's account.
 	type FindAuthor = AuraAuthorAccount;

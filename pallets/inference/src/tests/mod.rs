@@ -29,6 +29,7 @@ fn last_event() -> RuntimeEvent {
 	frame_system::Pallet::<Test>::events().pop().expect("an event").event
 }
 
+mod callbacks;
 mod ipfs;
 mod optimistic;
 mod providers;

@@ -1,0 +1,1 @@
+../../precompiles/inference/IInference.sol
