@@ -32,6 +32,7 @@ cargo test --locked -p pallet-model-registry -p pallet-model-access -p pallet-pi
 
 build_infer
 build_node
+build_eth_rpc
 
 log "end-to-end tests against citrate-node --dev"
 node --test --test-concurrency=1 tests/e2e/

@@ -12,7 +12,7 @@ use polkadot_sdk::{
 	pallet_revive::{AddressMapper, Config as ReviveConfig},
 	sp_consensus_aura::sr25519::AuthorityId as AuraId,
 	sp_consensus_grandpa::AuthorityId as GrandpaId,
-	sp_core::H160,
+	sp_core::{self, H160},
 	sp_genesis_builder::{self, PresetId},
 	sp_keyring::{Ed25519Keyring, Sr25519Keyring},
 };
@@ -91,8 +91,26 @@ fn authority(seed: Sr25519Keyring, grandpa: Ed25519Keyring) -> (AuraId, GrandpaI
 	(seed.public().into(), grandpa.public().into())
 }
 
+/// Anvil's and Hardhat's first five development accounts (mnemonic `test test test test test
+/// test test test test test test junk`, paths `m/44'/60'/0'/0/0..4`): well-known Ethereum keys,
+/// so wallets and tools work against a dev chain through eth-rpc out of the box.
+pub const ETH_DEV_ACCOUNTS: [[u8; 20]; 5] = [
+	sp_core::hex2array!("f39Fd6e51aad88F6F4ce6aB8827279cffFb92266"),
+	sp_core::hex2array!("70997970C51812dc3A010C7d01b50e0d17dc79C8"),
+	sp_core::hex2array!("3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"),
+	sp_core::hex2array!("90F79bf6EB2c4f870365E785982E1f101E93b906"),
+	sp_core::hex2array!("15d34AAf54267DB7D7c367839AAf71A00a2C6A65"),
+];
+
+/// The Substrate dev accounts (Alice … Ferdie and their stashes) and the Ethereum dev
+/// accounts (as pallet-revive's fallback accounts of their addresses).
 fn well_known_accounts() -> Vec<AccountId> {
-	Sr25519Keyring::well_known().map(|k| k.to_account_id()).collect()
+	Sr25519Keyring::well_known()
+		.map(|k| k.to_account_id())
+		.chain(ETH_DEV_ACCOUNTS.iter().map(|address| {
+			<Runtime as ReviveConfig>::AddressMapper::to_fallback_account_id(&H160(*address))
+		}))
+		.collect()
 }
 
 /// One validator (Alice), Alice is sudo, every well-known dev account is endowed.
