@@ -5,14 +5,13 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { ContractFactory, Interface, JsonRpcProvider, Wallet, Contract } from 'ethers';
 import { compileFile } from '../../scripts/lib/solc.mjs';
-import { startDevNode } from './lib/node.mjs';
+import { freePort, startDevNode } from './lib/node.mjs';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const contractsDir = path.join(repoRoot, 'contracts');
@@ -28,18 +27,6 @@ function ethRpcBinary() {
     throw new Error(`eth-rpc not found at '${binary}': run it through scripts/test.sh, which builds it`);
   }
   return binary;
-}
-
-async function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

@@ -22,7 +22,8 @@ export function inferBinary() {
   return process.env.CITRATE_INFER ?? path.join(path.dirname(nodeBinary()), 'citrate-infer');
 }
 
-async function freePort() {
+/** A TCP port free on 127.0.0.1 now. */
+export async function freePort() {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.unref();
