@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Keyring } from '@polkadot/keyring';
 import { u8aToHex } from '@polkadot/util';
-import { minilmPackageDir, publishEmbeddingModel } from '../tests/e2e/lib/inference.mjs';
+import { minilmPackageDir, publishEmbeddingModel } from './lib/models.mjs';
 import { startDevNode } from '../tests/e2e/lib/node.mjs';
 import { textInput } from '../tests/e2e/lib/tensor.mjs';
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Compiles every contracts/*.sol with npm solc into contracts/build/<Name>.json ({abi, bytecode}).
+// Compiles every contracts/*.sol and contracts/examples/*.sol with npm solc into
+// contracts/build/<Name>.json ({abi, bytecode}).
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,7 +12,9 @@ const outDir = path.join(contractsDir, 'build');
 fs.mkdirSync(outDir, { recursive: true });
 
 console.log(`solc ${solcVersion()}`);
-for (const file of fs.readdirSync(contractsDir).filter((f) => f.endsWith('.sol')).sort()) {
+const sources = ['.', 'examples'].flatMap((dir) => fs.readdirSync(path.join(contractsDir, dir))
+  .filter((f) => f.endsWith('.sol')).sort().map((f) => path.join(dir, f)));
+for (const file of sources) {
   for (const [name, artifact] of Object.entries(compileFile(path.join(contractsDir, file)))) {
     const target = path.join(outDir, `${name}.json`);
     fs.writeFileSync(target, `${JSON.stringify(artifact, null, 2)}\n`);

@@ -2,7 +2,8 @@
 # Installs prerequisites, builds citrate-node and starts a one-validator dev chain with RPC on
 # ws://127.0.0.1:9944, and Ethereum JSON-RPC (pallet-revive-eth-rpc) in front of it on
 # http://127.0.0.1:8545 (built once into ~/.cache/citrate/eth-rpc; the first build is long).
-# Extra arguments go to the node, e.g. `./scripts/dev.sh --tmp`.
+# The chain starts fresh each run, its data in $TMPDIR/citrate-dev ($CITRATE_DEV_BASE_PATH).
+# Extra arguments go to the node.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
@@ -10,8 +11,13 @@ ensure_prerequisites
 build_node
 build_eth_rpc
 
+# A fresh chain each run, as `--dev` alone gives, but in a known place: its model store
+# (<base>/ipfs) is kept between runs and `scripts/dev-models.mjs` adds packages to it.
+dev_base="${CITRATE_DEV_BASE_PATH:-${TMPDIR:-/tmp}/citrate-dev}"
+"$CITRATE_NODE" purge-chain --dev --base-path "$dev_base" -y >/dev/null 2>&1 || true
 # Loopback only: RPC, Prometheus and p2p all stay on this machine.
-"$CITRATE_NODE" --dev --rpc-port 9944 --listen-addr /ip4/127.0.0.1/tcp/30333 --no-mdns "$@" &
+"$CITRATE_NODE" --dev --base-path "$dev_base" --rpc-port 9944 \
+	--listen-addr /ip4/127.0.0.1/tcp/30333 --no-mdns "$@" &
 node_pid=$!
 eth_pid=
 trap 'kill $node_pid $eth_pid 2>/dev/null || true' EXIT INT TERM
@@ -23,5 +29,5 @@ done
 "$CITRATE_ETH_RPC" --node-rpc-url ws://127.0.0.1:9944 --rpc-port 8545 --prometheus-port 9616 \
 	--eth-pruning 256 --base-path "${TMPDIR:-/tmp}/citrate-eth-rpc" &
 eth_pid=$!
-log "dev chain: polkadot.js apps on ws://127.0.0.1:9944, Ethereum wallets and tools on http://127.0.0.1:8545 (chain id 202833921)"
+log "dev chain: polkadot.js apps on ws://127.0.0.1:9944, Ethereum wallets and tools on http://127.0.0.1:8545 (chain id 202833921); models to call: node scripts/dev-models.mjs"
 wait "$node_pid"

@@ -84,6 +84,9 @@ interface IInference {
 		uint256 fee,
 		uint64 callbackGasLimit
 	);
+	/// The request's result is final (or it expired): logged when its callback is delivered,
+	/// right before the call. Requests without a callback read their result with `result`.
+	event InferenceResult(uint64 indexed requestId, ResultKind kind, bytes32 outputHash);
 	/// The request's callback was called: `success` false when it reverted or ran out of gas
 	/// (the result stays final and readable; the gas it used is paid either way).
 	event CallbackDelivered(uint64 indexed requestId, bool success);

@@ -10,7 +10,7 @@ import { AbiCoder, Interface } from 'ethers';
 import { compileFile } from '../../scripts/lib/solc.mjs';
 import { startDevNode } from './lib/node.mjs';
 import { limitsFor, revertBit, view as viewAs } from './lib/revive.mjs';
-import { findEvent, submit } from './lib/tx.mjs';
+import { findEvent, submit } from '../../scripts/lib/tx.mjs';
 
 const contractsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../contracts');
 

@@ -1,66 +1,37 @@
 // End-to-end: Ethereum JSON-RPC (pallet-revive-eth-rpc, as `dev.sh` runs it) in front of a real
-// `citrate-node --dev`: a well-known development Ethereum key funded at genesis deploys a
-// solc-compiled contract with ethers, calls it, reads its receipt and logs, and reads the
-// IInference precompile.
+// `citrate-node --dev`: well-known development Ethereum keys funded at genesis deploy a
+// solc-compiled contract with ethers and with viem, call it, read receipts and logs, and read
+// the IInference precompile.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
-import { ContractFactory, Interface, JsonRpcProvider, Wallet, Contract } from 'ethers';
+import { ContractFactory, Interface, Contract } from 'ethers';
 import { compileFile } from '../../scripts/lib/solc.mjs';
-import { freePort, startDevNode } from './lib/node.mjs';
+import {
+  createPublicClient, createWalletClient, defineChain, http, parseEventLogs,
+} from 'viem';
+import { privateKeyToAccount } from 'viem/accounts';
+import { CHAIN_ID, DEV_KEYS, INFERENCE_ADDRESS, startEthRpc } from './lib/eth.mjs';
+import { startDevNode } from './lib/node.mjs';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const contractsDir = path.join(repoRoot, 'contracts');
 
-/** Anvil's and Hardhat's first development key (mnemonic `test test … junk`). */
-const DEV_KEY = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80';
-const INFERENCE_ADDRESS = '0x000000000000000000000000000000000c040000';
-const CHAIN_ID = 202833921n;
-
-function ethRpcBinary() {
-  const binary = process.env.CITRATE_ETH_RPC;
-  if (!binary || !fs.existsSync(binary)) {
-    throw new Error(`eth-rpc not found at '${binary}': run it through scripts/test.sh, which builds it`);
-  }
-  return binary;
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
 let node;
-let ethRpc;
+let eth;
 let provider;
 let wallet;
 
 before(async () => {
   node = await startDevNode();
-  const [port, prometheus] = [await freePort(), await freePort()];
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'citrate-eth-rpc-'));
-  const log = fs.openSync(path.join(dataDir, 'eth-rpc.log'), 'a');
-  ethRpc = spawn(ethRpcBinary(), [
-    '--node-rpc-url', node.rpcUrl, '--rpc-port', String(port),
-    '--prometheus-port', String(prometheus), '--eth-pruning', '256', '--base-path', dataDir,
-  ], { stdio: ['ignore', log, log] });
-  provider = new JsonRpcProvider(`http://127.0.0.1:${port}`, undefined, { staticNetwork: true, polling: true, pollingInterval: 500 });
-  for (let i = 0; ; i++) {
-    try {
-      await provider.send('eth_chainId', []);
-      break;
-    } catch (error) {
-      if (i > 120) throw new Error(`eth-rpc did not answer: ${error.message}`);
-      await sleep(500);
-    }
-  }
-  wallet = new Wallet(DEV_KEY, provider);
+  eth = await startEthRpc(node);
+  ({ provider } = eth);
+  [wallet] = eth.wallets;
 });
 
 after(async () => {
-  ethRpc?.kill('SIGINT');
-  provider?.destroy();
+  eth?.stop();
   await node?.stop();
 });
 
@@ -98,4 +69,29 @@ test('(e) the IInference precompile answers eth_call', async () => {
   const [status, deadline] = await inference.status(12345n);
   assert.deepEqual([status, deadline], [0n, 0n], 'an unknown request');
   await assert.rejects(inference.estimateFee(999n, 10, 0n), /Inference\.estimateFee: NoMetadata/);
+});
+
+test('(e) viem deploys, writes and reads through the same endpoint', async () => {
+  const { abi, bytecode } = compileFile(path.join(contractsDir, 'RequestCounter.sol')).RequestCounter;
+  const chain = defineChain({
+    id: Number(CHAIN_ID), name: 'Citrate dev', nativeCurrency: { name: 'Citrate', symbol: 'CTR', decimals: 18 },
+    rpcUrls: { default: { http: [eth.url] } },
+  });
+  const transport = http(eth.url);
+  const client = createPublicClient({ chain, transport, pollingInterval: 500 });
+  // The second development key, as a local account: viem signs, eth-rpc relays.
+  const account = privateKeyToAccount(DEV_KEYS[1]);
+  const walletClient = createWalletClient({ account, chain, transport });
+  assert.equal(await client.getChainId(), Number(CHAIN_ID));
+
+  const deployHash = await walletClient.deployContract({ abi, bytecode, args: ['via viem'] });
+  const { contractAddress, status } = await client.waitForTransactionReceipt({ hash: deployHash });
+  assert.equal(status, 'success');
+  assert.equal(await client.readContract({ address: contractAddress, abi, functionName: 'label' }), 'via viem');
+
+  const { request } = await client.simulateContract({ account, address: contractAddress, abi, functionName: 'request', args: [3n] });
+  const receipt = await client.waitForTransactionReceipt({ hash: await walletClient.writeContract(request) });
+  const [log] = parseEventLogs({ abi, logs: receipt.logs, eventName: 'Requested' });
+  assert.deepEqual([log.args.modelId, log.args.caller, log.args.total], [3n, account.address, 1n]);
+  assert.equal(await client.readContract({ address: contractAddress, abi, functionName: 'requests', args: [3n] }), 1n);
 });

@@ -21,10 +21,10 @@ import { CID } from 'multiformats/cid';
 import { stringToU8a, u8aConcat, u8aToHex } from '@polkadot/util';
 import {
   embeddingMetadata as metadata, minilmPackageDir, publishEmbeddingModel, registerModel, storage,
-} from './lib/inference.mjs';
+} from '../../scripts/lib/models.mjs';
 import { inferBinary, startDevNode } from './lib/node.mjs';
 import { DType, decodeTensors, encodeTensors, textInput } from './lib/tensor.mjs';
-import { findEvent, submit } from './lib/tx.mjs';
+import { findEvent, submit } from '../../scripts/lib/tx.mjs';
 
 const UNITS = 10n ** 18n;
 const PRICE = UNITS;

@@ -14,7 +14,7 @@ import { Interface, getAddress } from 'ethers';
 import { compileFile } from '../../scripts/lib/solc.mjs';
 import { startDevNode } from './lib/node.mjs';
 import { callTx, limitsFor, logsOf, revertReason, view } from './lib/revive.mjs';
-import { findEvent, submit } from './lib/tx.mjs';
+import { findEvent, submit } from '../../scripts/lib/tx.mjs';
 
 const contractsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../contracts');
 const REGISTRY_ADDRESS = '0x000000000000000000000000000000000C010000';

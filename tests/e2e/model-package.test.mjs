@@ -15,7 +15,7 @@ import { u8aToHex } from '@polkadot/util';
 import { CID } from 'multiformats/cid';
 import { inferBinary, nodeBinary, startDevNode } from './lib/node.mjs';
 import { shortenPinningEras } from './lib/pinning.mjs';
-import { findEvent, submit, waitForEvent } from './lib/tx.mjs';
+import { findEvent, submit, waitForEvent } from '../../scripts/lib/tx.mjs';
 
 const UNITS = 10n ** 18n;
 const ERA_LENGTH = 4;

@@ -4,7 +4,7 @@ import { after, before, test } from 'node:test';
 import { Keyring } from '@polkadot/keyring';
 import { u8aToString } from '@polkadot/util';
 import { startDevNode } from './lib/node.mjs';
-import { findEvent, submit } from './lib/tx.mjs';
+import { findEvent, submit } from '../../scripts/lib/tx.mjs';
 
 const NAME = 'all-MiniLM-L6-v2';
 // A CIDv0, the CIDv1 text of the same content, and a different (raw-leaves) CIDv1.

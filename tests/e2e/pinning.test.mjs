@@ -18,7 +18,7 @@ import { compileFile } from '../../scripts/lib/solc.mjs';
 import { nodeBinary, startDevNode } from './lib/node.mjs';
 import { callTx, logsOf, revertReason, view } from './lib/revive.mjs';
 import { shortenPinningEras } from './lib/pinning.mjs';
-import { findEvent, submit, waitForEvent } from './lib/tx.mjs';
+import { findEvent, submit, waitForEvent } from '../../scripts/lib/tx.mjs';
 
 const UNITS = 10n ** 18n;
 // 3 full 256 KiB chunks and a partial one: a dag-pb root over four leaves.

@@ -16,10 +16,10 @@ import http from 'node:http';
 import { after, before, test } from 'node:test';
 import { Keyring } from '@polkadot/keyring';
 import { u8aToHex } from '@polkadot/util';
-import { minilmPackageDir, publishEmbeddingModel, storage } from './lib/inference.mjs';
+import { minilmPackageDir, publishEmbeddingModel, storage } from '../../scripts/lib/models.mjs';
 import { startNode } from './lib/node.mjs';
 import { DType, encodeTensors, textInput } from './lib/tensor.mjs';
-import { findEvent, submit } from './lib/tx.mjs';
+import { findEvent, submit } from '../../scripts/lib/tx.mjs';
 
 const UNITS = 10n ** 18n;
 const GENESIS_BOND = 100n * UNITS;

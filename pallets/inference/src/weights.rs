@@ -83,13 +83,13 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(229), added: 2704, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(247), added: 2722, mode: `MaxEncodedLen`)
 	fn register_provider() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `444`
 		//  Estimated: `4097`
-		// Minimum execution time: 69_293_000 picoseconds.
-		Weight::from_parts(75_332_000, 4097)
+		// Minimum execution time: 73_980_000 picoseconds.
+		Weight::from_parts(86_849_000, 4097)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -98,13 +98,13 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(229), added: 2704, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(247), added: 2722, mode: `MaxEncodedLen`)
 	fn bond_extra() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `490`
 		//  Estimated: `4097`
-		// Minimum execution time: 66_048_000 picoseconds.
-		Weight::from_parts(70_685_000, 4097)
+		// Minimum execution time: 66_489_000 picoseconds.
+		Weight::from_parts(77_486_000, 4097)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -114,8 +114,8 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `223`
 		//  Estimated: `4097`
-		// Minimum execution time: 15_483_000 picoseconds.
-		Weight::from_parts(18_677_000, 4097)
+		// Minimum execution time: 15_593_000 picoseconds.
+		Weight::from_parts(22_984_000, 4097)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -127,8 +127,8 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `277`
 		//  Estimated: `4097`
-		// Minimum execution time: 23_515_000 picoseconds.
-		Weight::from_parts(28_402_000, 4097)
+		// Minimum execution time: 23_435_000 picoseconds.
+		Weight::from_parts(34_352_000, 4097)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -142,8 +142,8 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `3803`
 		//  Estimated: `4514`
-		// Minimum execution time: 61_462_000 picoseconds.
-		Weight::from_parts(75_032_000, 4514)
+		// Minimum execution time: 68_452_000 picoseconds.
+		Weight::from_parts(103_244_000, 4514)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -155,8 +155,8 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1639`
 		//  Estimated: `4514`
-		// Minimum execution time: 46_740_000 picoseconds.
-		Weight::from_parts(52_959_000, 4514)
+		// Minimum execution time: 49_443_000 picoseconds.
+		Weight::from_parts(73_249_000, 4514)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -166,8 +166,8 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `223`
 		//  Estimated: `4097`
-		// Minimum execution time: 15_743_000 picoseconds.
-		Weight::from_parts(19_198_000, 4097)
+		// Minimum execution time: 15_513_000 picoseconds.
+		Weight::from_parts(24_677_000, 4097)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -177,8 +177,8 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `223`
 		//  Estimated: `4097`
-		// Minimum execution time: 15_543_000 picoseconds.
-		Weight::from_parts(18_708_000, 4097)
+		// Minimum execution time: 15_573_000 picoseconds.
+		Weight::from_parts(25_998_000, 4097)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -191,10 +191,10 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `250 + m * (68 ±0)`
 		//  Estimated: `4097 + m * (3524 ±0)`
-		// Minimum execution time: 16_575_000 picoseconds.
-		Weight::from_parts(20_578_899, 4097)
-			// Standard Error: 15_271
-			.saturating_add(Weight::from_parts(4_828_944, 0).saturating_mul(m.into()))
+		// Minimum execution time: 16_755_000 picoseconds.
+		Weight::from_parts(33_234_007, 4097)
+			// Standard Error: 56_556
+			.saturating_add(Weight::from_parts(5_547_286, 0).saturating_mul(m.into()))
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(m.into())))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
@@ -206,15 +206,15 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(229), added: 2704, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(247), added: 2722, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::ProviderOfKey` (r:0 w:1)
 	/// Proof: `Inference::ProviderOfKey` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	fn withdraw_bond() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `494`
 		//  Estimated: `4097`
-		// Minimum execution time: 60_550_000 picoseconds.
-		Weight::from_parts(64_726_000, 4097)
+		// Minimum execution time: 59_569_000 picoseconds.
+		Weight::from_parts(67_130_000, 4097)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -226,8 +226,8 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `482`
 		//  Estimated: `3875`
-		// Minimum execution time: 15_984_000 picoseconds.
-		Weight::from_parts(17_446_000, 3875)
+		// Minimum execution time: 15_924_000 picoseconds.
+		Weight::from_parts(18_357_000, 3875)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -254,18 +254,18 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(229), added: 2704, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(247), added: 2722, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Requests` (r:0 w:1)
 	/// Proof: `Inference::Requests` (`max_values`: None, `max_size`: Some(262625), added: 265100, mode: `MaxEncodedLen`)
 	/// The range of component `l` is `[32, 262144]`.
 	fn request_inference(l: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `6603`
+		//  Measured:  `6636`
 		//  Estimated: `100414`
-		// Minimum execution time: 367_627_000 picoseconds.
-		Weight::from_parts(387_474_827, 100414)
-			// Standard Error: 10
-			.saturating_add(Weight::from_parts(1_902, 0).saturating_mul(l.into()))
+		// Minimum execution time: 363_491_000 picoseconds.
+		Weight::from_parts(396_684_267, 100414)
+			// Standard Error: 47
+			.saturating_add(Weight::from_parts(2_284, 0).saturating_mul(l.into()))
 			.saturating_add(T::DbWeight::get().reads(43_u64))
 			.saturating_add(T::DbWeight::get().writes(7_u64))
 	}
@@ -292,15 +292,15 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(229), added: 2704, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(247), added: 2722, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Requests` (r:0 w:1)
 	/// Proof: `Inference::Requests` (`max_values`: None, `max_size`: Some(262625), added: 265100, mode: `MaxEncodedLen`)
 	fn request_inference_cid() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `6603`
+		//  Measured:  `6636`
 		//  Estimated: `100414`
-		// Minimum execution time: 363_832_000 picoseconds.
-		Weight::from_parts(379_455_000, 100414)
+		// Minimum execution time: 354_918_000 picoseconds.
+		Weight::from_parts(435_277_000, 100414)
 			.saturating_add(T::DbWeight::get().reads(43_u64))
 			.saturating_add(T::DbWeight::get().writes(7_u64))
 	}
@@ -308,25 +308,27 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Inference::Expiring` (`max_values`: None, `max_size`: Some(4110), added: 6585, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Requests` (r:512 w:512)
 	/// Proof: `Inference::Requests` (`max_values`: None, `max_size`: Some(262625), added: 265100, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::Callbacks` (r:512 w:512)
+	/// Proof: `Inference::Callbacks` (`max_values`: None, `max_size`: Some(1132), added: 3607, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(229), added: 2704, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(247), added: 2722, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Providers` (r:32 w:32)
 	/// Proof: `Inference::Providers` (`max_values`: None, `max_size`: Some(632), added: 3107, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[0, 512]`.
 	fn expire(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `8072135 + n * (852 ±0)`
-		//  Estimated: `81206 + n * (265100 ±11)`
-		// Minimum execution time: 6_700_000 picoseconds.
-		Weight::from_parts(7_351_000, 81206)
-			// Standard Error: 1_761_572
-			.saturating_add(Weight::from_parts(262_697_716, 0).saturating_mul(n.into()))
+		//  Measured:  `8072168 + n * (852 ±0)`
+		//  Estimated: `81206 + n * (265100 ±0)`
+		// Minimum execution time: 8_012_000 picoseconds.
+		Weight::from_parts(9_975_000, 81206)
+			// Standard Error: 1_421_420
+			.saturating_add(Weight::from_parts(261_624_528, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(27_u64))
-			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(27_u64))
-			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 265100).saturating_mul(n.into()))
 	}
 	/// Storage: `Inference::ProvidersOf` (r:1 w:1)
@@ -338,10 +340,10 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `150 + p * (163 ±0)`
 		//  Estimated: `4514 + p * (3107 ±0)`
-		// Minimum execution time: 6_650_000 picoseconds.
-		Weight::from_parts(24_138_470, 4514)
-			// Standard Error: 63_071
-			.saturating_add(Weight::from_parts(5_939_731, 0).saturating_mul(p.into()))
+		// Minimum execution time: 6_489_000 picoseconds.
+		Weight::from_parts(25_218_425, 4514)
+			// Standard Error: 120_514
+			.saturating_add(Weight::from_parts(7_408_971, 0).saturating_mul(p.into()))
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
@@ -353,22 +355,24 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:2 w:2)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(229), added: 2704, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(247), added: 2722, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Providers` (r:1 w:1)
 	/// Proof: `Inference::Providers` (`max_values`: None, `max_size`: Some(632), added: 3107, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::Callbacks` (r:1 w:1)
+	/// Proof: `Inference::Callbacks` (`max_values`: None, `max_size`: Some(1132), added: 3607, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Receipts` (r:0 w:1)
 	/// Proof: `Inference::Receipts` (`max_values`: None, `max_size`: Some(66591), added: 69066, mode: `MaxEncodedLen`)
 	/// The range of component `o` is `[32, 65536]`.
 	fn submit_result(o: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1979`
+		//  Measured:  `2020`
 		//  Estimated: `266090`
-		// Minimum execution time: 158_606_000 picoseconds.
-		Weight::from_parts(177_678_268, 266090)
-			// Standard Error: 119
-			.saturating_add(Weight::from_parts(10_550, 0).saturating_mul(o.into()))
-			.saturating_add(T::DbWeight::get().reads(5_u64))
-			.saturating_add(T::DbWeight::get().writes(6_u64))
+		// Minimum execution time: 164_194_000 picoseconds.
+		Weight::from_parts(230_498_314, 266090)
+			// Standard Error: 123
+			.saturating_add(Weight::from_parts(9_316, 0).saturating_mul(o.into()))
+			.saturating_add(T::DbWeight::get().reads(6_u64))
+			.saturating_add(T::DbWeight::get().writes(7_u64))
 	}
 	/// Storage: `Inference::Requests` (r:1 w:0)
 	/// Proof: `Inference::Requests` (`max_values`: None, `max_size`: Some(262625), added: 265100, mode: `MaxEncodedLen`)
@@ -378,8 +382,8 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1085`
 		//  Estimated: `266090`
-		// Minimum execution time: 353_506_000 picoseconds.
-		Weight::from_parts(444_962_000, 266090)
+		// Minimum execution time: 353_256_000 picoseconds.
+		Weight::from_parts(409_269_000, 266090)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 	}
 	/// Storage: `ModelRegistry::Models` (r:1 w:0)
@@ -390,8 +394,8 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `482`
 		//  Estimated: `3875`
-		// Minimum execution time: 16_304_000 picoseconds.
-		Weight::from_parts(18_197_000, 3875)
+		// Minimum execution time: 16_335_000 picoseconds.
+		Weight::from_parts(20_480_000, 3875)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -403,8 +407,8 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `618`
 		//  Estimated: `266090`
-		// Minimum execution time: 28_923_000 picoseconds.
-		Weight::from_parts(36_895_000, 266090)
+		// Minimum execution time: 29_664_000 picoseconds.
+		Weight::from_parts(47_120_000, 266090)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -418,8 +422,8 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1011`
 		//  Estimated: `266090`
-		// Minimum execution time: 69_163_000 picoseconds.
-		Weight::from_parts(82_242_000, 266090)
+		// Minimum execution time: 73_710_000 picoseconds.
+		Weight::from_parts(103_995_000, 266090)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 	}
 	/// Storage: `Inference::Requests` (r:1 w:1)
@@ -431,22 +435,24 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:8 w:8)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(229), added: 2704, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(247), added: 2722, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Providers` (r:7 w:7)
 	/// Proof: `Inference::Providers` (`max_values`: None, `max_size`: Some(632), added: 3107, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::Callbacks` (r:1 w:1)
+	/// Proof: `Inference::Callbacks` (`max_values`: None, `max_size`: Some(1132), added: 3607, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Receipts` (r:0 w:1)
 	/// Proof: `Inference::Receipts` (`max_values`: None, `max_size`: Some(66591), added: 69066, mode: `MaxEncodedLen`)
 	/// The range of component `v` is `[1, 7]`.
 	fn reveal_result(v: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `0 + v * (65738 ±0)`
-		//  Estimated: `266090 + v * (68252 ±0)`
-		// Minimum execution time: 1_782_013_000 picoseconds.
-		Weight::from_parts(1_766_022_319, 266090)
-			// Standard Error: 6_607_895
-			.saturating_add(Weight::from_parts(204_167_360, 0).saturating_mul(v.into()))
-			.saturating_add(T::DbWeight::get().reads(24_u64))
-			.saturating_add(T::DbWeight::get().writes(21_u64))
+		//  Estimated: `266090 + v * (68252 ±263)`
+		// Minimum execution time: 1_740_461_000 picoseconds.
+		Weight::from_parts(1_987_120_279, 266090)
+			// Standard Error: 7_566_488
+			.saturating_add(Weight::from_parts(134_454_436, 0).saturating_mul(v.into()))
+			.saturating_add(T::DbWeight::get().reads(25_u64))
+			.saturating_add(T::DbWeight::get().writes(22_u64))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(v.into())))
 			.saturating_add(Weight::from_parts(0, 68252).saturating_mul(v.into()))
 	}
@@ -460,23 +466,25 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1311`
 		//  Estimated: `266090`
-		// Minimum execution time: 431_522_000 picoseconds.
-		Weight::from_parts(469_199_000, 266090)
+		// Minimum execution time: 426_635_000 picoseconds.
+		Weight::from_parts(536_639_000, 266090)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 	}
 	/// Storage: `Inference::Receipts` (r:1 w:1)
 	/// Proof: `Inference::Receipts` (`max_values`: None, `max_size`: Some(66591), added: 69066, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::Callbacks` (r:1 w:0)
+	/// Proof: `Inference::Callbacks` (`max_values`: None, `max_size`: Some(1132), added: 3607, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(229), added: 2704, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(247), added: 2722, mode: `MaxEncodedLen`)
 	fn purge_receipt() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `66661`
+		//  Measured:  `66702`
 		//  Estimated: `70056`
-		// Minimum execution time: 109_462_000 picoseconds.
-		Weight::from_parts(131_596_000, 70056)
-			.saturating_add(T::DbWeight::get().reads(3_u64))
+		// Minimum execution time: 110_855_000 picoseconds.
+		Weight::from_parts(139_537_000, 70056)
+			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Storage: `Inference::Requests` (r:1 w:1)
@@ -496,10 +504,10 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `71608`
 		//  Estimated: `266090`
-		// Minimum execution time: 294_469_000 picoseconds.
-		Weight::from_parts(398_189_181, 266090)
-			// Standard Error: 168
-			.saturating_add(Weight::from_parts(16_381, 0).saturating_mul(o.into()))
+		// Minimum execution time: 307_498_000 picoseconds.
+		Weight::from_parts(345_417_540, 266090)
+			// Standard Error: 195
+			.saturating_add(Weight::from_parts(21_081, 0).saturating_mul(o.into()))
 			.saturating_add(T::DbWeight::get().reads(37_u64))
 			.saturating_add(T::DbWeight::get().writes(7_u64))
 	}
@@ -515,29 +523,76 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `67855`
 		//  Estimated: `266090`
-		// Minimum execution time: 923_064_000 picoseconds.
-		Weight::from_parts(975_662_000, 266090)
+		// Minimum execution time: 927_310_000 picoseconds.
+		Weight::from_parts(1_179_686_000, 266090)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 	}
-	// Provisional until `scripts/benchmark.sh` measures them: storage accesses at ParityDB's
-	// cost plus 50 µs each.
+	/// Storage: `Inference::Callbacks` (r:1 w:1)
+	/// Proof: `Inference::Callbacks` (`max_values`: None, `max_size`: Some(1132), added: 3607, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::Receipts` (r:1 w:0)
+	/// Proof: `Inference::Receipts` (`max_values`: None, `max_size`: Some(66591), added: 69066, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:2 w:2)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(247), added: 2722, mode: `MaxEncodedLen`)
+	/// Storage: `Revive::OriginalAccount` (r:1 w:0)
+	/// Proof: `Revive::OriginalAccount` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Storage: `Revive::AccountInfoOf` (r:1 w:0)
+	/// Proof: `Revive::AccountInfoOf` (`max_values`: None, `max_size`: Some(247), added: 2722, mode: `MaxEncodedLen`)
 	fn deliver_callback() -> Weight {
-		Weight::from_parts(50_000_000, 6_000)
-			.saturating_add(T::DbWeight::get().reads(4_u64))
+		// Proof Size summary in bytes:
+		//  Measured:  `68840`
+		//  Estimated: `70056`
+		// Minimum execution time: 306_566_000 picoseconds.
+		Weight::from_parts(479_394_000, 70056)
+			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
+	/// Storage: `Inference::Callbacks` (r:1 w:0)
+	/// Proof: `Inference::Callbacks` (`max_values`: None, `max_size`: Some(1132), added: 3607, mode: `MaxEncodedLen`)
 	fn authorize_deliver_callback() -> Weight {
-		Weight::from_parts(50_000_000, 3_000).saturating_add(T::DbWeight::get().reads(1_u64))
+		// Proof Size summary in bytes:
+		//  Measured:  `1291`
+		//  Estimated: `4597`
+		// Minimum execution time: 16_584_000 picoseconds.
+		Weight::from_parts(25_878_000, 4597)
+			.saturating_add(T::DbWeight::get().reads(1_u64))
 	}
+	/// Storage: `Inference::Callbacks` (r:1 w:1)
+	/// Proof: `Inference::Callbacks` (`max_values`: None, `max_size`: Some(1132), added: 3607, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(247), added: 2722, mode: `MaxEncodedLen`)
 	fn raise_callback_limit() -> Weight {
-		Weight::from_parts(50_000_000, 6_000)
+		// Proof Size summary in bytes:
+		//  Measured:  `2028`
+		//  Estimated: `4597`
+		// Minimum execution time: 93_780_000 picoseconds.
+		Weight::from_parts(111_476_000, 4597)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
+	/// Storage: `Inference::Requests` (r:1 w:1)
+	/// Proof: `Inference::Requests` (`max_values`: None, `max_size`: Some(262625), added: 265100, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::Votes` (r:1 w:0)
+	/// Proof: `Inference::Votes` (`max_values`: None, `max_size`: Some(65777), added: 68252, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::Callbacks` (r:1 w:1)
+	/// Proof: `Inference::Callbacks` (`max_values`: None, `max_size`: Some(1132), added: 3607, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(247), added: 2722, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::Providers` (r:1 w:1)
+	/// Proof: `Inference::Providers` (`max_values`: None, `max_size`: Some(632), added: 3107, mode: `MaxEncodedLen`)
 	fn cancel_request() -> Weight {
-		Weight::from_parts(50_000_000, 270_000)
-			.saturating_add(T::DbWeight::get().reads(8_u64))
-			.saturating_add(T::DbWeight::get().writes(8_u64))
+		// Proof Size summary in bytes:
+		//  Measured:  `2977`
+		//  Estimated: `266090`
+		// Minimum execution time: 184_505_000 picoseconds.
+		Weight::from_parts(245_755_000, 266090)
+			.saturating_add(T::DbWeight::get().reads(6_u64))
+			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
 }
 
@@ -550,9 +605,9 @@ impl WeightInfo for () {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(229), added: 2704, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(247), added: 2722, mode: `MaxEncodedLen`)
 	fn register_provider() -> Weight {
-		Weight::from_parts(75_332_000, 4097)
+		Weight::from_parts(86_849_000, 4097)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
@@ -561,16 +616,16 @@ impl WeightInfo for () {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(229), added: 2704, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(247), added: 2722, mode: `MaxEncodedLen`)
 	fn bond_extra() -> Weight {
-		Weight::from_parts(70_685_000, 4097)
+		Weight::from_parts(77_486_000, 4097)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	/// Storage: `Inference::Providers` (r:1 w:1)
 	/// Proof: `Inference::Providers` (`max_values`: None, `max_size`: Some(632), added: 3107, mode: `MaxEncodedLen`)
 	fn update_provider() -> Weight {
-		Weight::from_parts(18_677_000, 4097)
+		Weight::from_parts(22_984_000, 4097)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
@@ -579,7 +634,7 @@ impl WeightInfo for () {
 	/// Storage: `Inference::Providers` (r:1 w:1)
 	/// Proof: `Inference::Providers` (`max_values`: None, `max_size`: Some(632), added: 3107, mode: `MaxEncodedLen`)
 	fn set_provider_key() -> Weight {
-		Weight::from_parts(28_402_000, 4097)
+		Weight::from_parts(34_352_000, 4097)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
@@ -590,7 +645,7 @@ impl WeightInfo for () {
 	/// Storage: `Inference::Providers` (r:1 w:1)
 	/// Proof: `Inference::Providers` (`max_values`: None, `max_size`: Some(632), added: 3107, mode: `MaxEncodedLen`)
 	fn serve_model() -> Weight {
-		Weight::from_parts(75_032_000, 4514)
+		Weight::from_parts(103_244_000, 4514)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
@@ -599,21 +654,21 @@ impl WeightInfo for () {
 	/// Storage: `Inference::ProvidersOf` (r:1 w:1)
 	/// Proof: `Inference::ProvidersOf` (`max_values`: None, `max_size`: Some(1049), added: 3524, mode: `MaxEncodedLen`)
 	fn stop_serving() -> Weight {
-		Weight::from_parts(52_959_000, 4514)
+		Weight::from_parts(73_249_000, 4514)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	/// Storage: `Inference::Providers` (r:1 w:1)
 	/// Proof: `Inference::Providers` (`max_values`: None, `max_size`: Some(632), added: 3107, mode: `MaxEncodedLen`)
 	fn pause() -> Weight {
-		Weight::from_parts(19_198_000, 4097)
+		Weight::from_parts(24_677_000, 4097)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Inference::Providers` (r:1 w:1)
 	/// Proof: `Inference::Providers` (`max_values`: None, `max_size`: Some(632), added: 3107, mode: `MaxEncodedLen`)
 	fn resume() -> Weight {
-		Weight::from_parts(18_708_000, 4097)
+		Weight::from_parts(25_998_000, 4097)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
@@ -623,8 +678,8 @@ impl WeightInfo for () {
 	/// Proof: `Inference::ProvidersOf` (`max_values`: None, `max_size`: Some(1049), added: 3524, mode: `MaxEncodedLen`)
 	/// The range of component `m` is `[0, 64]`.
 	fn leave(m: u32, ) -> Weight {
-		Weight::from_parts(20_578_899, 4097)
-			.saturating_add(Weight::from_parts(4_828_944, 0).saturating_mul(m.into()))
+		Weight::from_parts(33_234_007, 4097)
+			.saturating_add(Weight::from_parts(5_547_286, 0).saturating_mul(m.into()))
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(m.into())))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
@@ -636,11 +691,11 @@ impl WeightInfo for () {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(229), added: 2704, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(247), added: 2722, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::ProviderOfKey` (r:0 w:1)
 	/// Proof: `Inference::ProviderOfKey` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	fn withdraw_bond() -> Weight {
-		Weight::from_parts(64_726_000, 4097)
+		Weight::from_parts(67_130_000, 4097)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
@@ -649,7 +704,7 @@ impl WeightInfo for () {
 	/// Storage: `Inference::ModelPrices` (r:0 w:1)
 	/// Proof: `Inference::ModelPrices` (`max_values`: None, `max_size`: Some(40), added: 2515, mode: `MaxEncodedLen`)
 	fn set_price() -> Weight {
-		Weight::from_parts(17_446_000, 3875)
+		Weight::from_parts(18_357_000, 3875)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
@@ -676,13 +731,13 @@ impl WeightInfo for () {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(229), added: 2704, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(247), added: 2722, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Requests` (r:0 w:1)
 	/// Proof: `Inference::Requests` (`max_values`: None, `max_size`: Some(262625), added: 265100, mode: `MaxEncodedLen`)
 	/// The range of component `l` is `[32, 262144]`.
 	fn request_inference(l: u32, ) -> Weight {
-		Weight::from_parts(387_474_827, 100414)
-			.saturating_add(Weight::from_parts(1_902, 0).saturating_mul(l.into()))
+		Weight::from_parts(396_684_267, 100414)
+			.saturating_add(Weight::from_parts(2_284, 0).saturating_mul(l.into()))
 			.saturating_add(ParityDbWeight::get().reads(43_u64))
 			.saturating_add(ParityDbWeight::get().writes(7_u64))
 	}
@@ -709,11 +764,11 @@ impl WeightInfo for () {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(229), added: 2704, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(247), added: 2722, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Requests` (r:0 w:1)
 	/// Proof: `Inference::Requests` (`max_values`: None, `max_size`: Some(262625), added: 265100, mode: `MaxEncodedLen`)
 	fn request_inference_cid() -> Weight {
-		Weight::from_parts(379_455_000, 100414)
+		Weight::from_parts(435_277_000, 100414)
 			.saturating_add(ParityDbWeight::get().reads(43_u64))
 			.saturating_add(ParityDbWeight::get().writes(7_u64))
 	}
@@ -721,20 +776,22 @@ impl WeightInfo for () {
 	/// Proof: `Inference::Expiring` (`max_values`: None, `max_size`: Some(4110), added: 6585, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Requests` (r:512 w:512)
 	/// Proof: `Inference::Requests` (`max_values`: None, `max_size`: Some(262625), added: 265100, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::Callbacks` (r:512 w:512)
+	/// Proof: `Inference::Callbacks` (`max_values`: None, `max_size`: Some(1132), added: 3607, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(229), added: 2704, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(247), added: 2722, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Providers` (r:32 w:32)
 	/// Proof: `Inference::Providers` (`max_values`: None, `max_size`: Some(632), added: 3107, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[0, 512]`.
 	fn expire(n: u32, ) -> Weight {
-		Weight::from_parts(7_351_000, 81206)
-			.saturating_add(Weight::from_parts(262_697_716, 0).saturating_mul(n.into()))
+		Weight::from_parts(9_975_000, 81206)
+			.saturating_add(Weight::from_parts(261_624_528, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(27_u64))
-			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(27_u64))
-			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().writes((2_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 265100).saturating_mul(n.into()))
 	}
 	/// Storage: `Inference::ProvidersOf` (r:1 w:1)
@@ -743,8 +800,8 @@ impl WeightInfo for () {
 	/// Proof: `Inference::Providers` (`max_values`: None, `max_size`: Some(632), added: 3107, mode: `MaxEncodedLen`)
 	/// The range of component `p` is `[0, 32]`.
 	fn on_model_removed(p: u32, ) -> Weight {
-		Weight::from_parts(24_138_470, 4514)
-			.saturating_add(Weight::from_parts(5_939_731, 0).saturating_mul(p.into()))
+		Weight::from_parts(25_218_425, 4514)
+			.saturating_add(Weight::from_parts(7_408_971, 0).saturating_mul(p.into()))
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(p.into())))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
@@ -756,24 +813,26 @@ impl WeightInfo for () {
 	/// Storage: `System::Account` (r:2 w:2)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(229), added: 2704, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(247), added: 2722, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Providers` (r:1 w:1)
 	/// Proof: `Inference::Providers` (`max_values`: None, `max_size`: Some(632), added: 3107, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::Callbacks` (r:1 w:1)
+	/// Proof: `Inference::Callbacks` (`max_values`: None, `max_size`: Some(1132), added: 3607, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Receipts` (r:0 w:1)
 	/// Proof: `Inference::Receipts` (`max_values`: None, `max_size`: Some(66591), added: 69066, mode: `MaxEncodedLen`)
 	/// The range of component `o` is `[32, 65536]`.
 	fn submit_result(o: u32, ) -> Weight {
-		Weight::from_parts(177_678_268, 266090)
-			.saturating_add(Weight::from_parts(10_550, 0).saturating_mul(o.into()))
-			.saturating_add(ParityDbWeight::get().reads(5_u64))
-			.saturating_add(ParityDbWeight::get().writes(6_u64))
+		Weight::from_parts(230_498_314, 266090)
+			.saturating_add(Weight::from_parts(9_316, 0).saturating_mul(o.into()))
+			.saturating_add(ParityDbWeight::get().reads(6_u64))
+			.saturating_add(ParityDbWeight::get().writes(7_u64))
 	}
 	/// Storage: `Inference::Requests` (r:1 w:0)
 	/// Proof: `Inference::Requests` (`max_values`: None, `max_size`: Some(262625), added: 265100, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Providers` (r:1 w:0)
 	/// Proof: `Inference::Providers` (`max_values`: None, `max_size`: Some(632), added: 3107, mode: `MaxEncodedLen`)
 	fn authorize_submit_result() -> Weight {
-		Weight::from_parts(444_962_000, 266090)
+		Weight::from_parts(409_269_000, 266090)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 	}
 	/// Storage: `ModelRegistry::Models` (r:1 w:0)
@@ -781,7 +840,7 @@ impl WeightInfo for () {
 	/// Storage: `Inference::Terms` (r:0 w:1)
 	/// Proof: `Inference::Terms` (`max_values`: None, `max_size`: Some(31), added: 2506, mode: `MaxEncodedLen`)
 	fn set_terms() -> Weight {
-		Weight::from_parts(18_197_000, 3875)
+		Weight::from_parts(20_480_000, 3875)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
@@ -790,7 +849,7 @@ impl WeightInfo for () {
 	/// Storage: `Inference::Votes` (r:1 w:1)
 	/// Proof: `Inference::Votes` (`max_values`: None, `max_size`: Some(65777), added: 68252, mode: `MaxEncodedLen`)
 	fn commit_result() -> Weight {
-		Weight::from_parts(36_895_000, 266090)
+		Weight::from_parts(47_120_000, 266090)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
@@ -801,7 +860,7 @@ impl WeightInfo for () {
 	/// Storage: `Inference::Providers` (r:1 w:0)
 	/// Proof: `Inference::Providers` (`max_values`: None, `max_size`: Some(632), added: 3107, mode: `MaxEncodedLen`)
 	fn authorize_commit_result() -> Weight {
-		Weight::from_parts(82_242_000, 266090)
+		Weight::from_parts(103_995_000, 266090)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 	}
 	/// Storage: `Inference::Requests` (r:1 w:1)
@@ -813,17 +872,19 @@ impl WeightInfo for () {
 	/// Storage: `System::Account` (r:8 w:8)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(229), added: 2704, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(247), added: 2722, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Providers` (r:7 w:7)
 	/// Proof: `Inference::Providers` (`max_values`: None, `max_size`: Some(632), added: 3107, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::Callbacks` (r:1 w:1)
+	/// Proof: `Inference::Callbacks` (`max_values`: None, `max_size`: Some(1132), added: 3607, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Receipts` (r:0 w:1)
 	/// Proof: `Inference::Receipts` (`max_values`: None, `max_size`: Some(66591), added: 69066, mode: `MaxEncodedLen`)
 	/// The range of component `v` is `[1, 7]`.
 	fn reveal_result(v: u32, ) -> Weight {
-		Weight::from_parts(1_766_022_319, 266090)
-			.saturating_add(Weight::from_parts(204_167_360, 0).saturating_mul(v.into()))
-			.saturating_add(ParityDbWeight::get().reads(24_u64))
-			.saturating_add(ParityDbWeight::get().writes(21_u64))
+		Weight::from_parts(1_987_120_279, 266090)
+			.saturating_add(Weight::from_parts(134_454_436, 0).saturating_mul(v.into()))
+			.saturating_add(ParityDbWeight::get().reads(25_u64))
+			.saturating_add(ParityDbWeight::get().writes(22_u64))
 			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(v.into())))
 			.saturating_add(Weight::from_parts(0, 68252).saturating_mul(v.into()))
 	}
@@ -834,18 +895,20 @@ impl WeightInfo for () {
 	/// Storage: `Inference::Providers` (r:1 w:0)
 	/// Proof: `Inference::Providers` (`max_values`: None, `max_size`: Some(632), added: 3107, mode: `MaxEncodedLen`)
 	fn authorize_reveal_result() -> Weight {
-		Weight::from_parts(469_199_000, 266090)
+		Weight::from_parts(536_639_000, 266090)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 	}
 	/// Storage: `Inference::Receipts` (r:1 w:1)
 	/// Proof: `Inference::Receipts` (`max_values`: None, `max_size`: Some(66591), added: 69066, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::Callbacks` (r:1 w:0)
+	/// Proof: `Inference::Callbacks` (`max_values`: None, `max_size`: Some(1132), added: 3607, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(229), added: 2704, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(247), added: 2722, mode: `MaxEncodedLen`)
 	fn purge_receipt() -> Weight {
-		Weight::from_parts(131_596_000, 70056)
-			.saturating_add(ParityDbWeight::get().reads(3_u64))
+		Weight::from_parts(139_537_000, 70056)
+			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	/// Storage: `Inference::Requests` (r:1 w:1)
@@ -862,8 +925,8 @@ impl WeightInfo for () {
 	/// Proof: `Inference::Expiring` (`max_values`: None, `max_size`: Some(4110), added: 6585, mode: `MaxEncodedLen`)
 	/// The range of component `o` is `[32, 65536]`.
 	fn dispute_result(o: u32, ) -> Weight {
-		Weight::from_parts(398_189_181, 266090)
-			.saturating_add(Weight::from_parts(16_381, 0).saturating_mul(o.into()))
+		Weight::from_parts(345_417_540, 266090)
+			.saturating_add(Weight::from_parts(21_081, 0).saturating_mul(o.into()))
 			.saturating_add(ParityDbWeight::get().reads(37_u64))
 			.saturating_add(ParityDbWeight::get().writes(7_u64))
 	}
@@ -876,27 +939,58 @@ impl WeightInfo for () {
 	/// Storage: `Inference::ProvidersOf` (r:1 w:0)
 	/// Proof: `Inference::ProvidersOf` (`max_values`: None, `max_size`: Some(1049), added: 3524, mode: `MaxEncodedLen`)
 	fn authorize_dispute_result() -> Weight {
-		Weight::from_parts(975_662_000, 266090)
+		Weight::from_parts(1_179_686_000, 266090)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 	}
-	// Provisional until `scripts/benchmark.sh` measures them: storage accesses at ParityDB's
-	// cost plus 50 µs each.
+	/// Storage: `Inference::Callbacks` (r:1 w:1)
+	/// Proof: `Inference::Callbacks` (`max_values`: None, `max_size`: Some(1132), added: 3607, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::Receipts` (r:1 w:0)
+	/// Proof: `Inference::Receipts` (`max_values`: None, `max_size`: Some(66591), added: 69066, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:2 w:2)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(247), added: 2722, mode: `MaxEncodedLen`)
+	/// Storage: `Revive::OriginalAccount` (r:1 w:0)
+	/// Proof: `Revive::OriginalAccount` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Storage: `Revive::AccountInfoOf` (r:1 w:0)
+	/// Proof: `Revive::AccountInfoOf` (`max_values`: None, `max_size`: Some(247), added: 2722, mode: `MaxEncodedLen`)
 	fn deliver_callback() -> Weight {
-		Weight::from_parts(50_000_000, 6_000)
-			.saturating_add(ParityDbWeight::get().reads(4_u64))
+		Weight::from_parts(479_394_000, 70056)
+			.saturating_add(ParityDbWeight::get().reads(7_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
+	/// Storage: `Inference::Callbacks` (r:1 w:0)
+	/// Proof: `Inference::Callbacks` (`max_values`: None, `max_size`: Some(1132), added: 3607, mode: `MaxEncodedLen`)
 	fn authorize_deliver_callback() -> Weight {
-		Weight::from_parts(50_000_000, 3_000).saturating_add(ParityDbWeight::get().reads(1_u64))
+		Weight::from_parts(25_878_000, 4597)
+			.saturating_add(ParityDbWeight::get().reads(1_u64))
 	}
+	/// Storage: `Inference::Callbacks` (r:1 w:1)
+	/// Proof: `Inference::Callbacks` (`max_values`: None, `max_size`: Some(1132), added: 3607, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(247), added: 2722, mode: `MaxEncodedLen`)
 	fn raise_callback_limit() -> Weight {
-		Weight::from_parts(50_000_000, 6_000)
+		Weight::from_parts(111_476_000, 4597)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
+	/// Storage: `Inference::Requests` (r:1 w:1)
+	/// Proof: `Inference::Requests` (`max_values`: None, `max_size`: Some(262625), added: 265100, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::Votes` (r:1 w:0)
+	/// Proof: `Inference::Votes` (`max_values`: None, `max_size`: Some(65777), added: 68252, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::Callbacks` (r:1 w:1)
+	/// Proof: `Inference::Callbacks` (`max_values`: None, `max_size`: Some(1132), added: 3607, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(247), added: 2722, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::Providers` (r:1 w:1)
+	/// Proof: `Inference::Providers` (`max_values`: None, `max_size`: Some(632), added: 3107, mode: `MaxEncodedLen`)
 	fn cancel_request() -> Weight {
-		Weight::from_parts(50_000_000, 270_000)
-			.saturating_add(ParityDbWeight::get().reads(8_u64))
-			.saturating_add(ParityDbWeight::get().writes(8_u64))
+		Weight::from_parts(245_755_000, 266090)
+			.saturating_add(ParityDbWeight::get().reads(6_u64))
+			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 }

@@ -25,7 +25,8 @@ use polkadot_sdk::{
 /// `bare_call` from the IInference precompile's fallback account, so the contract sees
 /// `msg.sender == INFERENCE_ADDRESS`. The storage deposit the callee takes is paid by the
 /// requester: the deposit budget moves to the fallback account for the call and what the call
-/// did not take moves back. Logs `CallbackDelivered` from the precompile's address.
+/// did not take moves back. Logs `InferenceResult` before the call and `CallbackDelivered`
+/// after it, from the precompile's address.
 pub struct ContractCallbacks<T>(PhantomData<T>);
 
 type BalanceOf<T> = pallet_inference::BalanceOf<T>;
@@ -80,6 +81,11 @@ where
 			Ok(_) => deposit_limit,
 			Err(_) => Default::default(),
 		};
+		Self::log(IInference::InferenceResult {
+			requestId: result.request_id,
+			kind: result_kind(result.kind),
+			outputHash: FixedBytes(result.output_hash),
+		});
 		let data = IInferenceConsumer::onInferenceResultCall {
 			requestId: AbiU256::from(result.request_id),
 			kind: result_kind(result.kind),

@@ -472,7 +472,13 @@ fn a_final_result_calls_the_requesting_contract_back_from_the_precompile() {
 		};
 		assert_eq!(U256::from_big_endian(&size), U256::from(call.abi_encode().len()));
 		assert_eq!(slot(consumer, 1).map(|kind| kind[31]), Some(1), "ResultKind.Output");
-		assert_eq!(testing::logs::<Test>().last(), Some(&delivered_log(true)));
+		let logs = testing::logs::<Test>();
+		let result_log = log(IInference::InferenceResult {
+			requestId: 0,
+			kind: IInference::ResultKind::Output,
+			outputHash: Inference::receipt(0).and_then(|r| r.output_hash).expect("final").into(),
+		});
+		assert_eq!(logs[logs.len() - 2..], [result_log, delivered_log(true)]);
 		assert_eq!(Inference::callback(0), None);
 		assert_eq!(Balances::total_balance(&precompile_account()), EXISTENTIAL_DEPOSIT);
 		assert_eq!(

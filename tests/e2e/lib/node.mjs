@@ -6,21 +6,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ApiPromise, WsProvider } from '@polkadot/api';
+import { inferBinary, nodeBinary } from '../../../scripts/lib/binaries.mjs';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
-/** The node binary: $CITRATE_NODE, else the debug build in $CARGO_TARGET_DIR. */
-export function nodeBinary() {
-  if (process.env.CITRATE_NODE) return process.env.CITRATE_NODE;
-  const targetDir =
-    process.env.CARGO_TARGET_DIR ?? path.join(os.homedir(), '.cache', 'citrate', 'target');
-  return path.join(targetDir, 'debug', 'citrate-node');
-}
-
-/** `citrate-infer` (crates/inference), beside the node binary: $CITRATE_INFER overrides. */
-export function inferBinary() {
-  return process.env.CITRATE_INFER ?? path.join(path.dirname(nodeBinary()), 'citrate-infer');
-}
+export { inferBinary, nodeBinary };
 
 /** A TCP port free on 127.0.0.1 now. */
 export async function freePort() {

@@ -1,7 +1,7 @@
 // Pinning test setup shared by the end-to-end tests.
 import { u8aToHex } from '@polkadot/util';
 import { xxhashAsHex } from '@polkadot/util-crypto';
-import { submit } from './tx.mjs';
+import { submit } from '../../../scripts/lib/tx.mjs';
 
 /** Shortens pinning eras for a test through sudo: era length and response window are storage
  * parameters. Returns the dispatch error, or null. */
