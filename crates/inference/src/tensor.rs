@@ -33,7 +33,9 @@ pub fn codec_dtype(datum: DatumType) -> Option<DType> {
 		DatumType::U8 => DType::U8,
 		DatumType::I16 => DType::I16,
 		DatumType::I32 => DType::I32,
-		DatumType::I64 => DType::I64,
+		// tract types int64 tensors it can reason about symbolically (an echo of a mask, a
+		// shape) as TDim; their values are i64.
+		DatumType::I64 | DatumType::TDim => DType::I64,
 		DatumType::Bool => DType::Bool,
 		_ => return None,
 	})
@@ -70,6 +72,16 @@ pub fn from_tract(name: &str, tensor: &TractTensor) -> Result<Tensor> {
 			tensor.datum_type()
 		))
 	})?;
+	let as_i64;
+	let tensor = if tensor.datum_type() == DatumType::TDim {
+		as_i64 = tensor
+			.cast_to::<i64>()
+			.map_err(|e| Error::Runtime(format!("output `{name}` is not concrete: {e}")))?
+			.into_owned();
+		&as_i64
+	} else {
+		tensor
+	};
 	let shape = tensor
 		.shape()
 		.iter()

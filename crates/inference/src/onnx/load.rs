@@ -8,8 +8,8 @@ use super::{
 	Dim, LoadOptions, OnnxModel, TensorSpec,
 };
 use crate::{error::chain, tensor::codec_dtype, Error, Result};
-use std::sync::Mutex;
-use tract_onnx::tract_hir::infer::Factoid;
+use std::{collections::HashSet, sync::Mutex};
+use tract_onnx::tract_hir::{infer::Factoid, ops::unimpl::UnimplementedOp};
 use tract_onnx::{
 	pb,
 	prelude::{
@@ -36,8 +36,10 @@ impl OnnxModel {
 			.proto_model_for_read(&mut &bytes[..])
 			.map_err(|e| Error::InvalidModel(format!("not an ONNX protobuf: {}", chain(&e))))?;
 		let weight_bytes = scan(&proto, limits)?;
+		let names = DeclaredNames::of(&proto);
 
 		let strict = parse(&proto, false)?;
+		refuse_unimplemented(&strict)?;
 		let attempt = if options.specialize {
 			Err(TractError::msg("specialised per input shape"))
 		} else {
@@ -65,8 +67,8 @@ impl OnnxModel {
 			Ok(typed) => {
 				let plan = Plan::build(typed, relaxed, options)?;
 				let model = plan.plan.model();
-				let inputs = specs(model, model.input_outlets(), "input")?;
-				let outputs = specs(model, model.output_outlets(), "output")?;
+				let inputs = specs(model, model.input_outlets(), &names.inputs, "input")?;
+				let outputs = specs(model, model.output_outlets(), &names.outputs, "output")?;
 				let names = outputs.iter().map(|spec| spec.name().to_string()).collect();
 				(Prepared::Symbolic(plan), inputs, Some(outputs), names)
 			}
@@ -74,7 +76,7 @@ impl OnnxModel {
 				// Typing needs concrete shapes. The inputs' declared types and ranks must be
 				// known, or no request could ever be checked against them.
 				let graph = parse(&proto, true)?;
-				let inputs = inference_specs(&graph).map_err(|why| {
+				let inputs = inference_specs(&graph, &names.inputs).map_err(|why| {
 					Error::Unsupported(format!("tract cannot type the graph: {reason}{why}"))
 				})?;
 				log::debug!("typing per input shape: {reason}");
@@ -84,11 +86,13 @@ impl OnnxModel {
 					.iter()
 					.enumerate()
 					.map(|(i, &o)| {
-						graph
-							.outlet_label(o)
-							.filter(|l| valid_name(l))
-							.map(str::to_string)
-							.unwrap_or_else(|| format!("output{i}"))
+						declared_name(
+							&names.outputs,
+							i,
+							graph.outlet_label(o),
+							&graph.node(o.node).name,
+							"output",
+						)
 					})
 					.collect();
 				(
@@ -118,12 +122,57 @@ impl OnnxModel {
 	}
 }
 
-/// Specs of a typed graph's inputs or outputs, named by their ONNX names. A tensor the codec
-/// cannot carry (a dtype it lacks, more than `MAX_RANK` dims) makes the model unusable through
-/// the chain, so it is refused here with its name.
+/// The names the ONNX graph declares for its inputs (those not backed by an initializer) and
+/// outputs, in tract's outlet order. They are what users call the tensors: tract may fold the
+/// node behind one (an `Identity`, a no-op `Cast`) and label the outlet with another tensor's
+/// name, so outlet labels are only a fallback.
+struct DeclaredNames {
+	inputs: Vec<String>,
+	outputs: Vec<String>,
+}
+
+impl DeclaredNames {
+	fn of(proto: &pb::ModelProto) -> Self {
+		let Some(graph) = proto.graph.as_ref() else {
+			return DeclaredNames { inputs: vec![], outputs: vec![] };
+		};
+		let initializers: HashSet<&str> =
+			graph.initializer.iter().map(|tensor| tensor.name.as_str()).collect();
+		DeclaredNames {
+			inputs: graph
+				.input
+				.iter()
+				.filter(|input| !initializers.contains(input.name.as_str()))
+				.map(|input| input.name.clone())
+				.collect(),
+			outputs: graph.output.iter().map(|output| output.name.clone()).collect(),
+		}
+	}
+}
+
+/// Tensor `i`'s name: the declared one, else the outlet's label or node name, else `{prefix}{i}`.
+fn declared_name(
+	declared: &[String],
+	i: usize,
+	label: Option<&str>,
+	node_name: &str,
+	prefix: &str,
+) -> String {
+	declared
+		.get(i)
+		.filter(|name| valid_name(name))
+		.cloned()
+		.or_else(|| onnx_name(label, node_name))
+		.unwrap_or_else(|| format!("{prefix}{i}"))
+}
+
+/// Specs of a typed graph's inputs or outputs, named by their declared ONNX names. A tensor
+/// the codec cannot carry (a dtype it lacks, more than `MAX_RANK` dims) makes the model
+/// unusable through the chain, so it is refused here with its name.
 fn specs(
 	model: &TypedModel,
 	outlets: tract_onnx::prelude::TractResult<&[OutletId]>,
+	declared: &[String],
 	prefix: &str,
 ) -> Result<Vec<TensorSpec>> {
 	let outlets = outlets.map_err(|e| Error::Runtime(chain(&e)))?;
@@ -132,8 +181,8 @@ fn specs(
 		.enumerate()
 		.map(|(i, &o)| {
 			let fact = model.outlet_fact(o).map_err(|e| Error::Runtime(chain(&e)))?;
-			let name = onnx_name(model.outlet_label(o), &model.node(o.node).name)
-				.unwrap_or_else(|| format!("{prefix}{i}"));
+			let name =
+				declared_name(declared, i, model.outlet_label(o), &model.node(o.node).name, prefix);
 			let dims = fact
 				.shape
 				.iter()
@@ -159,7 +208,7 @@ fn spec(side: &str, name: String, datum: DatumType, dims: Vec<Dim>) -> Result<Te
 }
 
 /// Specs of a parsed graph's inputs: types must be known, unknown dims become symbolic.
-fn inference_specs(graph: &InferenceModel) -> Result<Vec<TensorSpec>, String> {
+fn inference_specs(graph: &InferenceModel, declared: &[String]) -> Result<Vec<TensorSpec>, String> {
 	let outlets = graph.input_outlets().map_err(|e| chain(&e))?;
 	outlets
 		.iter()
@@ -171,8 +220,13 @@ fn inference_specs(graph: &InferenceModel) -> Result<Vec<TensorSpec>, String> {
 			if fact.shape.is_open() {
 				return Err(unknown());
 			}
-			let name = onnx_name(graph.outlet_label(o), &graph.node(o.node).name)
-				.unwrap_or_else(|| format!("input{i}"));
+			let name = declared_name(
+				declared,
+				i,
+				graph.outlet_label(o),
+				&graph.node(o.node).name,
+				"input",
+			);
 			let dims = fact
 				.shape
 				.dims()
@@ -215,6 +269,22 @@ fn parse(proto: &pb::ModelProto, relaxed: bool) -> Result<InferenceModel> {
 		model.set_input_fact(ix, fact).map_err(|e| Error::Runtime(chain(&e)))?;
 	}
 	Ok(model)
+}
+
+/// Refuses a graph holding an operator tract does not implement (tract-onnx parses it as a
+/// placeholder that fails deep inside typing), naming the operator and its node.
+fn refuse_unimplemented(graph: &InferenceModel) -> Result<()> {
+	let Some(node) = graph.nodes().iter().find(|node| node.op_is::<UnimplementedOp>()) else {
+		return Ok(());
+	};
+	let op = node.op.name();
+	let op = op.strip_prefix("Unimplemented(").and_then(|o| o.strip_suffix(')')).unwrap_or(&op);
+	Err(Error::Unsupported(format!(
+		"operator `{op}` at node `{}` is not supported by the deterministic CPU backend (tract); \
+		 export the model without it (another opset or exporter option), or move that step out \
+		 of the graph",
+		node.name
+	)))
 }
 
 fn valid_name(name: &str) -> bool {

@@ -8,6 +8,7 @@ pub mod audio;
 pub mod image;
 mod model_files;
 pub mod ocr;
+pub mod outputs;
 mod request;
 pub mod task;
 pub mod text;

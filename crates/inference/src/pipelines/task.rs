@@ -21,6 +21,7 @@
 use super::{
 	image::{imagenet_labels, ImageClassifier, Normalization},
 	ocr::Ocr,
+	outputs::configured_output,
 	text::{labels_from_config, SentenceEmbedder, TextClassifier},
 	vad::SileroVad,
 	Output, Task,
@@ -127,10 +128,11 @@ impl Pipeline {
 			Task::FeatureExtraction => {
 				let tokenizer = files.require("tokenizer.json", task)?;
 				if files.get("model.onnx").is_some() {
-					Pipeline::FeatureExtraction(SentenceEmbedder::new(
+					Pipeline::FeatureExtraction(SentenceEmbedder::with_output(
 						onnx("model.onnx", &options.load)?,
 						tokenizer,
 						options.max_tokens,
+						configured_output(files)?,
 					)?)
 				} else {
 					#[cfg(feature = "candle")]
@@ -154,11 +156,12 @@ impl Pipeline {
 				}
 			}
 			Task::TextClassification => Pipeline::TextClassification(
-				TextClassifier::new(
+				TextClassifier::with_output(
 					onnx("model.onnx", &options.load)?,
 					files.require("tokenizer.json", task)?,
 					options.max_tokens,
 					labels_from_config(files.require("config.json", task)?)?,
+					configured_output(files)?,
 				)?,
 				options.top_k,
 			),

@@ -1,6 +1,6 @@
 //! Text pipelines: feature extraction (sentence embeddings) with a Hugging Face tokenizer.
 
-use super::Output;
+use super::{outputs::OutputChoice, Output};
 use crate::{codec::DType, codec::Tensor, onnx::OnnxModel, Error, Result};
 use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
 
@@ -83,7 +83,8 @@ pub fn mean_pool_normalized(hidden: &[f32], mask: &[i64], batch: usize, dims: us
 	out
 }
 
-/// A text encoder whose first output is the last hidden state [batch, sequence, dims].
+/// A text encoder: its outputs include the last hidden state [batch, sequence, dims] or a
+/// pooled embedding [batch, dims].
 pub enum Encoder {
 	/// An ONNX export (tract).
 	Onnx(OnnxModel),
@@ -131,22 +132,49 @@ impl From<crate::candle::bert::BertEncoder> for Encoder {
 	}
 }
 
-/// Sentence embeddings: tokenize, encode, mean-pool over real tokens, normalise.
+/// The embedding outputs an embedder reads: a hidden state [batch, sequence, dims] to
+/// mean-pool, else an embedding already pooled [batch, dims].
+const EMBEDDING_RANKS: &[usize] = &[3, 2];
+
+/// Sentence embeddings: tokenize, encode, mean-pool over real tokens (unless the model pools),
+/// normalise.
 pub struct SentenceEmbedder {
 	encoder: Encoder,
 	tokenizer: Tokenizer,
+	output: OutputChoice,
 }
 
 impl SentenceEmbedder {
-	/// An embedder from a loaded encoder and its `tokenizer.json`.
+	/// An embedder from a loaded encoder and its `tokenizer.json`, reading the encoder's first
+	/// f32 output of rank 3, else of rank 2.
 	pub fn new(
 		encoder: impl Into<Encoder>,
 		tokenizer_json: &[u8],
 		max_tokens: usize,
 	) -> Result<Self> {
+		Self::with_output(encoder, tokenizer_json, max_tokens, None)
+	}
+
+	/// An embedder that reads the encoder's output `output` when given (the package's
+	/// `citrate.json`), else as [`SentenceEmbedder::new`].
+	pub fn with_output(
+		encoder: impl Into<Encoder>,
+		tokenizer_json: &[u8],
+		max_tokens: usize,
+		output: Option<String>,
+	) -> Result<Self> {
+		let encoder = encoder.into();
+		let output = match &encoder {
+			Encoder::Onnx(model) => {
+				OutputChoice::for_model(model, output, EMBEDDING_RANKS, "embedding")?
+			}
+			#[cfg(feature = "candle")]
+			Encoder::Bert(_) => OutputChoice::first(EMBEDDING_RANKS, "embedding"),
+		};
 		Ok(SentenceEmbedder {
-			encoder: encoder.into(),
+			encoder,
 			tokenizer: load_tokenizer(tokenizer_json, max_tokens)?,
+			output,
 		})
 	}
 
@@ -166,12 +194,16 @@ impl SentenceEmbedder {
 		// Encoders exported without token types take only ids and mask.
 		inputs.retain(|t| self.encoder.takes(&t.name));
 		let outputs = self.encoder.run(&inputs)?;
-		let hidden = outputs
-			.first()
-			.and_then(|t| t.to_f32().filter(|_| t.shape.len() == 3).map(|v| (v, t.shape[2])))
-			.ok_or_else(|| {
-				Error::Pipeline("the encoder's first output is not f32 [batch, seq, dims]".into())
-			})?;
+		let (tensor, rank) = self.output.pick(&outputs, texts.len())?;
+		let dims = tensor.shape[rank - 1] as usize;
+		let values = tensor.to_f32().unwrap_or_default();
+		if rank == 2 {
+			let mask = vec![1; texts.len()];
+			return Ok(Output::Embeddings {
+				dims,
+				values: mean_pool_normalized(&values, &mask, texts.len(), dims),
+			});
+		}
 		let mask: Vec<i64> = inputs
 			.iter()
 			.find(|t| t.name == "attention_mask")
@@ -182,10 +214,9 @@ impl SentenceEmbedder {
 					.collect()
 			})
 			.ok_or_else(|| Error::Pipeline("the encoder takes no attention_mask".into()))?;
-		let dims = hidden.1 as usize;
 		Ok(Output::Embeddings {
 			dims,
-			values: mean_pool_normalized(&hidden.0, &mask, texts.len(), dims),
+			values: mean_pool_normalized(&values, &mask, texts.len(), dims),
 		})
 	}
 }
@@ -213,12 +244,14 @@ pub fn labels_from_config(config_json: &[u8]) -> Result<Vec<String>> {
 		.ok_or_else(|| Error::Pipeline("id2label skips an id".into()))
 }
 
-/// Text classification: a sequence classifier whose first output is logits
-/// [batch, classes], with the label names of its `id2label`.
+/// Text classification: a sequence classifier whose output logits [batch, classes] (its first
+/// f32 output of rank 2, or the one `citrate.json` names) take the label names of its
+/// `id2label`.
 pub struct TextClassifier {
 	model: OnnxModel,
 	tokenizer: Tokenizer,
 	labels: Vec<String>,
+	output: OutputChoice,
 }
 
 impl TextClassifier {
@@ -228,7 +261,24 @@ impl TextClassifier {
 		max_tokens: usize,
 		labels: Vec<String>,
 	) -> Result<Self> {
-		Ok(TextClassifier { model, tokenizer: load_tokenizer(tokenizer_json, max_tokens)?, labels })
+		Self::with_output(model, tokenizer_json, max_tokens, labels, None)
+	}
+
+	/// A classifier reading the model's output `output` when given.
+	pub fn with_output(
+		model: OnnxModel,
+		tokenizer_json: &[u8],
+		max_tokens: usize,
+		labels: Vec<String>,
+		output: Option<String>,
+	) -> Result<Self> {
+		let output = OutputChoice::for_model(&model, output, &[2], "logits")?;
+		Ok(TextClassifier {
+			model,
+			tokenizer: load_tokenizer(tokenizer_json, max_tokens)?,
+			labels,
+			output,
+		})
 	}
 
 	/// Bytes of weights the classifier holds.
@@ -241,14 +291,8 @@ impl TextClassifier {
 		let mut inputs = encode_texts(&self.tokenizer, texts)?;
 		inputs.retain(|t| self.model.inputs().iter().any(|spec| spec.name() == t.name));
 		let outputs = self.model.run(&inputs)?;
-		let logits = outputs
-			.first()
-			.filter(|t| t.shape.len() == 2 && t.shape[0] as usize == texts.len())
-			.and_then(|t| Some((t.to_f32()?, t.shape[1] as usize)))
-			.ok_or_else(|| {
-				Error::Pipeline("the classifier's output is not f32 [batch, classes]".into())
-			})?;
-		let (values, classes) = logits;
+		let (logits, _) = self.output.pick(&outputs, texts.len())?;
+		let (values, classes) = (logits.to_f32().unwrap_or_default(), logits.shape[1] as usize);
 		if classes != self.labels.len() {
 			return Err(Error::Pipeline(format!(
 				"the classifier has {classes} classes and {} labels",
