@@ -4,8 +4,7 @@
 use super::*;
 use codec::Encode;
 use polkadot_sdk::{
-	frame_benchmarking::v2::*, frame_support::traits::Authorize, frame_system::RawOrigin,
-	sp_runtime::traits::Bounded,
+	frame_benchmarking::v2::*, frame_system::RawOrigin, sp_runtime::traits::Bounded,
 };
 
 mod setup;
@@ -233,9 +232,7 @@ mod benchmarks {
 
 		#[block]
 		{
-			call.authorize(TransactionSource::External)
-				.ok_or("submit_result has authorize logic")?
-				.map_err(|_| "authorized")?;
+			authorize::<T>(&call, "submit_result")?;
 		}
 		Ok(())
 	}
@@ -289,9 +286,7 @@ mod benchmarks {
 
 		#[block]
 		{
-			call.authorize(TransactionSource::External)
-				.ok_or("commit_result has authorize logic")?
-				.map_err(|_| "authorized")?;
+			authorize::<T>(&call, "commit_result")?;
 		}
 		Ok(())
 	}
@@ -316,9 +311,7 @@ mod benchmarks {
 
 		#[block]
 		{
-			call.authorize(TransactionSource::External)
-				.ok_or("reveal_result has authorize logic")?
-				.map_err(|_| "authorized")?;
+			authorize::<T>(&call, "reveal_result")?;
 		}
 		Ok(())
 	}
@@ -360,9 +353,7 @@ mod benchmarks {
 
 		#[block]
 		{
-			call.authorize(TransactionSource::External)
-				.ok_or("dispute_result has authorize logic")?
-				.map_err(|_| "authorized")?;
+			authorize::<T>(&call, "dispute_result")?;
 		}
 		Ok(())
 	}
@@ -386,9 +377,7 @@ mod benchmarks {
 
 		#[block]
 		{
-			call.authorize(TransactionSource::External)
-				.ok_or("deliver_callback has authorize logic")?
-				.map_err(|_| "authorized")?;
+			authorize::<T>(&call, "deliver_callback")?;
 		}
 		Ok(())
 	}

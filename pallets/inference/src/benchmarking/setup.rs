@@ -207,3 +207,18 @@ pub(super) fn due_callback<T: Config>() -> Result<RequestId, BenchmarkError> {
 	Pallet::<T>::do_submit_result(result, signature).unwrap();
 	Ok(request_id)
 }
+
+/// Runs `call`'s `#[pallet::authorize]` check as the pool would for an external transaction;
+/// `name` says which call lacked one.
+pub(super) fn authorize<T: Config>(
+	call: &<T as frame_system::Config>::RuntimeCall,
+	name: &'static str,
+) -> Result<(), BenchmarkError> {
+	use polkadot_sdk::{
+		frame_support::traits::Authorize, sp_runtime::transaction_validity::TransactionSource,
+	};
+	call.authorize(TransactionSource::External)
+		.ok_or(BenchmarkError::Stop(name))?
+		.map_err(|_| BenchmarkError::Stop("authorized"))?;
+	Ok(())
+}
