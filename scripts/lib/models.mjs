@@ -72,12 +72,17 @@ export const publishEmbeddingModel = (api, node, packageDir, { owner, provider, 
     owner, provider, price, name, modelType: 'Embedding', metadata: embeddingMetadata(2_000_000_000),
   });
 
-/** A new directory holding EfficientNet-Lite0 (ImageNet-1k, ONNX) as a package. */
+/** A new directory holding EfficientNet-Lite0 (ImageNet-1k, ONNX) and its preprocessor_config.json as a package. */
 export function efficientnetPackageDir() {
   const onnx = path.join(modelsDir, 'efficientnet-lite0', 'model.onnx');
   assert.ok(fs.existsSync(onnx), `run scripts/fetch-models.py first (${onnx})`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'citrate-efficientnet-'));
   fs.copyFileSync(onnx, path.join(dir, 'model.onnx'));
+  // The model's input has symbolic height and width: its preprocessing (TF-Lite's, pixels
+  // scaled to ±1 at 224²) goes with it as Hugging Face writes it.
+  fs.writeFileSync(path.join(dir, 'preprocessor_config.json'), `${JSON.stringify({
+    size: { height: 224, width: 224 }, resample: 2, image_mean: [0.5, 0.5, 0.5], image_std: [0.5, 0.5, 0.5],
+  }, null, 2)}\n`);
   return dir;
 }
 

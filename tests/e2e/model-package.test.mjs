@@ -96,8 +96,10 @@ test('(c) a second store fetches it through the gateway; the engine loads it by 
   const fromFiles = infer('--dir', packageDir);
   assert.equal(byCid.model_bytes, bytes);
   assert.equal(byCid.output_hash, fromFiles.output_hash);
-  assert.equal(byCid.output, fromFiles.output);
-  assert.match(byCid.output.toLowerCase(), /chain/, 'the rendered text is read');
+  assert.deepEqual(byCid.output, fromFiles.output);
+  assert.match(byCid.output.text.toLowerCase(), /chain/, 'the rendered text is read');
+  assert.equal(byCid.output.lines.length, 2);
+  assert.ok(byCid.output.lines.every((line) => line.confidence > 0.5 && line.box.length === 4), 'lines have confidences and boxes');
 
   // The second store now holds the package, verified: it loads again with no gateway at all.
   const offline = infer('--cid', cid, '--store', store);

@@ -43,6 +43,19 @@ pub enum Error {
 	Io(#[from] std::io::Error),
 }
 
+impl Error {
+	/// The error of loading the package file `file`, naming it: a package holds several files,
+	/// and a user must know which one to fix.
+	pub fn in_file(self, file: &str) -> Error {
+		match self {
+			Error::InvalidModel(why) => Error::InvalidModel(format!("{file}: {why}")),
+			Error::Unsupported(why) => Error::Unsupported(format!("{file}: {why}")),
+			Error::Metadata(why) => Error::Metadata(format!("{file}: {why}")),
+			other => other,
+		}
+	}
+}
+
 impl From<SpecMismatch> for Error {
 	fn from(mismatch: SpecMismatch) -> Self {
 		Error::Metadata(mismatch.to_string())

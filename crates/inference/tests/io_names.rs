@@ -137,3 +137,18 @@ fn an_operator_tract_lacks_is_named_with_its_node_at_load() {
 		 exporter option), or move that step out of the graph"
 	);
 }
+
+#[test]
+fn an_if_decided_by_a_known_dim_runs_its_branch() {
+	// `x.squeeze(0)` as PyTorch exports it: tract's own `If` refuses branches of different
+	// ranks; the engine takes the branch the known dim decides, with declared shapes and per
+	// input shape alike.
+	for specialize in [false, true] {
+		let options = LoadOptions { specialize, ..LoadOptions::default() };
+		let model = OnnxModel::load(&asset("squeeze-if.onnx"), &options).unwrap();
+		let x = Tensor::from_f32("x", vec![1, 3], &[1.0, 2.0, 3.0]).unwrap();
+		let outputs = model.run(&[x]).unwrap();
+		assert_eq!((outputs[0].name.as_str(), outputs[0].shape.clone()), ("y", vec![3]));
+		assert_eq!(outputs[0].to_f32().unwrap(), [2.0, 4.0, 6.0]);
+	}
+}

@@ -7,7 +7,8 @@ use citrate_inference::{
 	codec::{DType, Tensor},
 	onnx::{LoadOptions, OnnxModel},
 	pipelines::{
-		image::{imagenet_labels, ImageClassifier, Normalization},
+		image::{imagenet_labels, ImageClassifier},
+		preprocess::ImagePreprocessing,
 		text::SentenceEmbedder,
 		vad::{segments, SileroVad, VadStream, CHUNK},
 		ModelFiles, Output, Pipeline, PipelineOptions, Request, Task,
@@ -101,8 +102,7 @@ fn efficientnet() -> ImageClassifier {
 	ImageClassifier::new(
 		OnnxModel::load(&read_model("efficientnet-lite0/model.onnx"), &options).unwrap(),
 		imagenet_labels(),
-		224,
-		Normalization::HALF,
+		ImagePreprocessing::square(224, [0.5; 3], [0.5; 3]),
 	)
 	.unwrap()
 }
@@ -185,31 +185,6 @@ fn voice_activity_streams_like_onnxruntime() {
 }
 
 #[test]
-fn ocr_reads_rendered_text() {
-	use citrate_inference::pipelines::ocr::Ocr;
-	let ocr = Ocr::new(
-		load("pp-ocrv4/det.onnx"),
-		load("pp-ocrv4/rec.onnx"),
-		Some(load("pp-ocrv4/cls.onnx")),
-	)
-	.unwrap();
-	let image = std::fs::read(
-		std::path::Path::new(
-			&std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"),
-		)
-		.join("tests/assets/ocr-text.png"),
-	)
-	.unwrap();
-	let Output::Text(text) = ocr.read(&image).unwrap() else { panic!("text") };
-	println!("OCR: {text:?}");
-	// The Chinese-English recogniser sometimes drops the spaces between English words.
-	let squash =
-		|s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_lowercase();
-	let lines: Vec<String> = text.lines().map(squash).collect();
-	assert_eq!(lines, vec![squash("Citrate runs models"), squash("on chain 2026")], "{text:?}");
-}
-
-#[test]
 fn text_classification_names_the_labels_of_id2label() {
 	use citrate_inference::pipelines::text::{labels_from_config, TextClassifier};
 	let assets = std::path::Path::new(
@@ -267,9 +242,9 @@ fn pipelines_are_chosen_by_the_models_task_and_take_requests_as_tensors() {
 	assert_eq!(ocr.task(), Task::Ocr);
 	let png = std::fs::read(assets.join("ocr-text.png")).unwrap();
 	let request = Request::from_tensors(Task::Ocr, vec![u8_tensor("image", &png)]).unwrap();
-	let Output::Text(text) = ocr.run(&request).unwrap() else { panic!("text") };
-	assert_eq!(text.lines().count(), 2, "{text:?}");
-	assert!(text.to_lowercase().contains("chain"), "{text:?}");
+	let Output::Lines(lines) = ocr.run(&request).unwrap() else { panic!("lines") };
+	assert_eq!(lines.len(), 2, "{lines:?}");
+	assert!(lines[1].text.to_lowercase().contains("chain"), "{lines:?}");
 	let error = ocr.run(&Request::Text(vec!["hi".into()])).unwrap_err();
 	assert_eq!(error.to_string(), "ocr models do not take text");
 	assert!(ModelFiles::from_dir(&models_dir().join("pp-ocrv4"), 1 << 20).is_err());
@@ -289,10 +264,29 @@ fn pipelines_are_chosen_by_the_models_task_and_take_requests_as_tensors() {
 	assert_eq!(labels, efficientnet().classify(&jpeg, options.top_k).unwrap());
 	let Output::Labels(rows) = &labels else { panic!("labels") };
 	assert_eq!((rows[0][0].id, rows[0].len()), (967, 5), "{rows:?}");
-	// Without the preprocessor config it normalises with ImageNet statistics: other scores.
-	let plain =
-		Pipeline::load(Task::ImageClassification, &files(&[("model.onnx", model)]), &options)
-			.unwrap();
+	// Without a size the preprocessing cannot be determined: the model's input has symbolic
+	// height and width. With one it normalises with ImageNet statistics: other scores.
+	let error = Pipeline::load(
+		Task::ImageClassification,
+		&files(&[("model.onnx", model.clone())]),
+		&options,
+	)
+	.err()
+	.unwrap();
+	assert_eq!(
+		error.to_string(),
+		"not a valid model file: preprocessor_config.json: `size` is missing, and input `images` \
+		 does not fix its height and width; give the size images are resized to"
+	);
+	let plain = Pipeline::load(
+		Task::ImageClassification,
+		&files(&[
+			("model.onnx", model),
+			("preprocessor_config.json", br#"{"size": 224}"#.to_vec()),
+		]),
+		&options,
+	)
+	.unwrap();
 	assert_ne!(plain.run(&Request::Image(jpeg)).unwrap(), labels);
 	let missing = Pipeline::load(Task::ImageClassification, &files(&[]), &options);
 	assert!(
@@ -348,4 +342,88 @@ fn pipelines_are_chosen_by_the_models_task_and_take_requests_as_tensors() {
 	assert!(std::sync::Arc::ptr_eq(&first, &again));
 	assert_eq!(cache.stats().used_bytes, first.weight_bytes());
 	assert!(first.weight_bytes() > 5_000_000, "{}", first.weight_bytes());
+}
+
+#[test]
+fn voice_activity_takes_the_silero_exports_of_its_package() {
+	use citrate_inference::pipelines::vad::SileroExport;
+	let options = LoadOptions::default();
+	let load = |file: &str| {
+		SileroVad::load(&read_model(&format!("silero-vad/{file}")), file, &options).unwrap()
+	};
+	let streaming = load("silero_vad_16k.onnx");
+	let sequence = load("silero_vad_16k_sequence.onnx");
+	assert_eq!(
+		(streaming.export(), sequence.export()),
+		(SileroExport::Streaming, SileroExport::Sequence)
+	);
+	// Speech (espeak) between silences: both exports give the same probabilities, the
+	// sequence export in one run per 256 chunks.
+	let mut audio = vec![0.0; 8_000];
+	audio.extend(common::speak("voice activity"));
+	audio.extend(vec![0.0; 8_000]);
+	let Output::SpeechProbabilities(expected) = streaming.detect(&audio).unwrap() else { panic!() };
+	let Output::SpeechProbabilities(batched) = sequence.detect(&audio).unwrap() else { panic!() };
+	assert_eq!(expected.len(), batched.len());
+	let diff = expected.iter().zip(&batched).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+	println!("Silero streaming vs sequence: max diff {diff:e} over {} chunks", expected.len());
+	assert!(diff < 1e-3, "{diff}");
+	assert!(!segments(&expected, 0.5).is_empty(), "speech found: {expected:?}");
+	// Streamed in uneven pieces, the sequence export carries its LSTM state across calls.
+	let mut stream = VadStream::default();
+	let mut pieces = vec![];
+	for part in audio.chunks(3_000) {
+		pieces.extend(sequence.push(&mut stream, part).unwrap());
+	}
+	assert_eq!(pieces[..], batched[..pieces.len()]);
+
+	// The exports with a sample-rate input (fixed to 16 kHz at load, resolving their `If`s)
+	// give the streaming export's probabilities.
+	for file in ["silero_vad.onnx", "silero_vad_16k_op15.onnx", "silero_vad_op18_ifless.onnx"] {
+		let vad = load(file);
+		assert_eq!(vad.export(), SileroExport::Streaming);
+		let Output::SpeechProbabilities(p) = vad.detect(&audio).unwrap() else { panic!() };
+		let diff = expected.iter().zip(&p).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+		assert!(p.len() == expected.len() && diff < 1e-5, "{file}: {diff}");
+	}
+
+	// A package is searched in the documented order; a file of another shape is refused.
+	let pipeline = Pipeline::load(
+		Task::VoiceActivity,
+		&files(&[(
+			"silero_vad_16k_sequence.onnx",
+			read_model("silero-vad/silero_vad_16k_sequence.onnx"),
+		)]),
+		&PipelineOptions::default(),
+	)
+	.unwrap();
+	let Output::SpeechProbabilities(from_package) = pipeline.run(&Request::Samples(audio)).unwrap()
+	else {
+		panic!()
+	};
+	assert_eq!(from_package, batched);
+	let error = Pipeline::load(
+		Task::VoiceActivity,
+		&files(&[("vad.onnx", vec![])]),
+		&PipelineOptions::default(),
+	)
+	.err()
+	.unwrap();
+	assert!(
+		error.to_string().starts_with(
+			"not a valid model file: voice-activity models need one of [\"model.onnx\", "
+		),
+		"{error}"
+	);
+	let error =
+		SileroVad::load(&read_model("efficientnet-lite0/model.onnx"), "model.onnx", &options)
+			.err()
+			.unwrap();
+	assert_eq!(
+		error.to_string(),
+		"not a valid model file: model.onnx: not a Silero VAD v5 export: its inputs are \
+		 [\"images\"]; voice activity takes [input, state] (silero_vad_openvino_16k.onnx), \
+		 [input, state, sr] (silero_vad.onnx) or [input, h, c] (silero_vad_16k_sequence.onnx) \
+		 from the silero-vad package, version 5 or later"
+	);
 }

@@ -154,6 +154,20 @@ fn output_json(output: &Output) -> serde_json::Value {
 				.collect::<Vec<_>>())
 			.collect::<Vec<_>>()),
 		Output::Text(text) => serde_json::json!(text),
+		Output::Lines(lines) => serde_json::json!({
+			"text": lines.iter().map(|l| l.text.as_str()).collect::<Vec<_>>().join("\n"),
+			"lines": lines
+				.iter()
+				.map(|l| {
+					let (left, top, right, bottom) = l.bounds;
+					serde_json::json!({
+						"text": l.text,
+						"confidence": l.confidence,
+						"box": [left, top, right, bottom],
+					})
+				})
+				.collect::<Vec<_>>(),
+		}),
 		Output::SpeechProbabilities(p) => serde_json::json!(p),
 		Output::Tensors(tensors) => serde_json::json!(tensors
 			.iter()

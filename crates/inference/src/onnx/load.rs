@@ -7,14 +7,20 @@ use super::{
 	scan::scan,
 	Dim, LoadOptions, OnnxModel, TensorSpec,
 };
-use crate::{error::chain, tensor::codec_dtype, Error, Result};
-use std::{collections::HashSet, sync::Mutex};
+use crate::{
+	error::chain,
+	tensor::{codec_dtype, to_tract},
+	Error, Result,
+};
+use citrate_tensor_primitives::Tensor;
+use std::{collections::HashSet, sync::Arc, sync::Mutex};
+use tract_onnx::tract_hir::ops::konst::Const;
 use tract_onnx::tract_hir::{infer::Factoid, ops::unimpl::UnimplementedOp};
 use tract_onnx::{
 	pb,
 	prelude::{
-		DatumType, Framework, InferenceModel, InferenceModelExt, OutletId, TDim, TractError,
-		TypedModel,
+		DatumType, Framework, InferenceFact, InferenceModel, InferenceModelExt, OutletId, TDim,
+		TractError, TypedModel,
 	},
 };
 
@@ -36,9 +42,10 @@ impl OnnxModel {
 			.proto_model_for_read(&mut &bytes[..])
 			.map_err(|e| Error::InvalidModel(format!("not an ONNX protobuf: {}", chain(&e))))?;
 		let weight_bytes = scan(&proto, limits)?;
-		let names = DeclaredNames::of(&proto);
+		let names = DeclaredNames::of(&proto).without(&options.constant_inputs)?;
+		let parse = |relaxed| parse(&proto, relaxed, &options.constant_inputs);
 
-		let strict = parse(&proto, false)?;
+		let strict = parse(false)?;
 		refuse_unimplemented(&strict)?;
 		let attempt = if options.specialize {
 			Err(TractError::msg("specialised per input shape"))
@@ -49,7 +56,7 @@ impl OnnxModel {
 			Ok(typed) => (Ok(typed), false),
 			Err(_) if options.specialize => (Err("specialised per input shape".to_string()), true),
 			Err(strict_error) => {
-				let relaxed = parse(&proto, true)?;
+				let relaxed = parse(true)?;
 				match relaxed.into_typed() {
 					Ok(typed) => (Ok(typed), true),
 					Err(relaxed_error) => (
@@ -75,7 +82,7 @@ impl OnnxModel {
 			Err(reason) => {
 				// Typing needs concrete shapes. The inputs' declared types and ranks must be
 				// known, or no request could ever be checked against them.
-				let graph = parse(&proto, true)?;
+				let graph = parse(true)?;
 				let inputs = inference_specs(&graph, &names.inputs).map_err(|why| {
 					Error::Unsupported(format!("tract cannot type the graph: {reason}{why}"))
 				})?;
@@ -122,6 +129,14 @@ impl OnnxModel {
 	}
 }
 
+/// The names of the inputs an ONNX file declares (initializers aside), read without loading it.
+pub fn declared_inputs(bytes: &[u8]) -> Result<Vec<String>> {
+	let proto = tract_onnx::onnx()
+		.proto_model_for_read(&mut &bytes[..])
+		.map_err(|e| Error::InvalidModel(format!("not an ONNX protobuf: {}", chain(&e))))?;
+	Ok(DeclaredNames::of(&proto).inputs)
+}
+
 /// The names the ONNX graph declares for its inputs (those not backed by an initializer) and
 /// outputs, in tract's outlet order. They are what users call the tensors: tract may fold the
 /// node behind one (an `Identity`, a no-op `Cast`) and label the outlet with another tensor's
@@ -147,6 +162,24 @@ impl DeclaredNames {
 				.collect(),
 			outputs: graph.output.iter().map(|output| output.name.clone()).collect(),
 		}
+	}
+}
+
+impl DeclaredNames {
+	/// The names left once `constants` are bound; each must be a declared input.
+	fn without(mut self, constants: &[Tensor]) -> Result<Self> {
+		for constant in constants {
+			let ix =
+				self.inputs.iter().position(|name| *name == constant.name).ok_or_else(|| {
+					Error::InvalidModel(format!(
+						"no input `{}` to fix at load; the inputs are [{}]",
+						constant.name,
+						self.inputs.join(", ")
+					))
+				})?;
+			self.inputs.remove(ix);
+		}
+		Ok(self)
 	}
 }
 
@@ -245,14 +278,17 @@ fn onnx_name(label: Option<&str>, node_name: &str) -> Option<String> {
 	label.or(Some(node_name)).filter(|l| valid_name(l)).map(str::to_string)
 }
 
-/// Parses the graph; relaxed ignores declared output shapes and `value_info`. Inputs whose
-/// dims are unknown (not even named) get fresh symbols, so the graph can be typed for any size.
-fn parse(proto: &pb::ModelProto, relaxed: bool) -> Result<InferenceModel> {
-	let onnx =
+/// Parses the graph; relaxed ignores declared output shapes and `value_info`. The `constants`
+/// replace the inputs of their names. Inputs whose dims are unknown (not even named) get fresh
+/// symbols, so the graph can be typed for any size.
+fn parse(proto: &pb::ModelProto, relaxed: bool, constants: &[Tensor]) -> Result<InferenceModel> {
+	let mut onnx =
 		tract_onnx::onnx().with_ignore_output_shapes(relaxed).with_ignore_value_info(relaxed);
+	super::branch::register(&mut onnx);
 	let mut model = onnx
 		.model_for_proto_model(proto)
 		.map_err(|e| Error::Unsupported(format!("tract cannot read the graph: {}", chain(&e))))?;
+	bind_constants(&mut model, constants)?;
 	let inputs = model.input_outlets().map_err(|e| Error::Runtime(chain(&e)))?.len();
 	for ix in 0..inputs {
 		let mut fact = model.input_fact(ix).map_err(|e| Error::Runtime(chain(&e)))?.clone();
@@ -269,6 +305,28 @@ fn parse(proto: &pb::ModelProto, relaxed: bool) -> Result<InferenceModel> {
 		model.set_input_fact(ix, fact).map_err(|e| Error::Runtime(chain(&e)))?;
 	}
 	Ok(model)
+}
+
+/// Turns the inputs named like `constants` into constant nodes of their values.
+fn bind_constants(model: &mut InferenceModel, constants: &[Tensor]) -> Result<()> {
+	if constants.is_empty() {
+		return Ok(());
+	}
+	let runtime = |e: TractError| Error::Runtime(chain(&e));
+	let mut inputs = model.input_outlets().map_err(runtime)?.to_vec();
+	for constant in constants {
+		let ix = inputs
+			.iter()
+			.position(|o| model.node(o.node).name == constant.name)
+			.ok_or_else(|| Error::InvalidModel(format!("no input `{}` to fix", constant.name)))?;
+		let outlet = inputs.remove(ix);
+		let value = Arc::new(to_tract(constant)?);
+		model.nodes[outlet.node].op = Box::new(Const::new(value.clone()).map_err(runtime)?);
+		model
+			.set_outlet_fact(outlet, InferenceFact::from(value.as_ref().clone()))
+			.map_err(runtime)?;
+	}
+	model.set_input_outlets(&inputs).map_err(runtime)
 }
 
 /// Refuses a graph holding an operator tract does not implement (tract-onnx parses it as a

@@ -18,17 +18,19 @@
 //!
 //! The files: `load` (parsing, relaxed parsing, typing), `plan` (optimised, decluttered and
 //! per-shape plans, and running them), `scan` (the limits checked on the protobuf and the
-//! typed graph), `fold` (constant folding).
+//! typed graph), `fold` (constant folding), `branch` (`If` resolved where its condition is known).
 
+mod branch;
 mod fold;
 mod load;
 mod plan;
 mod scan;
 
+pub use load::declared_inputs;
 pub use plan::SHAPE_PLANS;
 
 use crate::{Error, Limits, Result};
-use citrate_tensor_primitives::{check_specs, SpecSide};
+use citrate_tensor_primitives::{check_specs, SpecSide, Tensor};
 pub use citrate_tensor_primitives::{Dim, TensorSpec};
 use plan::Prepared;
 use std::fmt;
@@ -60,11 +62,21 @@ pub struct LoadOptions {
 	/// should set this; text models, whose sequence length changes per request, should not
 	/// (each new shape costs a plan build).
 	pub specialize: bool,
+	/// Inputs fixed at load to these values, by name (Silero's sample rate `sr`): the graph is
+	/// typed and optimised with them as constants, so branches they decide (`If` on the
+	/// sample rate) are resolved, and requests no longer send them.
+	pub constant_inputs: Vec<Tensor>,
 }
 
 impl Default for LoadOptions {
 	fn default() -> Self {
-		LoadOptions { limits: Limits::default(), threads: 1, optimize: true, specialize: false }
+		LoadOptions {
+			limits: Limits::default(),
+			threads: 1,
+			optimize: true,
+			specialize: false,
+			constant_inputs: vec![],
+		}
 	}
 }
 

@@ -11,6 +11,7 @@ use crate::{
 	Error, Result,
 };
 use citrate_inference_primitives::request::check_raw_request;
+use citrate_tensor_primitives::DType;
 use citrate_tensor_primitives::Tensor;
 use std::{
 	fmt,
@@ -111,13 +112,35 @@ impl OnnxModel {
 			.collect()
 	}
 
+	/// Plans the graph now for inputs of these dtypes and shapes (in the model's input order),
+	/// so requests of that shape find it ready and a shape tract cannot plan is refused here,
+	/// not at the first request. A model with one plan for every shape returns its kind.
+	pub fn specialize(&self, inputs: &[(DType, Vec<u32>)]) -> Result<PlanKind> {
+		guarded("planning for an input shape", || {
+			if inputs.len() != self.inputs.len() {
+				return Err(Error::Pipeline(format!(
+					"{} input shapes for a model of {} inputs",
+					inputs.len(),
+					self.inputs.len()
+				)));
+			}
+			Ok(self.plan_for_shapes(inputs)?.kind)
+		})
+	}
+
 	/// The plan for these inputs: the one plan, or the one for their shapes.
 	fn plan_for(&self, inputs: &[&Tensor]) -> Result<Arc<Plan>> {
+		let shapes: Vec<(DType, Vec<u32>)> =
+			inputs.iter().map(|t| (t.dtype, t.shape.clone())).collect();
+		self.plan_for_shapes(&shapes)
+	}
+
+	fn plan_for_shapes(&self, inputs: &[(DType, Vec<u32>)]) -> Result<Arc<Plan>> {
 		let (graph, relaxed, plans) = match &self.prepared {
 			Prepared::Symbolic(plan) => return Ok(Arc::new(plan.shallow_clone())),
 			Prepared::PerShape { graph, relaxed, plans } => (graph, *relaxed, plans),
 		};
-		let shapes: Vec<Vec<u32>> = inputs.iter().map(|t| t.shape.clone()).collect();
+		let shapes: Vec<Vec<u32>> = inputs.iter().map(|(_, shape)| shape.clone()).collect();
 		let mut plans = plans.lock().unwrap_or_else(|p| p.into_inner());
 		if let Some(ix) = plans.iter().position(|(s, _)| *s == shapes) {
 			let entry = plans.remove(ix);
@@ -126,10 +149,10 @@ impl OnnxModel {
 			return Ok(plan);
 		}
 		let mut graph = graph.clone();
-		for (ix, tensor) in inputs.iter().enumerate() {
-			let datum = crate::tensor::datum_type(tensor.dtype)
-				.ok_or_else(|| Error::Unsupported(format!("tract has no {:?}", tensor.dtype)))?;
-			let shape: Vec<usize> = tensor.shape.iter().map(|&d| d as usize).collect();
+		for (ix, (dtype, shape)) in inputs.iter().enumerate() {
+			let datum = crate::tensor::datum_type(*dtype)
+				.ok_or_else(|| Error::Unsupported(format!("tract has no {dtype:?}")))?;
+			let shape: Vec<usize> = shape.iter().map(|&d| d as usize).collect();
 			graph
 				.set_input_fact(ix, InferenceFact::dt_shape(datum, shape))
 				.map_err(|e| Error::Runtime(chain(&e)))?;

@@ -1,9 +1,16 @@
-//! Image classification: decode (PNG, JPEG), resize, normalise, top-k ImageNet labels.
+//! Image classification: decode (PNG, JPEG), preprocess as the model describes, top-k labels.
 
-use super::{softmax, top_k, Output};
-use crate::{codec::Tensor, onnx::OnnxModel, Error, Result};
-use image::{imageops::FilterType, ImageReader, RgbImage};
-use std::io::Cursor;
+use super::{
+	outputs::OutputChoice,
+	preprocess::{ImagePreprocessing, METADATA_KEY, PREPROCESSOR_CONFIG},
+	softmax, top_k, ModelFiles, Output,
+};
+use crate::{
+	onnx::{LoadOptions, OnnxModel, PlanKind, TensorSpec},
+	Error, Result,
+};
+use image::{ImageReader, RgbImage};
+use std::{fmt, io::Cursor};
 
 /// Largest encoded image accepted.
 pub const MAX_IMAGE_BYTES: usize = 16 << 20;
@@ -35,63 +42,122 @@ pub fn decode(bytes: &[u8]) -> Result<RgbImage> {
 	Ok(image.to_rgb8())
 }
 
-/// How a classifier wants its pixels: `(pixel / 255 - mean) / std` per RGB channel.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Normalization {
-	pub mean: [f32; 3],
-	pub std: [f32; 3],
+/// How the classifier's graph was planned.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ImagePlan {
+	/// Planned at load for the one input shape every request has (tract's fast convolution
+	/// kernels need concrete shapes), with that plan's kind.
+	Specialized(PlanKind),
+	/// Tract could not plan the graph for that shape (`reason`), so it runs the plan for any
+	/// shape, which works but is slower.
+	Symbolic { kind: Option<PlanKind>, reason: String },
 }
 
-impl Normalization {
-	/// EfficientNet-Lite and other TF-Lite models: pixels centred at 127.5, scaled to ±1.
-	pub const HALF: Normalization = Normalization { mean: [0.5; 3], std: [0.5; 3] };
-	/// torchvision's ImageNet statistics.
-	pub const IMAGENET: Normalization =
-		Normalization { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
-}
-
-/// The image resized (bilinear, antialiased) to `width` × `height` as an f32 NCHW tensor.
-pub fn to_tensor(
-	image: &RgbImage,
-	name: &str,
-	width: u32,
-	height: u32,
-	normalization: Normalization,
-) -> Result<Tensor> {
-	let resized = image::imageops::resize(image, width, height, FilterType::Triangle);
-	let plane = (width * height) as usize;
-	let mut values = vec![0f32; 3 * plane];
-	for (i, pixel) in resized.pixels().enumerate() {
-		for c in 0..3 {
-			values[c * plane + i] =
-				(f32::from(pixel[c]) / 255.0 - normalization.mean[c]) / normalization.std[c];
+impl fmt::Display for ImagePlan {
+	fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+		match self {
+			ImagePlan::Specialized(kind) => write!(f, "{kind:?}, specialised to the input shape"),
+			ImagePlan::Symbolic { kind, reason } => {
+				write!(f, "{kind:?}, symbolic ({reason})")
+			}
 		}
 	}
-	Ok(Tensor::from_f32(name, vec![1, 3, height, width], &values)?)
 }
 
-/// An ImageNet classifier taking one image `[1, 3, size, size]` and returning logits.
+/// An image classifier: one image in, preprocessed as the model describes ([`ImagePreprocessing`]),
+/// and the top-k classes of its logits out.
 pub struct ImageClassifier {
 	model: OnnxModel,
 	labels: Vec<String>,
-	size: u32,
-	normalization: Normalization,
+	input: String,
+	preprocessing: ImagePreprocessing,
+	output: OutputChoice,
+	plan: ImagePlan,
 }
 
 impl ImageClassifier {
-	/// A classifier over `labels` for square inputs of `size` pixels. Load the model with
-	/// `LoadOptions::specialize`: every request has the same shape, and tract's convolution
-	/// kernels are several times faster on concrete shapes.
+	/// Loads `onnx` (the package's `model_file`) with its preprocessing from the package's
+	/// `preprocessor_config.json` or the file's metadata, and its logits output by form or as
+	/// `output` names it. The graph is planned now for the one shape requests have; if tract
+	/// cannot, the symbolic plan serves instead ([`ImagePlan::Symbolic`]).
+	pub fn load(
+		onnx: &[u8],
+		model_file: &str,
+		files: &ModelFiles,
+		labels: Vec<String>,
+		options: &LoadOptions,
+		output: Option<String>,
+	) -> Result<Self> {
+		let specialized = LoadOptions { specialize: true, ..options.clone() };
+		let model = OnnxModel::load(onnx, &specialized).map_err(|e| e.in_file(model_file))?;
+		let input = single_input(&model, model_file)?;
+		let preprocessing = ImagePreprocessing::resolve(
+			files.get(PREPROCESSOR_CONFIG),
+			model.metadata(METADATA_KEY),
+			input,
+		)?;
+		let shape = [(input.dtype, preprocessing.input_shape())];
+		let (model, plan) = match model.specialize(&shape) {
+			Ok(kind) => (model, ImagePlan::Specialized(kind)),
+			Err(specialized_error) => {
+				let symbolic = LoadOptions { specialize: false, ..options.clone() };
+				match OnnxModel::load(onnx, &symbolic) {
+					Ok(model) => {
+						let plan = ImagePlan::Symbolic {
+							kind: model.plan_kind(),
+							reason: format!(
+								"tract cannot plan the input shape: {specialized_error}"
+							),
+						};
+						log::warn!("{model_file}: {plan}");
+						(model, plan)
+					}
+					Err(_) => return Err(specialized_error.in_file(model_file)),
+				}
+			}
+		};
+		Self::with_plan(model, labels, preprocessing, output, plan)
+	}
+
+	/// A classifier over `labels` for a loaded model, preprocessing as given; the graph is
+	/// planned for its input shape now when the model was loaded with `specialize`.
 	pub fn new(
 		model: OnnxModel,
 		labels: Vec<String>,
-		size: u32,
-		normalization: Normalization,
+		preprocessing: ImagePreprocessing,
 	) -> Result<Self> {
-		if model.inputs().len() != 1 {
-			return Err(Error::Pipeline("an image classifier takes one input".into()));
-		}
-		Ok(ImageClassifier { model, labels, size, normalization })
+		let input = single_input(&model, "the model")?;
+		let kind = model.specialize(&[(input.dtype, preprocessing.input_shape())])?;
+		let plan = match model.plan_kind() {
+			Some(kind) => {
+				ImagePlan::Symbolic { kind: Some(kind), reason: "loaded unspecialised".into() }
+			}
+			None => ImagePlan::Specialized(kind),
+		};
+		Self::with_plan(model, labels, preprocessing, None, plan)
+	}
+
+	fn with_plan(
+		model: OnnxModel,
+		labels: Vec<String>,
+		preprocessing: ImagePreprocessing,
+		output: Option<String>,
+		plan: ImagePlan,
+	) -> Result<Self> {
+		let output = OutputChoice::for_model(&model, output, &[2], "logits")?;
+		let input = model.inputs()[0].name().to_string();
+		log::info!("image input `{input}`: {preprocessing:?}; plan {plan}");
+		Ok(ImageClassifier { model, labels, input, preprocessing, output, plan })
+	}
+
+	/// How each image becomes the model's input.
+	pub fn preprocessing(&self) -> &ImagePreprocessing {
+		&self.preprocessing
+	}
+
+	/// How the graph was planned.
+	pub fn plan(&self) -> &ImagePlan {
+		&self.plan
 	}
 
 	/// Bytes of weights the model holds.
@@ -101,14 +167,21 @@ impl ImageClassifier {
 
 	/// The `k` most likely classes for an encoded image.
 	pub fn classify(&self, image: &[u8], k: usize) -> Result<Output> {
-		let image = decode(image)?;
-		let name = self.model.inputs()[0].name().to_string();
-		let input = to_tensor(&image, &name, self.size, self.size, self.normalization)?;
+		let input = self.preprocessing.tensor(&decode(image)?, &self.input)?;
 		let outputs = self.model.run(&[input])?;
-		let logits = outputs
-			.first()
-			.and_then(Tensor::to_f32)
-			.ok_or_else(|| Error::Pipeline("the classifier's output is not f32 logits".into()))?;
+		let (logits, _) = self.output.pick(&outputs, 1)?;
+		let logits = logits.to_f32().ok_or_else(|| Error::Pipeline("logits are not f32".into()))?;
 		Ok(Output::Labels(vec![top_k(&softmax(&logits), k, &self.labels)]))
+	}
+}
+
+/// The one input of an image model.
+fn single_input<'a>(model: &'a OnnxModel, file: &str) -> Result<&'a TensorSpec> {
+	match model.inputs() {
+		[input] => Ok(input),
+		inputs => Err(Error::InvalidModel(format!(
+			"{file}: an image classifier takes one input (the image); this one takes [{}]",
+			inputs.iter().map(|i| format!("`{}`", i.name())).collect::<Vec<_>>().join(", ")
+		))),
 	}
 }

@@ -9,6 +9,7 @@ pub mod image;
 mod model_files;
 pub mod ocr;
 pub mod outputs;
+pub mod preprocess;
 mod request;
 pub mod task;
 pub mod text;
@@ -53,6 +54,16 @@ pub struct Label {
 	pub score: f32,
 }
 
+/// One line of text found in an image.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TextLine {
+	pub text: String,
+	/// Its box in the image: left, top, right, bottom (exclusive), in pixels.
+	pub bounds: (u32, u32, u32, u32),
+	/// The recogniser's mean probability of the line's characters, 0 to 1.
+	pub confidence: f32,
+}
+
 /// What a pipeline returns.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Output {
@@ -60,8 +71,10 @@ pub enum Output {
 	Embeddings { dims: usize, values: Vec<f32> },
 	/// The top classes per input, best first.
 	Labels(Vec<Vec<Label>>),
-	/// Text (OCR, speech-to-text, generation).
+	/// Text (speech-to-text, generation).
 	Text(String),
+	/// Lines of text read from an image (OCR), top to bottom.
+	Lines(Vec<TextLine>),
 	/// Speech probability per 32 ms chunk of 16 kHz audio.
 	SpeechProbabilities(Vec<f32>),
 	/// Raw tensors.
@@ -74,6 +87,8 @@ impl Output {
 	/// - labels: `label_ids` i64 [n, k] and `scores` f32 [n, k] (label names come from the
 	///   model's label list, so ids are enough);
 	/// - text: `text` u8 [bytes] (UTF-8);
+	/// - lines: `text` as for text, the lines joined by newlines, then `line_confidences` f32
+	///   [lines] and `line_boxes` i64 [lines, 4] (left, top, right, bottom);
 	/// - speech probabilities: `speech_probabilities` f32 [chunks];
 	/// - tensors: as they are.
 	pub fn to_tensors(&self) -> Result<Vec<Tensor>> {
@@ -102,6 +117,20 @@ impl Output {
 				vec![text.len() as u32],
 				text.as_bytes().to_vec(),
 			)?],
+			Output::Lines(lines) => {
+				let text = lines.iter().map(|l| l.text.as_str()).collect::<Vec<_>>().join("\n");
+				let confidences: Vec<f32> = lines.iter().map(|l| l.confidence).collect();
+				let boxes = lines
+					.iter()
+					.flat_map(|l| [l.bounds.0, l.bounds.1, l.bounds.2, l.bounds.3])
+					.flat_map(|v| i64::from(v).to_le_bytes())
+					.collect();
+				let n = lines.len() as u32;
+				let mut tensors = Output::Text(text).to_tensors()?;
+				tensors.push(Tensor::from_f32("line_confidences", vec![n], &confidences)?);
+				tensors.push(Tensor::new("line_boxes", DType::I64, vec![n, 4], boxes)?);
+				tensors
+			}
 			Output::SpeechProbabilities(p) => {
 				vec![Tensor::from_f32("speech_probabilities", vec![p.len() as u32], p)?]
 			}

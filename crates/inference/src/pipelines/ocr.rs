@@ -8,9 +8,11 @@
 //! probability is at least 0.5, and its box is grown by `area × 1.6 / perimeter` on each side
 //! (PaddleOCR's unclip ratio) — axis-aligned boxes, so rotated text is out of scope.
 //! Recognition: each crop is scaled to height 48 (width up to 320, padded to a multiple of 80
-//! so the recogniser needs at most four shape plans), normalised to ±1.
+//! so the recogniser needs at most four shape plans), normalised to ±1; a wider line is read in
+//! pieces cut at the gaps between words. Each line comes with its box and the recogniser's
+//! confidence (the mean probability of its characters).
 
-use super::{image::decode, Output};
+use super::{image::decode, Output, TextLine};
 use crate::{codec::Tensor, onnx::OnnxModel, Error, Result};
 use image::{imageops::FilterType, RgbImage};
 
@@ -24,14 +26,6 @@ const REC_MAX_WIDTH: u32 = 320;
 /// Most text regions recognised per image.
 pub const MAX_REGIONS: usize = 64;
 
-/// One recognised line: its box in the image (left, top, right, bottom) and confidence.
-#[derive(Clone, Debug, PartialEq)]
-pub struct TextLine {
-	pub text: String,
-	pub bounds: (u32, u32, u32, u32),
-	pub confidence: f32,
-}
-
 /// PP-OCR: detector, recogniser and its character list, optional angle classifier.
 pub struct Ocr {
 	det: OnnxModel,
@@ -44,7 +38,11 @@ impl Ocr {
 	/// An OCR pipeline; the recogniser must carry its character list in its metadata.
 	pub fn new(det: OnnxModel, rec: OnnxModel, cls: Option<OnnxModel>) -> Result<Self> {
 		let list = rec.metadata("character").ok_or_else(|| {
-			Error::Pipeline("the recogniser has no `character` list in its metadata".into())
+			Error::InvalidModel(
+				"rec.onnx: the recogniser has no `character` entry (its character list, one per \
+				 line) in its ONNX metadata_props, where PP-OCR exports keep it"
+					.into(),
+			)
 		})?;
 		let mut characters: Vec<String> = list.lines().map(str::to_string).collect();
 		// PP-OCR's class 0 is the CTC blank and the last class a space.
@@ -59,10 +57,9 @@ impl Ocr {
 			+ self.cls.as_ref().map_or(0, OnnxModel::weight_bytes)
 	}
 
-	/// The text of an encoded image, lines top to bottom joined by newlines.
+	/// The lines of an encoded image, top to bottom, each with its box and confidence.
 	pub fn read(&self, image: &[u8]) -> Result<Output> {
-		let lines = self.lines(&decode(image)?)?;
-		Ok(Output::Text(lines.iter().map(|l| l.text.as_str()).collect::<Vec<_>>().join("\n")))
+		Ok(Output::Lines(self.lines(&decode(image)?)?))
 	}
 
 	/// Every recognised line with its box, top to bottom then left to right.
@@ -151,7 +148,33 @@ impl Ocr {
 		Ok(scores.len() == 2 && scores[1] > scores[0] && scores[1] > 0.9)
 	}
 
+	/// A line's text and confidence. A line wider than the recogniser takes (320 × 48) is read
+	/// in pieces cut at the gaps between words ([`split_at_gaps`]), not squashed, and the
+	/// pieces joined with a space where the gap was a word's; the confidence is the pieces'
+	/// mean weighted by their characters.
 	fn recognise(&self, crop: &RgbImage) -> Result<(String, f32)> {
+		let h = crop.height();
+		let max_width = (REC_MAX_WIDTH as f32 * h.max(1) as f32 / REC_HEIGHT as f32) as u32;
+		let (mut text, mut weighted, mut characters) = (String::new(), 0f32, 0usize);
+		for piece in split_at_gaps(crop, max_width.max(1)) {
+			let image = image::imageops::crop_imm(crop, piece.start, 0, piece.end - piece.start, h);
+			let (piece_text, confidence) = self.recognise_piece(&image.to_image())?;
+			let piece_text = piece_text.trim();
+			if piece_text.is_empty() {
+				continue;
+			}
+			if !text.is_empty() && piece.after_word_gap {
+				text.push(' ');
+			}
+			text.push_str(piece_text);
+			let count = piece_text.chars().count();
+			weighted += confidence * count as f32;
+			characters += count;
+		}
+		Ok((text, if characters == 0 { 0.0 } else { weighted / characters as f32 }))
+	}
+
+	fn recognise_piece(&self, crop: &RgbImage) -> Result<(String, f32)> {
 		let (w, h) = crop.dimensions();
 		let wanted = (REC_HEIGHT as f32 * w as f32 / h.max(1) as f32).ceil() as u32;
 		let width = wanted.div_ceil(80).clamp(1, REC_MAX_WIDTH / 80) * 80;
@@ -170,6 +193,64 @@ impl Ocr {
 		}
 		Ok(ctc_decode(&probabilities, classes, &self.characters))
 	}
+}
+
+/// Columns `start..end` of a line crop, and whether the cut before it fell in a gap as wide as
+/// the space between words.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Piece {
+	pub start: u32,
+	pub end: u32,
+	pub after_word_gap: bool,
+}
+
+/// Cuts a line crop into pieces at most `max_width` columns wide. Each cut is made in the second
+/// half of the allowed width, in the middle of the longest run of the columns with the least
+/// ink (pixels far from the crop's median grey): a gap between words or letters where there
+/// is one, the palest column where there is none.
+pub fn split_at_gaps(crop: &RgbImage, max_width: u32) -> Vec<Piece> {
+	let (width, height) = crop.dimensions();
+	let grey = |p: &image::Rgb<u8>| {
+		(u32::from(p[0]) * 299 + u32::from(p[1]) * 587 + u32::from(p[2]) * 114) / 1000
+	};
+	let mut levels: Vec<u32> = crop.pixels().map(grey).collect();
+	let background = match levels.len() {
+		0 => return vec![],
+		n => *levels.select_nth_unstable(n / 2).1,
+	};
+	let ink: Vec<u32> = (0..width)
+		.map(|x| {
+			(0..height).filter(|&y| grey(crop.get_pixel(x, y)).abs_diff(background) > 48).count()
+				as u32
+		})
+		.collect();
+	let word_gap = (height / 4).max(2);
+	let (mut pieces, mut start, mut after_word_gap) = (vec![], 0u32, false);
+	while width - start > max_width {
+		let window = (start + max_width / 2).max(start + 1)..start + max_width;
+		let least = window.clone().map(|x| ink[x as usize]).min().unwrap_or(0);
+		// The longest run of least-ink columns in the window.
+		let (mut best, mut run_start) = ((window.start, 0u32), None);
+		for x in window.clone().chain([window.end]) {
+			let quiet = x < window.end && ink[x as usize] == least;
+			match (quiet, run_start) {
+				(true, None) => run_start = Some(x),
+				(false, Some(first)) => {
+					if x - first > best.1 {
+						best = (first, x - first);
+					}
+					run_start = None;
+				}
+				_ => {}
+			}
+		}
+		let cut = best.0 + best.1 / 2;
+		pieces.push(Piece { start, end: cut, after_word_gap });
+		after_word_gap = least == 0 && best.1 >= word_gap;
+		start = cut;
+	}
+	pieces.push(Piece { start, end: width, after_word_gap });
+	pieces
 }
 
 /// Greedy CTC: the best class per step, repeats collapsed, blanks (class 0) dropped; the

@@ -8,10 +8,10 @@
 //! |---|---|
 //! | feature-extraction | `tokenizer.json` and `model.onnx` (tract) or `model.safetensors` + `config.json` (candle BERT) |
 //! | text-classification | `model.onnx`, `tokenizer.json`, `config.json` (`id2label`) |
-//! | image-classification | `model.onnx`; labels from `config.json` `id2label`, else ImageNet-1k; size and normalisation from `preprocessor_config.json` (`size`, `image_mean`, `image_std`), else the model's input shape and ImageNet statistics |
+//! | image-classification | `model.onnx`; labels from `config.json` `id2label`, else ImageNet-1k; preprocessing from `preprocessor_config.json` or the ONNX metadata (see [`super::preprocess`]) |
 //! | OCR | `det.onnx`, `rec.onnx` (character list in its metadata), optional `cls.onnx` |
 //! | speech-to-text | `model.safetensors` (Whisper, HF config in its metadata) + `tokenizer.json` (candle) |
-//! | voice-activity | `model.onnx` (Silero VAD v5) |
+//! | voice-activity | a Silero VAD v5 export: `model.onnx` or the silero-vad package's own file names (see [`super::vad`]) |
 //! | text-generation | `model.gguf` (Gemma 3, candle) |
 //! | raw-tensors | `model.onnx` |
 //!
@@ -19,7 +19,7 @@
 //! carry by [`Request::from_tensors`].
 
 use super::{
-	image::{imagenet_labels, ImageClassifier, Normalization},
+	image::{imagenet_labels, ImageClassifier},
 	ocr::Ocr,
 	outputs::configured_output,
 	text::{labels_from_config, SentenceEmbedder, TextClassifier},
@@ -27,7 +27,7 @@ use super::{
 	Output, Task,
 };
 use crate::{
-	onnx::{Dim, LoadOptions, OnnxModel},
+	onnx::{LoadOptions, OnnxModel},
 	Error, Result,
 };
 
@@ -39,8 +39,8 @@ pub use super::{
 /// How to load a model's pipeline.
 #[derive(Clone, Debug)]
 pub struct PipelineOptions {
-	/// For the ONNX models (limits, threads). Image classifiers are always specialised per
-	/// input shape: every request has the same shape.
+	/// For the ONNX models (limits, threads). Image classifiers are always planned for their
+	/// one input shape (see [`ImageClassifier::load`]).
 	pub load: LoadOptions,
 	/// Tokens per text at most (longer texts are truncated).
 	pub max_tokens: usize,
@@ -81,49 +81,12 @@ fn needs_candle<T>(task: Task) -> Result<T> {
 	Err(Error::Unsupported(format!("{} models need the `candle` feature", task.name())))
 }
 
-/// `preprocessor_config.json`'s square `size` (a number, `{height, width}` or
-/// `{shortest_edge}`) and normalisation, where given.
-fn preprocessor(files: &ModelFiles) -> Result<(Option<u32>, Option<Normalization>)> {
-	let Some(json) = files.get("preprocessor_config.json") else { return Ok((None, None)) };
-	let bad = |why: &str| Error::InvalidModel(format!("preprocessor_config.json: {why}"));
-	let config: serde_json::Value =
-		serde_json::from_slice(json).map_err(|e| bad(&e.to_string()))?;
-	let side = |v: &serde_json::Value| v.as_u64().filter(|&n| (1..=4096).contains(&n));
-	let size = match config.get("size") {
-		None => None,
-		Some(size) => Some(
-			side(size)
-				.or_else(|| match (size.get("height"), size.get("width")) {
-					(Some(h), Some(w)) if side(h).is_some() && side(h) == side(w) => side(h),
-					_ => size.get("shortest_edge").and_then(side),
-				})
-				.ok_or_else(|| bad("`size` must be one side, a square or shortest_edge"))? as u32,
-		),
-	};
-	let triple = |key: &str| -> Result<Option<[f32; 3]>> {
-		config
-			.get(key)
-			.map(|v| {
-				serde_json::from_value::<[f32; 3]>(v.clone())
-					.map_err(|_| bad(&format!("`{key}` must be three numbers")))
-			})
-			.transpose()
-	};
-	let normalization = match (triple("image_mean")?, triple("image_std")?) {
-		(Some(mean), Some(std)) if std.iter().all(|s| *s > 0.0) => {
-			Some(Normalization { mean, std })
-		}
-		(None, None) => None,
-		_ => return Err(bad("give both image_mean and image_std (std above 0)")),
-	};
-	Ok((size, normalization))
-}
-
 impl Pipeline {
 	/// Loads `files` as a model of `task`.
 	pub fn load(task: Task, files: &ModelFiles, options: &PipelineOptions) -> Result<Pipeline> {
-		let onnx =
-			|name: &str, load: &LoadOptions| OnnxModel::load(files.require(name, task)?, load);
+		let onnx = |name: &str, load: &LoadOptions| {
+			OnnxModel::load(files.require(name, task)?, load).map_err(|e| e.in_file(name))
+		};
 		Ok(match task {
 			Task::FeatureExtraction => {
 				let tokenizer = files.require("tokenizer.json", task)?;
@@ -166,23 +129,18 @@ impl Pipeline {
 				options.top_k,
 			),
 			Task::ImageClassification => {
-				let specialized = LoadOptions { specialize: true, ..options.load.clone() };
-				let model = onnx("model.onnx", &specialized)?;
-				let (size, normalization) = preprocessor(files)?;
-				let input_side = model.inputs().first().and_then(|spec| match spec.dims[..] {
-					[_, _, Dim::Fixed(h), Dim::Fixed(w)] if h == w => u32::try_from(h).ok(),
-					_ => None,
-				});
 				let labels = match files.get("config.json") {
 					Some(config) => labels_from_config(config)?,
 					None => imagenet_labels(),
 				};
 				Pipeline::ImageClassification(
-					ImageClassifier::new(
-						model,
+					ImageClassifier::load(
+						files.require("model.onnx", task)?,
+						"model.onnx",
+						files,
 						labels,
-						size.or(input_side).unwrap_or(224),
-						normalization.unwrap_or(Normalization::IMAGENET),
+						&options.load,
+						configured_output(files)?,
 					)?,
 					options.top_k,
 				)
@@ -192,7 +150,9 @@ impl Pipeline {
 				onnx("rec.onnx", &options.load)?,
 				files
 					.get("cls.onnx")
-					.map(|bytes| OnnxModel::load(bytes, &options.load))
+					.map(|bytes| {
+						OnnxModel::load(bytes, &options.load).map_err(|e| e.in_file("cls.onnx"))
+					})
 					.transpose()?,
 			)?),
 			#[cfg(feature = "candle")]
@@ -205,7 +165,7 @@ impl Pipeline {
 				)?))
 			}
 			Task::VoiceActivity => {
-				Pipeline::VoiceActivity(SileroVad::new(onnx("model.onnx", &options.load)?)?)
+				Pipeline::VoiceActivity(SileroVad::load_package(files, &options.load)?)
 			}
 			#[cfg(feature = "candle")]
 			Task::TextGeneration => Pipeline::TextGeneration(crate::candle::gemma::GemmaModel::load(
@@ -292,39 +252,5 @@ fn texts(texts: &[String]) -> Vec<&str> {
 impl crate::cache::CachedModel for Pipeline {
 	fn memory_bytes(&self) -> u64 {
 		self.weight_bytes()
-	}
-}
-
-#[cfg(test)]
-mod tests {
-	use super::*;
-
-	#[test]
-	fn preprocessor_configs_in_the_hugging_face_forms() {
-		let mut files = ModelFiles::new();
-		assert_eq!(preprocessor(&files).unwrap(), (None, None));
-		for (json, size) in [
-			(r#"{"size": 240}"#, 240),
-			(r#"{"size": {"height": 260, "width": 260}}"#, 260),
-			(r#"{"size": {"shortest_edge": 224}}"#, 224),
-		] {
-			files.insert("preprocessor_config.json", json.as_bytes().to_vec());
-			assert_eq!(preprocessor(&files).unwrap(), (Some(size), None));
-		}
-		files.insert(
-			"preprocessor_config.json",
-			br#"{"image_mean": [0.5, 0.5, 0.5], "image_std": [0.5, 0.5, 0.5]}"#.to_vec(),
-		);
-		assert_eq!(preprocessor(&files).unwrap(), (None, Some(Normalization::HALF)));
-		for bad in [
-			r#"{"size": {"height": 200, "width": 300}}"#,
-			r#"{"image_mean": [0.5, 0.5, 0.5]}"#,
-			r#"{"image_mean": [0.5, 0.5, 0.5], "image_std": [0, 1, 1]}"#,
-			"not json",
-		] {
-			files.insert("preprocessor_config.json", bad.as_bytes().to_vec());
-			assert!(preprocessor(&files).is_err(), "{bad}");
-		}
-		assert_eq!(files.total_bytes(), "not json".len() as u64);
 	}
 }

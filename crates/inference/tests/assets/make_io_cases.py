@@ -10,6 +10,9 @@ reproducible:
 - pooled-encoder.onnx: the same encoder that returns only a pooled `sentence_embedding`
   [batch, 4] (the mean over the sequence, mask ignored).
 - unique.onnx: `Unique` (no tract implementation) at node `dedupe` between input and output.
+- squeeze-if.onnx: PyTorch's export of `x.squeeze(0)`: `If` dim 0 of `x` [1, n] is 1 then
+  `Squeeze` else `Identity` — branches whose outputs differ in rank, which tract's own `If`
+  refuses; then `y = 2 · x`.
 """
 
 import pathlib
@@ -56,6 +59,25 @@ def main():
         [pb.node("Unique", ["x"], ["y"], "dedupe", sorted=1)], [],
         [pb.value_info("x", pb.FLOAT, [4])], [pb.value_info("y", pb.FLOAT, ["unique"])],
         "unique", 13, PRODUCER))
+
+    then_branch = pb.graph([pb.node("Squeeze", ["x", "axis0"], ["squeezed"], "squeeze")], "then",
+                           [pb.tensor("axis0", [1], [0], pb.INT64)], [],
+                           [pb.value_info("squeezed", pb.FLOAT, ["n"])])
+    else_branch = pb.graph([pb.node("Identity", ["x"], ["kept"], "keep")], "else", [], [],
+                           [pb.value_info("kept", pb.FLOAT, [1, "n"])])
+    inits = [pb.tensor("zero", [], [0], pb.INT64), pb.tensor("one", [], [1], pb.INT64),
+             pb.tensor("two", [], [2.0])]
+    nodes = [
+        pb.node("Shape", ["x"], ["shape"], "shape"),
+        pb.node("Gather", ["shape", "zero"], ["dim0"], "dim0", axis=0),
+        pb.node("Equal", ["dim0", "one"], ["is_one"], "is_one"),
+        pb.node("If", ["is_one"], ["maybe_squeezed"], "squeeze_if",
+                then_branch=then_branch, else_branch=else_branch),
+        pb.node("Mul", ["maybe_squeezed", "two"], ["y"], "double"),
+    ]
+    (HERE / "squeeze-if.onnx").write_bytes(pb.model(
+        nodes, inits, [pb.value_info("x", pb.FLOAT, [1, "n"])], [pb.value_info("y", pb.FLOAT, ["n"])],
+        "squeeze_if", 13, PRODUCER))
 
 
 if __name__ == "__main__":
