@@ -37,8 +37,10 @@ ensure_prerequisites() {
 	pkg-config --exists openssl 2>/dev/null || packages+=(libssl-dev)
 	# Synthetic speech for the speech-to-text and voice-activity tests.
 	command -v espeak-ng >/dev/null 2>&1 || packages+=(espeak-ng)
-	# libclang for bindgen in eth-rpc's RocksDB dependency (sc-cli's default feature).
-	[ -n "$(find /usr/lib -name 'libclang*.so*' -print -quit 2>/dev/null)" ] ||
+	# libclang for bindgen in eth-rpc's RocksDB dependency (sc-cli's default feature). Only
+	# libclang itself will do: clang-sys looks for libclang.so or libclang-<version>.so, and a
+	# fresh machine may hold libclang-cpp alone.
+	[ -n "$(find /usr/lib \( -name 'libclang.so*' -o -name 'libclang-[0-9]*.so*' \) -print -quit 2>/dev/null)" ] ||
 		packages+=(libclang-dev clang)
 	if [ "${#packages[@]}" -gt 0 ]; then
 		log "installing ${packages[*]}"
