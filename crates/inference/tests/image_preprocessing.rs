@@ -96,6 +96,16 @@ fn hugging_face_config_sets_size_resampling_and_normalisation() {
 }
 
 #[test]
+fn efficientnet_rescale_offset_maps_pixels_to_plus_minus_one() {
+	// Hugging Face's EfficientNet processor: `pixel / 127.5 - 1`, no normalisation.
+	let config = r#"{"size": 4, "rescale_factor": 0.00784313725490196, "rescale_offset": true,
+		"do_normalize": false}"#;
+	let classifier = classifier("channel-means-nchw.onnx", Some(config)).unwrap();
+	let logits = [255.0 / 127.5 - 1.0, 0.0 / 127.5 - 1.0, 51.0 / 127.5 - 1.0];
+	assert_close(&scores(classifier.classify(&solid([255, 0, 51]), 3).unwrap()), &softmax(&logits));
+}
+
+#[test]
 fn caffe_style_bgr_channels_last_from_the_onnx_metadata() {
 	// The model's metadata: BGR, no rescaling, VGG means in pixel units; NHWC from its shape.
 	let classifier = classifier("channel-means-nhwc-bgr.onnx", None).unwrap();

@@ -349,7 +349,8 @@ fn channel_order(config: &Config) -> Result<ChannelOrder> {
 	}
 }
 
-/// `(scale, mean, std)`.
+/// `(scale, mean, std)`. Hugging Face's `rescale_offset` (EfficientNet: pixels to [-1, 1] by
+/// `pixel · rescale_factor - 1`) is folded into the mean: `(p·s - 1 - m) / σ = (p·s - (m + 1)) / σ`.
 fn normalization(config: &Config) -> Result<(f32, [f32; 3], [f32; 3])> {
 	let scale =
 		if config.flag("do_rescale", true)? {
@@ -364,8 +365,13 @@ fn normalization(config: &Config) -> Result<(f32, [f32; 3], [f32; 3])> {
 		} else {
 			1.0
 		};
+	let offset = if config.flag("do_rescale", true)? && config.flag("rescale_offset", false)? {
+		1.0
+	} else {
+		0.0
+	};
 	if !config.flag("do_normalize", true)? {
-		return Ok((scale, [0.0; 3], [1.0; 3]));
+		return Ok((scale, [offset; 3], [1.0; 3]));
 	}
 	let (mean, std) = match (config.triple("image_mean")?, config.triple("image_std")?) {
 		(Some(mean), Some(std)) => (mean, std),
@@ -380,5 +386,5 @@ fn normalization(config: &Config) -> Result<(f32, [f32; 3], [f32; 3])> {
 	if std.iter().any(|s| *s <= 0.0) {
 		return Err(config.bad("image_std", "must be above 0 for every channel"));
 	}
-	Ok((scale, mean, std))
+	Ok((scale, mean.map(|m| m + offset), std))
 }
