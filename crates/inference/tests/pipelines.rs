@@ -397,7 +397,7 @@ fn voice_activity_takes_the_silero_exports_of_its_package() {
 		&PipelineOptions::default(),
 	)
 	.unwrap();
-	let Output::SpeechProbabilities(from_package) = pipeline.run(&Request::Samples(audio)).unwrap()
+	let Output::SpeechProbabilities(from_package) = pipeline.run(&Request::samples(audio)).unwrap()
 	else {
 		panic!()
 	};

@@ -4,7 +4,8 @@
 //! |---|---|
 //! | feature-extraction, text-classification | `text`: u8 `[bytes]` (one UTF-8 text) or `[n, width]` (`n` ≤ [`MAX_TEXTS`] texts, each NUL-padded to `width`, as numpy's fixed-width byte strings) |
 //! | image-classification, ocr | `image`: u8 `[bytes]`, a PNG or JPEG file |
-//! | speech-to-text, voice-activity | exactly one of `audio`: u8 `[bytes]`, a WAV file, or `samples`: f32 `[n]`, [`SAMPLE_RATE`] Hz mono |
+//! | speech-to-text | as voice-activity; optional `language`: u8 `[bytes]`, a Whisper language code (`en`, `fr`…; detected when absent), and `task`: u8 `[bytes]`, `transcribe` (default) or `translate` (to English) |
+//! | voice-activity | exactly one of `audio`: u8 `[bytes]`, a WAV file, or `samples`: f32 `[n]`, [`SAMPLE_RATE`] Hz mono |
 //! | text-generation | `prompt`: u8 `[bytes]`, UTF-8; optional scalars (shape `[]` or `[1]`) `max_tokens` (i32/i64, 1..=[`MAX_NEW_TOKENS`]), `temperature` (f32, ≥ 0), `top_p` (f32, in (0, 1]), `seed` (i64) |
 //! | raw-tensors | the model's registered inputs, by name ([`check_raw_request`]) |
 //!
@@ -89,6 +90,15 @@ const AUDIO: Schema = Schema {
 	fields: &[field("audio", Form::Bytes, false), field("samples", Form::Samples, false)],
 	exactly_one_of: &["audio", "samples"],
 };
+const SPEECH: Schema = Schema {
+	fields: &[
+		field("audio", Form::Bytes, false),
+		field("samples", Form::Samples, false),
+		field("language", Form::Bytes, false),
+		field("task", Form::Bytes, false),
+	],
+	exactly_one_of: &["audio", "samples"],
+};
 const PROMPT: Schema = Schema {
 	fields: &[
 		field("prompt", Form::Bytes, true),
@@ -106,7 +116,8 @@ pub fn schema(task: InferenceTask) -> Option<&'static Schema> {
 	match task {
 		InferenceTask::FeatureExtraction | InferenceTask::TextClassification => Some(&TEXT),
 		InferenceTask::ImageClassification | InferenceTask::Ocr => Some(&IMAGE),
-		InferenceTask::SpeechToText | InferenceTask::VoiceActivity => Some(&AUDIO),
+		InferenceTask::SpeechToText => Some(&SPEECH),
+		InferenceTask::VoiceActivity => Some(&AUDIO),
 		InferenceTask::TextGeneration => Some(&PROMPT),
 		InferenceTask::RawTensors => None,
 	}
@@ -258,6 +269,33 @@ fn check_generation(tensors: &[Tensor]) -> Result<(), RequestError> {
 	Ok(())
 }
 
+/// Longest `language` code a speech request may send.
+pub const MAX_LANGUAGE_LEN: usize = 16;
+
+/// Speech options must be well formed (see the module docs); whether the model knows the
+/// language is the engine's to check.
+fn check_speech(tensors: &[Tensor]) -> Result<(), RequestError> {
+	let bytes = |name| tensors.iter().find(|t| t.name == name).map(|t| t.data.as_slice());
+	if let Some(task) = bytes("task") {
+		if task != b"transcribe" && task != b"translate" {
+			return Err(RequestError::OutOfRange {
+				name: "task",
+				range: "`transcribe` or `translate`",
+			});
+		}
+	}
+	if let Some(language) = bytes("language") {
+		let code = |b: &u8| b.is_ascii_alphabetic() || *b == b'-';
+		if language.is_empty() || language.len() > MAX_LANGUAGE_LEN || !language.iter().all(code) {
+			return Err(RequestError::OutOfRange {
+				name: "language",
+				range: "a language code such as `en` (1 to 16 ASCII letters or `-`)",
+			});
+		}
+	}
+	Ok(())
+}
+
 /// Checks a request for a model of `task` against the task's [`schema`]: every tensor is a
 /// field of the task, in its form; required fields are present; parameters are in range. Raw
 /// tensors are checked against the model's inputs with [`check_raw_request`] instead, so this
@@ -279,10 +317,11 @@ pub fn check_request(task: InferenceTask, tensors: &[Tensor]) -> Result<(), Requ
 	{
 		return Err(RequestError::ExactlyOneOf(schema.exactly_one_of));
 	}
-	if task == InferenceTask::TextGeneration {
-		check_generation(tensors)?;
+	match task {
+		InferenceTask::TextGeneration => check_generation(tensors),
+		InferenceTask::SpeechToText => check_speech(tensors),
+		_ => Ok(()),
 	}
-	Ok(())
 }
 
 /// Checks a raw-tensors request against the model's registered inputs: exactly those tensors,

@@ -169,6 +169,35 @@ fn malformed_requests_get_a_clear_error() {
 }
 
 #[test]
+fn speech_requests_may_name_a_language_and_a_task() {
+	let audio = bytes("audio", b"RIFF");
+	let options = [audio.clone(), bytes("language", b"fr"), bytes("task", b"translate")];
+	assert_eq!(check_request(Task::SpeechToText, &options), Ok(()));
+	assert_eq!(
+		check_request(Task::SpeechToText, &[audio.clone(), bytes("language", b"haw")]),
+		Ok(())
+	);
+	for (option, message) in [
+		(bytes("task", b"summarize"), "`task` must be `transcribe` or `translate`"),
+		(
+			bytes("language", b"f r"),
+			"`language` must be a language code such as `en` (1 to 16 ASCII letters or `-`)",
+		),
+		(
+			bytes("language", b""),
+			"`language` must be a language code such as `en` (1 to 16 ASCII letters or `-`)",
+		),
+	] {
+		assert_eq!(refusal(Task::SpeechToText, &[audio.clone(), option]), message);
+	}
+	// Voice activity has no language.
+	assert_eq!(
+		refusal(Task::VoiceActivity, &[audio, bytes("language", b"en")]),
+		"voice-activity requests take `audio`, `samples`, not `language`"
+	);
+}
+
+#[test]
 fn raw_requests_match_the_registered_inputs() {
 	let inputs = [
 		TensorSpec::new("x", DType::F32, vec![Dim::symbolic("batch").unwrap(), Dim::Fixed(4)])

@@ -11,7 +11,10 @@
 
 use citrate_inference::{
 	package::{parse_cid, ModelLoader},
-	pipelines::{GenerationParams, ModelFiles, Output, Pipeline, PipelineOptions, Request, Task},
+	pipelines::{
+		Audio, GenerationParams, ModelFiles, Output, Pipeline, PipelineOptions, Request,
+		SpeechOptions, Task,
+	},
 	proof::output_hash,
 	Error,
 };
@@ -78,6 +81,12 @@ struct Args {
 	/// A prompt to continue.
 	#[arg(long)]
 	prompt: Option<String>,
+	/// Speech-to-text: the spoken language's code (`en`, `fr`…), detected when absent.
+	#[arg(long)]
+	language: Option<String>,
+	/// Speech-to-text: translate to English instead of transcribing.
+	#[arg(long)]
+	translate: bool,
 	/// Tokens to generate at most.
 	#[arg(long, default_value_t = 32)]
 	max_tokens: usize,
@@ -127,7 +136,13 @@ fn request(args: &Args, task: Task) -> Result<Request, Error> {
 	if let Some(path) = &args.input {
 		let bytes = std::fs::read(path)?;
 		return Ok(match task {
-			Task::SpeechToText | Task::VoiceActivity => Request::Wav(bytes),
+			Task::SpeechToText | Task::VoiceActivity => Request::Audio {
+				audio: Audio::Wav(bytes),
+				speech: SpeechOptions {
+					language: args.language.clone(),
+					translate: args.translate,
+				},
+			},
 			_ => Request::Image(bytes),
 		});
 	}
@@ -153,7 +168,10 @@ fn output_json(output: &Output) -> serde_json::Value {
 				.map(|l| serde_json::json!({ "id": l.id, "name": l.name, "score": l.score }))
 				.collect::<Vec<_>>())
 			.collect::<Vec<_>>()),
-		Output::Text(text) => serde_json::json!(text),
+		Output::Text(text) | Output::Transcript { text, language: None } => serde_json::json!(text),
+		Output::Transcript { text, language: Some(language) } => {
+			serde_json::json!({ "text": text, "language": language })
+		}
 		Output::Lines(lines) => serde_json::json!({
 			"text": lines.iter().map(|l| l.text.as_str()).collect::<Vec<_>>().join("\n"),
 			"lines": lines

@@ -1,13 +1,23 @@
 //! Whisper speech-to-text: 16 kHz audio → log-mel (computed filter bank) → encoder → greedy
 //! decoding without timestamps.
 //!
+//! Multilingual checkpoints (their tokenizer has language tokens after
+//! `<|startoftranscript|>`) take the request's language and task; with no language given, it
+//! is detected as Whisper does: one decoder step after `<|startoftranscript|>`, the most
+//! likely language token. English-only checkpoints (`*.en`) transcribe English and refuse
+//! other languages and translation.
+//!
 //! The weights are HF-layout safetensors carrying the HF `config.json` in their metadata
 //! (`scripts/convert/whisper_ct2.py` writes them from CTranslate2); the tokenizer is the
 //! model's `tokenizer.json`. One loaded model serves concurrent requests: each request decodes
 //! on its own copy (weights shared, key/value caches its own).
 
 use super::{candle_error, check_safetensors, mel::mel_filters};
-use crate::{cost::Estimate, pipelines::Output, Error, Limits, Result};
+use crate::{
+	cost::Estimate,
+	pipelines::{Output, SpeechOptions},
+	Error, Limits, Result,
+};
 use candle_core::{Device, IndexOp, Tensor as CandleTensor, D};
 use candle_nn::VarBuilder;
 use candle_transformers::models::whisper::{self as w, audio::pcm_to_mel, model::Whisper, Config};
@@ -25,7 +35,11 @@ pub struct WhisperModel {
 	tokenizer: Tokenizer,
 	filters: Vec<f32>,
 	device: Device,
-	start: Vec<u32>,
+	sot: u32,
+	/// Multilingual checkpoints: the language codes and their tokens, and the task tokens.
+	languages: Vec<(String, u32)>,
+	transcribe_token: u32,
+	translate_token: Option<u32>,
 	end_of_text: u32,
 	no_timestamps: u32,
 	suppress: Vec<u32>,
@@ -64,12 +78,13 @@ impl WhisperModel {
 		};
 		let (sot, end_of_text, no_timestamps) =
 			(token(w::SOT_TOKEN)?, token(w::EOT_TOKEN)?, token(w::NO_TIMESTAMPS_TOKEN)?);
-		// English-only models start with <|startoftranscript|> alone; multilingual ones name
-		// the language (English) and the task.
-		let start = match (tokenizer.token_to_id("<|en|>"), config.vocab_size >= 51865) {
-			(Some(en), true) => vec![sot, en, token(w::TRANSCRIBE_TOKEN)?, no_timestamps],
-			_ => vec![sot, no_timestamps],
-		};
+		let transcribe_token = token(w::TRANSCRIBE_TOKEN)?;
+		// Multilingual vocabularies (51865 and up) follow <|startoftranscript|> with one token
+		// per language; English-only ones (51864) have none.
+		let languages =
+			if config.vocab_size >= 51865 { languages(&tokenizer, sot) } else { vec![] };
+		let translate_token =
+			if languages.is_empty() { None } else { Some(token(w::TRANSLATE_TOKEN)?) };
 		let vb = VarBuilder::from_slice_safetensors(safetensors, w::DTYPE, device)
 			.map_err(candle_error)?;
 		let model = Whisper::load(&vb, config.clone())
@@ -85,7 +100,10 @@ impl WhisperModel {
 			tokenizer,
 			filters: mel_filters(w::SAMPLE_RATE, w::N_FFT, config.num_mel_bins),
 			device: device.clone(),
-			start,
+			sot,
+			languages,
+			transcribe_token,
+			translate_token,
 			end_of_text,
 			no_timestamps,
 			suppress: config.suppress_tokens.clone(),
@@ -100,8 +118,14 @@ impl WhisperModel {
 		self.weight_bytes
 	}
 
-	/// Transcribes up to 30 s of 16 kHz mono audio (-1..1).
-	pub fn transcribe(&self, samples: &[f32]) -> Result<Output> {
+	/// The language codes a multilingual checkpoint knows (empty for English-only ones).
+	pub fn languages(&self) -> impl Iterator<Item = &str> {
+		self.languages.iter().map(|(code, _)| code.as_str())
+	}
+
+	/// Transcribes (or translates to English) up to 30 s of 16 kHz mono audio (-1..1).
+	pub fn transcribe(&self, samples: &[f32], options: &SpeechOptions) -> Result<Output> {
+		let language = self.check_options(options)?;
 		if samples.is_empty() || samples.len() > MAX_SECONDS * w::SAMPLE_RATE {
 			return Err(Error::Pipeline(format!(
 				"send 1 sample to {MAX_SECONDS} s of 16 kHz audio, not {} samples",
@@ -142,7 +166,47 @@ impl WhisperModel {
 		}
 		let begin = CandleTensor::new(begin.as_slice(), &self.device).map_err(candle_error)?;
 
-		let mut tokens = self.start.clone();
+		let step_logits = |model: &mut Whisper, tokens: &[u32], flush: bool| {
+			let input = CandleTensor::new(tokens, &self.device)
+				.and_then(|t| t.unsqueeze(0))
+				.map_err(candle_error)?;
+			let hidden = model.decoder.forward(&input, &audio, flush).map_err(candle_error)?;
+			let last = hidden.dim(1).map_err(candle_error)? - 1;
+			model
+				.decoder
+				.final_linear(&hidden.i((..1, last..)).map_err(candle_error)?)
+				.and_then(|l| l.i(0))
+				.and_then(|l| l.i(0))
+				.map_err(candle_error)
+		};
+		let language = match language {
+			Some(language) => Some(language),
+			None if self.languages.is_empty() => None,
+			None => {
+				spent += self.decoder_step_flops(1);
+				if spent > self.limits.max_flops {
+					return Err(over(spent));
+				}
+				let logits = step_logits(&mut model, &[self.sot], true)?
+					.to_vec1::<f32>()
+					.map_err(candle_error)?;
+				self.languages
+					.iter()
+					.max_by(|a, b| {
+						let score = |t: u32| logits.get(t as usize).copied().unwrap_or(f32::MIN);
+						score(a.1).total_cmp(&score(b.1)).then(b.1.cmp(&a.1))
+					})
+					.cloned()
+			}
+		};
+		let mut tokens = vec![self.sot];
+		if let Some((_, language)) = &language {
+			tokens.push(*language);
+			let translate = self.translate_token.filter(|_| options.translate);
+			tokens.push(translate.unwrap_or(self.transcribe_token));
+		}
+		tokens.push(self.no_timestamps);
+		let start = tokens.len();
 		for step in 0..MAX_TOKENS {
 			spent += self.decoder_step_flops(tokens.len());
 			if spent > self.limits.max_flops {
@@ -153,17 +217,8 @@ impl WhisperModel {
 					limit_ms: self.limits.max_wall_time.as_millis() as u64,
 				});
 			}
-			let input = CandleTensor::new(tokens.as_slice(), &self.device)
-				.and_then(|t| t.unsqueeze(0))
-				.map_err(candle_error)?;
-			let hidden = model.decoder.forward(&input, &audio, step == 0).map_err(candle_error)?;
-			let last = hidden.dim(1).map_err(candle_error)? - 1;
-			let mut logits = model
-				.decoder
-				.final_linear(&hidden.i((..1, last..)).map_err(candle_error)?)
-				.and_then(|l| l.i(0))
-				.and_then(|l| l.i(0))
-				.and_then(|l| l.broadcast_add(&mask))
+			let mut logits = step_logits(&mut model, &tokens, step == 0)?
+				.broadcast_add(&mask)
 				.map_err(candle_error)?;
 			if step == 0 {
 				logits = logits.broadcast_add(&begin).map_err(candle_error)?;
@@ -177,9 +232,38 @@ impl WhisperModel {
 		}
 		let text = self
 			.tokenizer
-			.decode(&tokens[self.start.len()..], true)
+			.decode(&tokens[start..], true)
 			.map_err(|e| Error::Pipeline(format!("decoding tokens: {e}")))?;
-		Ok(Output::Text(text.trim().to_string()))
+		Ok(Output::Transcript {
+			text: text.trim().to_string(),
+			language: language.map(|(code, _)| code),
+		})
+	}
+
+	/// The requested language and its token, refusing what the checkpoint cannot do.
+	fn check_options(&self, options: &SpeechOptions) -> Result<Option<(String, u32)>> {
+		if self.languages.is_empty() {
+			return match options.language.as_deref() {
+				Some(code) if code != "en" => Err(Error::Pipeline(format!(
+					"this Whisper checkpoint is English-only and cannot transcribe `{code}`; \
+					 use a multilingual checkpoint (e.g. Whisper base), or send `en`"
+				))),
+				_ if options.translate => Err(Error::Pipeline(
+					"this Whisper checkpoint is English-only and cannot translate; use a \
+					 multilingual checkpoint (e.g. Whisper base), or the task `transcribe`"
+						.into(),
+				)),
+				_ => Ok(None),
+			};
+		}
+		let Some(code) = options.language.as_deref() else { return Ok(None) };
+		match self.languages.iter().find(|(known, _)| known == code) {
+			Some(language) => Ok(Some(language.clone())),
+			None => Err(Error::Pipeline(format!(
+				"this Whisper checkpoint has no language `{code}`; it knows {}",
+				self.languages().collect::<Vec<_>>().join(", ")
+			))),
+		}
 	}
 
 	/// FLOPs of the encoder over its 1500 positions (30 s of audio), convolutions included.
@@ -204,7 +288,8 @@ impl WhisperModel {
 	pub fn estimate(&self, tokens: usize) -> Estimate {
 		let frames = self.model.config.max_source_positions as u128;
 		let d = self.model.config.d_model as u128;
-		let start = self.start.len();
+		// <|startoftranscript|>, language, task, <|notimestamps|>.
+		let start = if self.languages.is_empty() { 2 } else { 4 };
 		let decoder: u128 = (start..start + tokens).map(|p| self.decoder_step_flops(p)).sum();
 		Estimate {
 			flops: self.encoder_flops() + decoder,
@@ -213,4 +298,17 @@ impl WhisperModel {
 				.unwrap_or(u64::MAX),
 		}
 	}
+}
+
+/// The language tokens `<|xx|>` that follow `<|startoftranscript|>` in a multilingual
+/// vocabulary, up to the task tokens.
+fn languages(tokenizer: &Tokenizer, sot: u32) -> Vec<(String, u32)> {
+	(sot + 1..)
+		.map_while(|id| {
+			let token = tokenizer.id_to_token(id)?;
+			let code = token.strip_prefix("<|")?.strip_suffix("|>")?;
+			let is_code = !code.is_empty() && code.bytes().all(|b| b.is_ascii_lowercase());
+			(is_code && code != "translate" && code != "transcribe").then(|| (code.to_string(), id))
+		})
+		.collect()
 }

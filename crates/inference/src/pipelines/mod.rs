@@ -21,7 +21,7 @@ use citrate_tensor_primitives::{DType, Tensor};
 /// The tasks a model can be registered for: the registry's `InferenceTask`.
 pub use citrate_model_primitives::InferenceTask as Task;
 pub use model_files::ModelFiles;
-pub use request::Request;
+pub use request::{Audio, Request, SpeechOptions};
 pub use task::{Pipeline, PipelineOptions};
 
 /// Most tokens one text-generation request may generate.
@@ -71,8 +71,11 @@ pub enum Output {
 	Embeddings { dims: usize, values: Vec<f32> },
 	/// The top classes per input, best first.
 	Labels(Vec<Vec<Label>>),
-	/// Text (speech-to-text, generation).
+	/// Text (generation).
 	Text(String),
+	/// Speech-to-text: the text, and the spoken language (multilingual checkpoints; given or
+	/// detected).
+	Transcript { text: String, language: Option<String> },
 	/// Lines of text read from an image (OCR), top to bottom.
 	Lines(Vec<TextLine>),
 	/// Speech probability per 32 ms chunk of 16 kHz audio.
@@ -87,6 +90,8 @@ impl Output {
 	/// - labels: `label_ids` i64 [n, k] and `scores` f32 [n, k] (label names come from the
 	///   model's label list, so ids are enough);
 	/// - text: `text` u8 [bytes] (UTF-8);
+	/// - transcript: `text` as for text, then `language` u8 [bytes] when the checkpoint is
+	///   multilingual;
 	/// - lines: `text` as for text, the lines joined by newlines, then `line_confidences` f32
 	///   [lines] and `line_boxes` i64 [lines, 4] (left, top, right, bottom);
 	/// - speech probabilities: `speech_probabilities` f32 [chunks];
@@ -117,6 +122,19 @@ impl Output {
 				vec![text.len() as u32],
 				text.as_bytes().to_vec(),
 			)?],
+			Output::Transcript { text, language } => {
+				let mut tensors = Output::Text(text.clone()).to_tensors()?;
+				if let Some(language) = language {
+					let bytes = language.as_bytes().to_vec();
+					tensors.push(Tensor::new(
+						"language",
+						DType::U8,
+						vec![bytes.len() as u32],
+						bytes,
+					)?);
+				}
+				tensors
+			}
 			Output::Lines(lines) => {
 				let text = lines.iter().map(|l| l.text.as_str()).collect::<Vec<_>>().join("\n");
 				let confidences: Vec<f32> = lines.iter().map(|l| l.confidence).collect();

@@ -21,14 +21,30 @@ pub enum Request {
 	Text(Vec<String>),
 	/// An encoded image, PNG or JPEG (image classification, OCR).
 	Image(Vec<u8>),
-	/// A WAV file (speech-to-text, voice activity).
-	Wav(Vec<u8>),
-	/// 16 kHz mono samples, -1..1 (speech-to-text, voice activity).
-	Samples(Vec<f32>),
+	/// Audio (speech-to-text, voice activity), and what to do with speech.
+	Audio { audio: Audio, speech: SpeechOptions },
 	/// A prompt to continue (text generation).
 	Prompt { text: String, params: GenerationParams },
 	/// The model's inputs as they are (raw tensors).
 	Tensors(Vec<Tensor>),
+}
+
+/// Audio a request sends.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Audio {
+	/// A WAV file.
+	Wav(Vec<u8>),
+	/// 16 kHz mono samples, -1..1.
+	Samples(Vec<f32>),
+}
+
+/// What speech-to-text is asked for (multilingual Whisper checkpoints).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SpeechOptions {
+	/// The spoken language's code (`en`, `fr`…); detected when `None`.
+	pub language: Option<String>,
+	/// Translate to English instead of transcribing in the spoken language.
+	pub translate: bool,
 }
 
 fn utf8(tensor: &Tensor) -> Result<String> {
@@ -70,9 +86,15 @@ impl Request {
 			Task::ImageClassification | Task::Ocr => {
 				Request::Image(required("image")?.data.clone())
 			}
-			Task::SpeechToText | Task::VoiceActivity => match named("audio") {
-				Some(wav) => Request::Wav(wav.data.clone()),
-				None => Request::Samples(required("samples")?.to_f32().unwrap_or_default()),
+			Task::SpeechToText | Task::VoiceActivity => Request::Audio {
+				audio: match named("audio") {
+					Some(wav) => Audio::Wav(wav.data.clone()),
+					None => Audio::Samples(required("samples")?.to_f32().unwrap_or_default()),
+				},
+				speech: SpeechOptions {
+					language: named("language").map(utf8).transpose()?,
+					translate: named("task").is_some_and(|t| t.data == b"translate"),
+				},
 			},
 			Task::TextGeneration => {
 				let mut params = GenerationParams::default();
@@ -98,21 +120,32 @@ impl Request {
 		match self {
 			Request::Text(_) => "text",
 			Request::Image(_) => "an image",
-			Request::Wav(_) | Request::Samples(_) => "audio",
+			Request::Audio { .. } => "audio",
 			Request::Prompt { .. } => "a prompt",
 			Request::Tensors(_) => "raw tensors",
 		}
 	}
 
-	/// 16 kHz mono samples of an audio request.
-	pub(super) fn samples(&self) -> Result<Vec<f32>> {
+	/// A WAV file to transcribe or scan for speech, with default speech options.
+	pub fn wav(bytes: Vec<u8>) -> Request {
+		Request::Audio { audio: Audio::Wav(bytes), speech: SpeechOptions::default() }
+	}
+
+	/// 16 kHz mono samples to transcribe or scan for speech, with default speech options.
+	pub fn samples(samples: Vec<f32>) -> Request {
+		Request::Audio { audio: Audio::Samples(samples), speech: SpeechOptions::default() }
+	}
+}
+
+impl Audio {
+	/// The audio as 16 kHz mono samples.
+	pub fn samples(&self) -> Result<Vec<f32>> {
 		match self {
-			Request::Wav(wav) => {
+			Audio::Wav(wav) => {
 				let (samples, rate) = decode_wav(wav)?;
 				Ok(resample(&samples, rate, SAMPLE_RATE))
 			}
-			Request::Samples(samples) => Ok(samples.clone()),
-			_ => Err(Error::Pipeline("not audio".into())),
+			Audio::Samples(samples) => Ok(samples.clone()),
 		}
 	}
 }

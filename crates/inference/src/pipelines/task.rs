@@ -207,11 +207,11 @@ impl Pipeline {
 			}
 			(Pipeline::Ocr(ocr), Request::Image(image)) => ocr.read(image),
 			#[cfg(feature = "candle")]
-			(Pipeline::SpeechToText(whisper), Request::Wav(_) | Request::Samples(_)) => {
-				whisper.transcribe(&request.samples()?)
+			(Pipeline::SpeechToText(whisper), Request::Audio { audio, speech }) => {
+				whisper.transcribe(&audio.samples()?, speech)
 			}
-			(Pipeline::VoiceActivity(vad), Request::Wav(_) | Request::Samples(_)) => {
-				vad.detect(&request.samples()?)
+			(Pipeline::VoiceActivity(vad), Request::Audio { audio, .. }) => {
+				vad.detect(&audio.samples()?)
 			}
 			#[cfg(feature = "candle")]
 			(Pipeline::TextGeneration(gemma), Request::Prompt { text, params }) => {

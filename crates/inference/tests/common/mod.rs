@@ -75,8 +75,13 @@ pub fn max_abs_diff(
 
 /// `text` spoken by espeak-ng (Debian package `espeak-ng`), as 16 kHz mono samples.
 pub fn speak(text: &str) -> Vec<f32> {
+	speak_in("en", text)
+}
+
+/// `text` spoken by espeak-ng's `voice` (a language code: `en`, `fr`, `de`…), as 16 kHz samples.
+pub fn speak_in(voice: &str, text: &str) -> Vec<f32> {
 	let output = std::process::Command::new("espeak-ng")
-		.args(["--stdout", "-s", "150", text])
+		.args(["--stdout", "-s", "150", "-v", voice, text])
 		.output()
 		.expect("espeak-ng runs (scripts/test.sh installs it)");
 	assert!(output.status.success(), "espeak-ng failed");
