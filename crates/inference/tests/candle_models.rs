@@ -247,3 +247,58 @@ fn speech_and_generation_pipelines_take_requests_as_tensors() {
 	assert!(generator.run(&Request::Text(vec!["hi".into()])).is_err());
 	assert!(Pipeline::load(Task::TextGeneration, &ModelFiles::new(), &options).is_err());
 }
+
+#[test]
+fn candle_refusals_name_the_package_file() {
+	use citrate_inference::pipelines::{ModelFiles, Pipeline, PipelineOptions, Task};
+	let options = PipelineOptions::default();
+	let refusal = |task, files: &[(&str, Vec<u8>)]| {
+		let mut package = ModelFiles::new();
+		for (name, bytes) in files {
+			package.insert(*name, bytes.clone());
+		}
+		let error = Pipeline::load(task, &package, &options).err().expect("refused").to_string();
+		error.strip_prefix("not a valid model file: ").map(str::to_string).unwrap_or(error)
+	};
+	let minilm = read_model("all-minilm-l6-v2/model.safetensors");
+	let tokenizer = read_model("all-minilm-l6-v2/tokenizer.json");
+	let config = read_model("all-minilm-l6-v2/config.json");
+	let embedder = |weights: &[u8], config: &[u8]| {
+		refusal(
+			Task::FeatureExtraction,
+			&[
+				("model.safetensors", weights.to_vec()),
+				("config.json", config.to_vec()),
+				("tokenizer.json", tokenizer.clone()),
+			],
+		)
+	};
+	let truncated = embedder(&minilm[..1000], &config);
+	assert!(
+		truncated.starts_with("model.safetensors: not a valid safetensors file: "),
+		"{truncated}"
+	);
+	let not_json = embedder(&minilm, b"{ hidden_size");
+	assert!(not_json.starts_with("config.json: not a BERT config: "), "{not_json}");
+	// A config that disagrees with the weights' shapes.
+	let mut wider: serde_json::Value = serde_json::from_slice(&config).unwrap();
+	wider["hidden_size"] = 768.into();
+	wider["num_attention_heads"] = 12.into();
+	let disagrees = embedder(&minilm, wider.to_string().as_bytes());
+	assert!(
+		disagrees.starts_with("model.safetensors: weights do not match config.json: "),
+		"{disagrees}"
+	);
+
+	let whisper = read_model("whisper-tiny-en/model.safetensors");
+	let no_tokens = refusal(
+		Task::SpeechToText,
+		&[("model.safetensors", whisper), ("tokenizer.json", tokenizer.clone())],
+	);
+	assert_eq!(no_tokens, "tokenizer.json: no <|startoftranscript|> token");
+	let bert_as_whisper = refusal(
+		Task::SpeechToText,
+		&[("model.safetensors", minilm), ("tokenizer.json", tokenizer)],
+	);
+	assert_eq!(bert_as_whisper, "model.safetensors: no `config` (HF config.json) in its metadata");
+}

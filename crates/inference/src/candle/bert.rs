@@ -28,9 +28,9 @@ impl BertEncoder {
 		device: &Device,
 		limits: &Limits,
 	) -> Result<Self> {
-		check_safetensors(safetensors, limits)?;
+		check_safetensors(safetensors, limits).map_err(|e| e.in_file("model.safetensors"))?;
 		let config: Config = serde_json::from_slice(config_json)
-			.map_err(|e| Error::InvalidModel(format!("BERT config.json: {e}")))?;
+			.map_err(|e| Error::InvalidModel(format!("config.json: not a BERT config: {e}")))?;
 		let sane = config.hidden_size > 0
 			&& config.hidden_size <= 8192
 			&& config.num_attention_heads > 0
@@ -38,12 +38,15 @@ impl BertEncoder {
 			&& config.num_hidden_layers <= 128
 			&& config.intermediate_size <= 65536;
 		if !sane {
-			return Err(Error::InvalidModel(format!("implausible BERT config: {config:?}")));
+			return Err(Error::InvalidModel(format!(
+				"config.json: implausible BERT config: {config:?}"
+			)));
 		}
 		let vb = VarBuilder::from_slice_safetensors(safetensors, candle_core::DType::F32, device)
 			.map_err(candle_error)?;
-		let model = BertModel::load(vb, &config)
-			.map_err(|e| Error::InvalidModel(format!("weights do not match the config: {e}")))?;
+		let model = BertModel::load(vb, &config).map_err(|e| {
+			Error::InvalidModel(format!("model.safetensors: weights do not match config.json: {e}"))
+		})?;
 		let weight_bytes = 4 * parameters(&config);
 		Ok(BertEncoder {
 			model,

@@ -44,7 +44,7 @@ pub fn check_safetensors(
 	bytes: &[u8],
 	limits: &Limits,
 ) -> Result<serde_json::Map<String, serde_json::Value>> {
-	let invalid = |why: String| Error::InvalidModel(format!("safetensors: {why}"));
+	let invalid = |why: String| Error::InvalidModel(format!("not a valid safetensors file: {why}"));
 	if bytes.len() as u64 > limits.max_model_bytes {
 		return Err(Error::ModelTooLarge {
 			size: bytes.len() as u64,

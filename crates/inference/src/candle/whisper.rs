@@ -56,25 +56,34 @@ impl WhisperModel {
 		device: &Device,
 		limits: &Limits,
 	) -> Result<Self> {
-		let metadata = check_safetensors(safetensors, limits)?;
+		let metadata =
+			check_safetensors(safetensors, limits).map_err(|e| e.in_file("model.safetensors"))?;
 		let config_text = metadata.get("config").and_then(|c| c.as_str()).ok_or_else(|| {
-			Error::InvalidModel("no `config` (HF config.json) in the safetensors metadata".into())
+			Error::InvalidModel(
+				"model.safetensors: no `config` (HF config.json) in its metadata".into(),
+			)
 		})?;
-		let config: Config = serde_json::from_str(config_text)
-			.map_err(|e| Error::InvalidModel(format!("Whisper config: {e}")))?;
+		let config: Config = serde_json::from_str(config_text).map_err(|e| {
+			Error::InvalidModel(format!(
+				"model.safetensors: its metadata's config is not a Whisper config: {e}"
+			))
+		})?;
 		let raw: serde_json::Value = serde_json::from_str(config_text).unwrap_or_default();
 		let begin_suppress: Vec<u32> = raw
 			.get("begin_suppress_tokens")
 			.and_then(|b| serde_json::from_value(b.clone()).ok())
 			.unwrap_or_default();
 		if config.num_mel_bins != 80 && config.num_mel_bins != 128 {
-			return Err(Error::InvalidModel(format!("{} mel bins", config.num_mel_bins)));
+			return Err(Error::InvalidModel(format!(
+				"model.safetensors: {} mel bins; Whisper has 80 or 128",
+				config.num_mel_bins
+			)));
 		}
 		let tokenizer = crate::pipelines::text::load_tokenizer(tokenizer_json, usize::MAX)?;
 		let token = |t: &str| {
 			tokenizer
 				.token_to_id(t)
-				.ok_or_else(|| Error::InvalidModel(format!("the tokenizer has no {t}")))
+				.ok_or_else(|| Error::InvalidModel(format!("tokenizer.json: no {t} token")))
 		};
 		let (sot, end_of_text, no_timestamps) =
 			(token(w::SOT_TOKEN)?, token(w::EOT_TOKEN)?, token(w::NO_TIMESTAMPS_TOKEN)?);
@@ -87,8 +96,9 @@ impl WhisperModel {
 			if languages.is_empty() { None } else { Some(token(w::TRANSLATE_TOKEN)?) };
 		let vb = VarBuilder::from_slice_safetensors(safetensors, w::DTYPE, device)
 			.map_err(candle_error)?;
-		let model = Whisper::load(&vb, config.clone())
-			.map_err(|e| Error::InvalidModel(format!("weights do not match the config: {e}")))?;
+		let model = Whisper::load(&vb, config.clone()).map_err(|e| {
+			Error::InvalidModel(format!("model.safetensors: weights do not match its config: {e}"))
+		})?;
 		let d = config.d_model as u64;
 		let layers = (config.encoder_layers + config.decoder_layers) as u64;
 		let weight_bytes = 4

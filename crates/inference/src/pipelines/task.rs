@@ -168,11 +168,14 @@ impl Pipeline {
 				Pipeline::VoiceActivity(SileroVad::load_package(files, &options.load)?)
 			}
 			#[cfg(feature = "candle")]
-			Task::TextGeneration => Pipeline::TextGeneration(crate::candle::gemma::GemmaModel::load(
-				files.require("model.gguf", task)?,
-				&candle_device(options)?,
-				&options.load.limits,
-			)?),
+			Task::TextGeneration => Pipeline::TextGeneration(
+				crate::candle::gemma::GemmaModel::load(
+					files.require("model.gguf", task)?,
+					&candle_device(options)?,
+					&options.load.limits,
+				)
+				.map_err(|e| e.in_file("model.gguf"))?,
+			),
 			#[cfg(not(feature = "candle"))]
 			Task::SpeechToText | Task::TextGeneration => return needs_candle(task),
 			Task::RawTensors => Pipeline::RawTensors(onnx("model.onnx", &options.load)?),
