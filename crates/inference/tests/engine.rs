@@ -45,6 +45,19 @@ fn bert_inputs(batch: u32, sequence: u32) -> Vec<Tensor> {
 }
 
 #[test]
+fn a_profiled_run_computes_the_same_and_times_every_node() {
+	let inputs = bert_inputs(1, 16);
+	let model = minilm();
+	let (outputs, times) = model.profile(&inputs).unwrap();
+	assert_eq!(outputs, model.run(&inputs).unwrap());
+	// Six encoder layers: at least their query, key, value, output and two feed-forward
+	// products each, all through tract's optimised matrix product.
+	let matmuls = times.iter().find(|t| t.op == "OptMatMul").expect("matrix products");
+	assert!(matmuls.calls >= 36, "{times:?}");
+	assert!(times.windows(2).all(|w| w[0].spent >= w[1].spent), "most first: {times:?}");
+}
+
+#[test]
 fn outputs_are_bit_identical_across_runs_loads_and_thread_counts() {
 	let inputs = bert_inputs(2, 24);
 	let model = minilm();

@@ -27,6 +27,7 @@ use tract_onnx::{
 impl OnnxModel {
 	/// Loads a model from the bytes of an `.onnx` file.
 	pub fn load(bytes: &[u8], options: &LoadOptions) -> Result<Self> {
+		super::pin_tract_knobs();
 		guarded("loading the model", || Self::load_unguarded(bytes, options))
 	}
 

@@ -27,7 +27,7 @@ mod plan;
 mod scan;
 
 pub use load::declared_inputs;
-pub use plan::SHAPE_PLANS;
+pub use plan::{OpTime, SHAPE_PLANS};
 
 use crate::{Error, Limits, Result};
 use citrate_tensor_primitives::{check_specs, SpecSide, Tensor};
@@ -101,6 +101,27 @@ impl fmt::Debug for OnnxModel {
 			.field("plan_kind", &self.plan_kind())
 			.finish_non_exhaustive()
 	}
+}
+
+/// Pins every tract knob (kernel choices and thresholds, e.g. `TRACT_DISABLE_DIRECT_SPATIAL`)
+/// to its compiled-in default, once per process. Tract reads knobs from the environment, and a
+/// knob that changes which kernel a node gets can change its floating-point result: every
+/// provider must plan a model the same way, so a `TRACT_*` variable is ignored, with a warning.
+fn pin_tract_knobs() {
+	static PINNED: std::sync::Once = std::sync::Once::new();
+	PINNED.call_once(|| {
+		use tract_onnx::tract_core::knobs;
+		for knob in knobs::all() {
+			if let Ok(value) = std::env::var(knob.name) {
+				log::warn!(
+					"{}={value} is ignored: the engine plans models with tract's defaults, as \
+					 every provider must",
+					knob.name
+				);
+			}
+			knobs::set_str(knob.name, &(knob.default)());
+		}
+	});
 }
 
 /// Runs `f`, turning a panic inside tract into an error: a hostile model must not take the

@@ -16,7 +16,7 @@ use citrate_tensor_primitives::Tensor;
 use std::{
 	fmt,
 	sync::{Arc, Mutex},
-	time::Instant,
+	time::{Duration, Instant},
 };
 use tract_onnx::{
 	prelude::{
@@ -38,6 +38,19 @@ pub(super) enum Prepared {
 
 /// Plans by input shapes, most recently used last.
 type ShapePlans = Mutex<Vec<(Vec<Vec<u32>>, Arc<Plan>)>>;
+
+/// Time one kind of operator took in a profiled run ([`OnnxModel::profile`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OpTime {
+	/// Tract's name for the operator.
+	pub op: String,
+	/// Nodes of that kind run.
+	pub calls: usize,
+	pub spent: Duration,
+}
+
+/// Told each node's operator name and run time in a profiled run.
+type NodeObserver<'a> = dyn FnMut(&str, Duration) + 'a;
 
 /// Per-shape plans a model keeps.
 pub const SHAPE_PLANS: usize = 8;
@@ -62,14 +75,35 @@ impl OnnxModel {
 
 	/// Runs the model. Inputs are matched by name; the outputs come in the model's order.
 	pub fn run(&self, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
-		guarded("running the model", || self.run_unguarded(inputs))
+		guarded("running the model", || self.run_unguarded(inputs, None))
+	}
+
+	/// Runs the model like [`Self::run`], timing every node: the outputs, and the time per
+	/// kind of operator (tract's names, e.g. `OptMatMul`, `DepthWiseConv`), most first.
+	pub fn profile(&self, inputs: &[Tensor]) -> Result<(Vec<Tensor>, Vec<OpTime>)> {
+		let mut times: Vec<OpTime> = vec![];
+		let mut observe = |op: &str, spent: Duration| match times.iter_mut().find(|t| t.op == op) {
+			Some(time) => {
+				time.calls += 1;
+				time.spent += spent;
+			}
+			None => times.push(OpTime { op: op.to_string(), calls: 1, spent }),
+		};
+		let outputs =
+			guarded("profiling the model", || self.run_unguarded(inputs, Some(&mut observe)))?;
+		times.sort_by(|a, b| b.spent.cmp(&a.spent).then_with(|| a.op.cmp(&b.op)));
+		Ok((outputs, times))
 	}
 
 	fn with_weights(&self, estimate: Estimate) -> Estimate {
 		Estimate { weight_bytes: estimate.weight_bytes.max(self.weight_bytes), ..estimate }
 	}
 
-	fn run_unguarded(&self, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
+	fn run_unguarded(
+		&self,
+		inputs: &[Tensor],
+		mut observe: Option<&mut NodeObserver>,
+	) -> Result<Vec<Tensor>> {
 		let started = Instant::now();
 		let limits = &self.options.limits;
 		let ordered = self.match_inputs(inputs)?;
@@ -93,10 +127,15 @@ impl OnnxModel {
 		let deadline = started + limits.max_wall_time;
 		let mut state = TypedSimpleState::new(&plan.plan).map_err(|e| Error::Runtime(chain(&e)))?;
 		let results = state.run_plan_with_eval(values, |session, op_state, node, inputs| {
-			if Instant::now() > deadline {
+			let now = Instant::now();
+			if now > deadline {
 				return Err(TractError::new(DeadlinePassed));
 			}
-			eval(session, op_state, node, inputs)
+			let outputs = eval(session, op_state, node, inputs);
+			if let Some(observe) = observe.as_mut() {
+				observe(&node.op.name(), now.elapsed());
+			}
+			outputs
 		});
 		let results = match results {
 			Ok(results) => results,
