@@ -64,13 +64,7 @@ fn minilm_fp32_on_candle_agrees_with_int8_on_tract() {
 }
 
 fn whisper_model() -> WhisperModel {
-	WhisperModel::load(
-		&read_model("whisper-tiny-en/model.safetensors"),
-		&read_model("whisper-tiny-en-ct2/tokenizer.json"),
-		&device(true).unwrap(),
-		&Limits::default(),
-	)
-	.unwrap()
+	whisper("whisper-tiny-en/model.safetensors", "whisper-tiny-en-ct2/tokenizer.json")
 }
 
 #[test]

@@ -6,21 +6,14 @@
 mod common;
 
 use citrate_inference::{
-	candle::{device, whisper::WhisperModel},
+	candle::whisper::WhisperModel,
 	codec::{DType, Tensor},
 	pipelines::{ModelFiles, Output, Pipeline, PipelineOptions, Request, SpeechOptions, Task},
-	Limits,
 };
 use common::*;
 
 fn whisper_base() -> WhisperModel {
-	WhisperModel::load(
-		&read_model("whisper-base/model.safetensors"),
-		&read_model("whisper-base-ct2/tokenizer.json"),
-		&device(true).unwrap(),
-		&Limits::default(),
-	)
-	.unwrap()
+	whisper("whisper-base/model.safetensors", "whisper-base-ct2/tokenizer.json")
 }
 
 fn options(language: Option<&str>, translate: bool) -> SpeechOptions {

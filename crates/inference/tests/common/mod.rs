@@ -25,6 +25,19 @@ pub fn read_model(relative: &str) -> Vec<u8> {
 	std::fs::read(model(relative)).expect("model file readable")
 }
 
+/// A Whisper checkpoint (converted safetensors, and the tokenizer beside its CTranslate2
+/// original) on the CPU with the default limits.
+#[cfg(feature = "candle")]
+pub fn whisper(weights: &str, tokenizer: &str) -> citrate_inference::candle::whisper::WhisperModel {
+	citrate_inference::candle::whisper::WhisperModel::load(
+		&read_model(weights),
+		&read_model(tokenizer),
+		&citrate_inference::candle::device(true).unwrap(),
+		&citrate_inference::Limits::default(),
+	)
+	.unwrap()
+}
+
 /// The directory of committed golden outputs.
 pub fn goldens_dir() -> PathBuf {
 	PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"))
