@@ -58,6 +58,11 @@ MODELS = [
     ("terrain-unet", "adaptive-terrain-diffusion==0.4.2", {
         "terrain_diffusion/weights/terrain_consistency_unet_difficulty100.onnx": "unet.onnx",
     }),
+    # Captcha OCR (CNN + LSTM, CTC over its charset) and a one-class text detector.
+    ("ddddocr", "ddddocr==1.6.1", {
+        "ddddocr/common.onnx": "common.onnx",
+        "ddddocr/common_det.onnx": "common_det.onnx",
+    }),
 ]
 
 # Conversions to formats the engine runs, done here so every machine gets the same bytes (their

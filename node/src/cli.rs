@@ -47,6 +47,9 @@ pub enum Subcommand {
 	/// Model files in the node's IPFS-compatible block store: add, get, pin, unpin, ls, gc,
 	/// export-car, import-car.
 	Storage(crate::storage_cmd::StorageCmd),
+
+	/// Import Hugging Face models into the chain (`model import <dir | org/name>`).
+	Model(crate::model_cmd::ModelCmd),
 }
 
 /// The `citrate-node` command line.

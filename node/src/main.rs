@@ -5,10 +5,12 @@
 // node returns them as the framework expects.
 #![allow(clippy::result_large_err)]
 
+mod chain_client;
 mod chain_spec;
 mod cli;
 mod command;
 mod inference_service;
+mod model_cmd;
 mod rpc;
 mod service;
 mod storage_cmd;

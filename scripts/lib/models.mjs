@@ -39,6 +39,7 @@ export const embeddingMetadata = (flops) => ({
   tags: ['embeddings'],
   documentation: 'https://huggingface.co/sentence-transformers/all-MiniLM-L6-v2',
   tokenizerCid: null,
+  importAttestation: null,
 });
 
 /** Registers `cid` as a `modelType` model of `owner`; returns its id. */
@@ -98,4 +99,5 @@ export const imageClassifierMetadata = () => ({
   tags: ['vision', 'imagenet'],
   documentation: 'https://github.com/RangiLyu/EfficientNet-Lite',
   tokenizerCid: null,
+  importAttestation: null,
 });

@@ -18,7 +18,48 @@
 
 use crate::onnx::datum_size;
 pub use citrate_inference_primitives::cost::{Estimate, Schedule};
+use std::cell::RefCell;
 use tract_onnx::prelude::{SymbolValues, TDim, TractResult, TypedModel};
+
+thread_local! {
+	/// What the runs on this thread have been charged since [`metered`] began, if it did.
+	static METER: RefCell<Option<Estimate>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` and returns what every model run inside it was estimated to need, as each run
+/// checked it against its limits: FLOPs summed, weights and peak activations the largest of
+/// any one run. A pipeline that runs several models (OCR's detector and recogniser, Whisper's
+/// encoder and each decoder step) is costed as a whole; what a model would cost for a
+/// reference request (the importer's metadata) is measured this way.
+pub fn metered<T>(f: impl FnOnce() -> T) -> (T, Estimate) {
+	let outer = METER.with(|meter| meter.borrow_mut().replace(Estimate::default()));
+	let result = f();
+	let spent = METER.with(|meter| {
+		let mut meter = meter.borrow_mut();
+		let spent = meter.take().unwrap_or_default();
+		// A metered call inside another counts toward the outer one too.
+		*meter = outer.map(|outer| add(outer, spent));
+		spent
+	});
+	(result, spent)
+}
+
+/// Records a run's estimate for [`metered`] (nothing when no meter runs).
+pub(crate) fn charge(estimate: Estimate) {
+	METER.with(|meter| {
+		if let Some(spent) = meter.borrow_mut().as_mut() {
+			*spent = add(*spent, estimate);
+		}
+	});
+}
+
+fn add(a: Estimate, b: Estimate) -> Estimate {
+	Estimate {
+		flops: a.flops.saturating_add(b.flops),
+		weight_bytes: a.weight_bytes.max(b.weight_bytes),
+		peak_activation_bytes: a.peak_activation_bytes.max(b.peak_activation_bytes),
+	}
+}
 
 /// A graph's costs as expressions of its symbols, evaluated per request.
 #[derive(Clone, Debug, Default)]

@@ -129,6 +129,27 @@ fn cost_estimate_matches_the_architecture() {
 }
 
 #[test]
+fn a_metered_call_adds_up_the_runs_inside_it() {
+	let model = minilm();
+	let (one, two) = (bert_inputs(1, 16), bert_inputs(2, 32));
+	let (outputs, spent) = citrate_inference::cost::metered(|| model.run(&one).unwrap());
+	assert_eq!(outputs, model.run(&one).unwrap());
+	assert_eq!(spent, model.estimate(&one).unwrap());
+	let (_, both) = citrate_inference::cost::metered(|| {
+		model.run(&one).unwrap();
+		// A metered call inside another counts toward both.
+		let (_, inner) = citrate_inference::cost::metered(|| model.run(&two).unwrap());
+		assert_eq!(inner, model.estimate(&two).unwrap());
+	});
+	let (a, b) = (model.estimate(&one).unwrap(), model.estimate(&two).unwrap());
+	assert_eq!(both.flops, a.flops + b.flops);
+	assert_eq!(both.peak_activation_bytes, a.peak_activation_bytes.max(b.peak_activation_bytes));
+	// Outside a meter, runs are not counted anywhere.
+	model.run(&one).unwrap();
+	assert_eq!(citrate_inference::cost::metered(|| ()).1, Default::default());
+}
+
+#[test]
 fn caps_refuse_before_running() {
 	let inputs = bert_inputs(1, 32);
 	let flops = minilm().estimate(&inputs).unwrap().flops;

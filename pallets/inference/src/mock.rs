@@ -219,6 +219,7 @@ impl crate::BenchmarkHelper<AccountId> for RegistryHelper {
 			tags: Default::default(),
 			documentation: Default::default(),
 			tokenizer_cid: None,
+			import_attestation: None,
 		};
 		pallet_model_registry::Pallet::<Test>::do_set_metadata(*owner, id, metadata)
 			.expect("benchmark metadata is set");

@@ -82,6 +82,7 @@ fn largest_metadata() -> ModelMetadata {
 		tags: BoundedVec::truncate_from(vec![text(b'g'); MAX_TAGS as usize]),
 		documentation: text(b'u'),
 		tokenizer_cid: Some(BoundedVec::truncate_from(tokenizer)),
+		import_attestation: Some([0xab; 32]),
 	}
 }
 

@@ -177,6 +177,10 @@ pub struct ModelMetadata {
 	pub documentation: BoundedVec<u8, ConstU32<MAX_DOCUMENTATION_LEN>>,
 	/// CID of the tokenizer or preprocessing files, when the model needs them.
 	pub tokenizer_cid: Option<BoundedVec<u8, ConstU32<MAX_AUX_CID_LEN>>>,
+	/// SHA-256 of the package's `citrate-import.json` when the model was imported from a
+	/// Hugging Face repository (`citrate-node model import`): the attestation anyone can
+	/// check by running the import again.
+	pub import_attestation: Option<[u8; 32]>,
 }
 
 /// A model version's metadata and the deposit held for storing it.

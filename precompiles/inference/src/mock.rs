@@ -179,6 +179,7 @@ pub fn served_model() -> pallet_model_registry::ModelId {
 		tags: Default::default(),
 		documentation: Default::default(),
 		tokenizer_cid: None,
+		import_attestation: None,
 	};
 	pallet_model_registry::Pallet::<Test>::do_set_metadata(OWNER, model, metadata)
 		.expect("metadata is set");

@@ -359,6 +359,8 @@ fn metadata_from_abi(m: &IModelRegistry::ModelMetadata) -> Result<ModelMetadata,
 		} else {
 			Some(bounded::<MAX_AUX_CID_LEN>(&m.tokenizerCid, "tokenizer CID")?)
 		},
+		// Imports are attested by the importer's extrinsic; the Solidity struct has no field.
+		import_attestation: None,
 	})
 }
 

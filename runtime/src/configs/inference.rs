@@ -110,6 +110,7 @@ impl pallet_inference::BenchmarkHelper<crate::AccountId> for RegistryBenchmarkHe
 			tags: Default::default(),
 			documentation: Default::default(),
 			tokenizer_cid: None,
+			import_attestation: None,
 		};
 		ModelRegistry::do_set_metadata(owner.clone(), id, metadata)
 			.expect("benchmark metadata is set");

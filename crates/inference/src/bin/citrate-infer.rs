@@ -2,7 +2,8 @@
 //!
 //! The model is a registered CID (its model package, from a local block store, else fetched
 //! from trustless gateways or a Kubo API, every block verified) or a directory of files.
-//! Prints one JSON object: the output hash a proof of inference signs, and the output.
+//! Prints one JSON object: the output hash a proof of inference signs, the output, and the
+//! milliseconds loading the model and running the request took.
 //!
 //! ```text
 //! citrate-infer --task ocr --cid bafy… --gateway http://127.0.0.1:8080 --input page.png
@@ -72,7 +73,8 @@ struct Args {
 	/// Seconds each fetch may take.
 	#[arg(long, default_value_t = 60)]
 	timeout: u64,
-	/// An input file: an image (PNG, JPEG) or a WAV file.
+	/// An input file: an image (PNG, JPEG), a WAV file, or for raw tensors the tensors in the
+	/// codec's binary form (CTEN).
 	#[arg(long, conflicts_with_all = ["text", "prompt"])]
 	input: Option<PathBuf>,
 	/// An input text (repeatable).
@@ -143,6 +145,7 @@ fn request(args: &Args, task: Task) -> Result<Request, Error> {
 					translate: args.translate,
 				},
 			},
+			Task::RawTensors => Request::Tensors(citrate_inference::codec::decode(&bytes)?),
 			_ => Request::Image(bytes),
 		});
 	}
@@ -197,14 +200,21 @@ fn output_json(output: &Output) -> serde_json::Value {
 fn run(args: &Args) -> Result<serde_json::Value, Error> {
 	let task = args.task;
 	let files = model_files(args)?;
+	let started = std::time::Instant::now();
 	let pipeline = Pipeline::load(task, &files, &PipelineOptions::default())?;
-	let output = pipeline.run(&request(args, task)?)?;
+	let load_ms = started.elapsed().as_secs_f64() * 1000.0;
+	let request = request(args, task)?;
+	let started = std::time::Instant::now();
+	let output = pipeline.run(&request)?;
+	let run_ms = started.elapsed().as_secs_f64() * 1000.0;
 	let hash = output_hash(&output.to_tensors()?)?;
 	let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
 	Ok(serde_json::json!({
 		"model_bytes": files.total_bytes(),
 		"output_hash": format!("0x{hex}"),
 		"output": output_json(&output),
+		"load_ms": load_ms,
+		"run_ms": run_ms,
 	}))
 }
 

@@ -87,6 +87,7 @@ impl BertEncoder {
 			});
 		}
 		let estimate = self.estimate(batch, sequence);
+		crate::cost::charge(estimate);
 		if estimate.flops > self.limits.max_flops {
 			return Err(Error::TooManyFlops {
 				flops: estimate.flops,

@@ -194,6 +194,11 @@ impl GemmaModel {
 		tokens.extend(encoding.get_ids());
 		// Two FLOPs per parameter per token, prompt and generation.
 		let flops = 2 * u128::from(self.parameters) * (tokens.len() + params.max_tokens) as u128;
+		crate::cost::charge(crate::cost::Estimate {
+			flops,
+			weight_bytes: self.weight_bytes,
+			peak_activation_bytes: 0,
+		});
 		if flops > self.limits.max_flops {
 			return Err(Error::TooManyFlops { flops, limit: self.limits.max_flops });
 		}

@@ -240,6 +240,11 @@ impl WhisperModel {
 			}
 			tokens.push(next);
 		}
+		crate::cost::charge(crate::cost::Estimate {
+			flops: spent,
+			weight_bytes: self.weight_bytes,
+			peak_activation_bytes: 0,
+		});
 		let text = self
 			.tokenizer
 			.decode(&tokens[start..], true)

@@ -110,6 +110,7 @@ impl OnnxModel {
 		let plan = self.plan_for(&ordered)?;
 		let symbols = bind_symbols(&ordered, &plan.input_facts)?;
 		let estimate = self.with_weights(plan.cost.estimate(&symbols));
+		crate::cost::charge(estimate);
 		if estimate.flops > limits.max_flops {
 			return Err(Error::TooManyFlops { flops: estimate.flops, limit: limits.max_flops });
 		}

@@ -20,6 +20,7 @@ fn describe(model_id: ModelId, task: InferenceTask, inputs: Vec<TensorSpec>) {
 		tags: Default::default(),
 		documentation: Default::default(),
 		tokenizer_cid: None,
+		import_attestation: None,
 	};
 	assert_ok!(ModelRegistry::set_metadata(RuntimeOrigin::signed(OWNER), model_id, metadata));
 }

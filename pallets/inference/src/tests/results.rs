@@ -30,6 +30,7 @@ pub(super) fn pending_model() -> ModelId {
 		tags: Default::default(),
 		documentation: Default::default(),
 		tokenizer_cid: None,
+		import_attestation: None,
 	};
 	assert_ok!(ModelRegistry::set_metadata(RuntimeOrigin::signed(OWNER), model, metadata));
 	register(ALICE);

@@ -1,0 +1,300 @@
+//! Building the model package: files laid out under the names the engine reads, validated in
+//! the engine, described by registry metadata and attested.
+
+use crate::{
+	attestation::{self, Attestation, FileDigest, PackageFile, PackageRecord, SourceRecord},
+	license::License,
+	repository::{Repository, Weights},
+	source::Source,
+	task::{self, Backend, Plan},
+	validate::{validate, Validation},
+	Error, Result,
+};
+use citrate_inference::{parameters, pipelines::ModelFiles};
+use citrate_model_primitives::{Framework, InferenceTask};
+use citrate_storage::{import_tree, ImportOptions as CidOptions, TreeOptions};
+use citrate_tensor_primitives::TensorSpec;
+use std::path::{Path, PathBuf};
+
+/// Registry bounds the metadata is cut to (`pallet-model-registry`'s).
+pub const MAX_NAME_LEN: usize = 64;
+pub const MAX_DESCRIPTION_LEN: usize = 1024;
+pub const MAX_TAGS: usize = 16;
+pub const MAX_TAG_LEN: usize = 32;
+pub const MAX_DOCUMENTATION_LEN: usize = 256;
+
+/// Repository files the package keeps beside the weights, when present.
+const KEPT: &[&str] =
+	&["config.json", "tokenizer.json", "preprocessor_config.json", "citrate.json", "README.md"];
+
+/// What to import and how.
+#[derive(Clone, Debug)]
+pub struct ImportOptions {
+	pub source: Source,
+	/// The task, when the card and config do not say (or say something else).
+	pub task: Option<InferenceTask>,
+	/// A license id replacing the card's.
+	pub license: Option<String>,
+	/// The registry name; the repository id by default.
+	pub name: Option<String>,
+	/// Directory the package is written to; it must not exist, or be empty.
+	pub out: PathBuf,
+	/// Called with each step's name as it starts (hashing, copying, validating…).
+	pub progress: Option<fn(&str)>,
+}
+
+/// Registry metadata, as `pallet-model-registry`'s `ModelMetadata` holds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Metadata {
+	pub description: String,
+	pub task: InferenceTask,
+	pub inputs: Vec<TensorSpec>,
+	pub outputs: Vec<TensorSpec>,
+	pub parameter_count: u64,
+	pub flops_per_inference: u64,
+	pub min_memory_bytes: u64,
+	pub tags: Vec<String>,
+	pub documentation: String,
+}
+
+/// A package ready to add and register.
+#[derive(Debug)]
+pub struct Prepared {
+	/// Where its files are.
+	pub dir: PathBuf,
+	pub name: String,
+	pub plan: Plan,
+	pub license: License,
+	pub metadata: Metadata,
+	pub validation: Validation,
+	pub attestation: Attestation,
+	/// SHA-256 of `citrate-import.json`, which the registry records.
+	pub attestation_sha256: [u8; 32],
+	/// The package's CID (`ipfs add -r` of `dir`, CIDv0) and the bytes of its files.
+	pub cid: String,
+	pub size_bytes: u64,
+}
+
+/// Reads the repository, builds the package in `options.out`, validates it and attests it.
+/// A refused import leaves no package behind: `options.out` is removed if this call made it,
+/// emptied otherwise.
+pub fn prepare(options: &ImportOptions) -> Result<Prepared> {
+	let existed = options.out.exists();
+	// A directory that held files is refused untouched.
+	let ours = !existed || std::fs::read_dir(&options.out).is_ok_and(|mut d| d.next().is_none());
+	let prepared = prepare_in(options);
+	if prepared.is_err() && ours && options.out.is_dir() {
+		if existed {
+			if let Ok(entries) = std::fs::read_dir(&options.out) {
+				for entry in entries.flatten() {
+					let _ = std::fs::remove_file(entry.path());
+				}
+			}
+		} else {
+			let _ = std::fs::remove_dir_all(&options.out);
+		}
+	}
+	prepared
+}
+
+fn prepare_in(options: &ImportOptions) -> Result<Prepared> {
+	let step = |name: &str| {
+		if let Some(progress) = options.progress {
+			progress(name)
+		}
+	};
+	let repo = Repository::read(options.source.clone())?;
+	let plan = task::plan(&repo, options.task)?;
+	let license = License::of_card(repo.card.as_ref(), options.license.as_deref())?;
+	let name = options.name.clone().unwrap_or_else(|| repo.source.repo_id.clone());
+	if name.is_empty() || name.len() > MAX_NAME_LEN {
+		return Err(Error::Unsupported(format!(
+			"the model name `{name}` must be 1 to {MAX_NAME_LEN} bytes; pass --name"
+		)));
+	}
+
+	step("hashing the repository's files");
+	let source_files = repo
+		.files
+		.iter()
+		.map(|(path, file)| {
+			let (bytes, sha256) = attestation::sha256_file(file).map_err(|e| Error::io(file, e))?;
+			Ok(FileDigest { path: path.clone(), bytes, sha256 })
+		})
+		.collect::<Result<Vec<_>>>()?;
+
+	step("laying out the package");
+	let layout = layout(&repo);
+	create_empty_dir(&options.out)?;
+	let mut package_files = vec![];
+	for (to, from) in &layout {
+		let source = &repo.files[from];
+		let digest = source_files.iter().find(|d| &d.path == from).cloned();
+		std::fs::copy(source, options.out.join(to)).map_err(|e| Error::io(source, e))?;
+		let FileDigest { bytes, sha256, .. } = digest.unwrap_or_else(|| FileDigest {
+			path: from.clone(),
+			bytes: 0,
+			sha256: String::new(),
+		});
+		package_files.push(PackageFile { path: to.clone(), from: from.clone(), bytes, sha256 });
+	}
+	package_files.sort_by(|a, b| a.path.cmp(&b.path));
+
+	step("validating the package in the inference engine");
+	let files = ModelFiles::from_dir(&options.out, u64::MAX)?;
+	let parameter_count = parameter_count(&repo.weights, &files)?;
+	let validation = validate(plan.task, &files)?;
+	drop(files);
+	let metadata = metadata(&repo, plan, parameter_count, &validation);
+
+	step("attesting the import");
+	let model_files_cid = cid_of(&options.out)?.0;
+	let attestation = Attestation {
+		format: attestation::FORMAT,
+		source: SourceRecord {
+			repo: repo.source.repo_id.clone(),
+			revision: repo.source.revision.clone(),
+			files: source_files,
+		},
+		converter: [("citrate-import".to_string(), env!("CARGO_PKG_VERSION").to_string())].into(),
+		engine: citrate_inference::VERSIONS
+			.iter()
+			.map(|(name, version)| (name.to_string(), version.to_string()))
+			.collect(),
+		task: plan.task.name().to_string(),
+		backend: plan.backend.name().to_string(),
+		license: license.id.clone(),
+		package: PackageRecord { cid: model_files_cid, files: package_files },
+	};
+	let bytes = attestation.to_bytes();
+	let attestation_path = options.out.join(attestation::FILE_NAME);
+	std::fs::write(&attestation_path, &bytes).map_err(|e| Error::io(&attestation_path, e))?;
+	let attestation_sha256 = {
+		use sha2::Digest;
+		sha2::Sha256::digest(&bytes).into()
+	};
+	let (cid, size_bytes) = cid_of(&options.out)?;
+	Ok(Prepared {
+		dir: options.out.clone(),
+		name,
+		plan,
+		license,
+		metadata,
+		validation,
+		attestation,
+		attestation_sha256,
+		cid,
+		size_bytes,
+	})
+}
+
+/// Package file name ← repository file.
+fn layout(repo: &Repository) -> Vec<(String, String)> {
+	let mut layout: Vec<(String, String)> = match &repo.weights {
+		Weights::Onnx { file } => vec![("model.onnx".into(), file.clone())],
+		Weights::OcrOnnx { det, rec, cls } => {
+			let mut files =
+				vec![("det.onnx".into(), det.clone()), ("rec.onnx".into(), rec.clone())];
+			files.extend(cls.iter().map(|cls| ("cls.onnx".to_string(), cls.clone())));
+			files
+		}
+		Weights::Safetensors { file } => vec![("model.safetensors".into(), file.clone())],
+		Weights::Gguf { file } => vec![("model.gguf".into(), file.clone())],
+	};
+	for kept in KEPT {
+		if repo.files.contains_key(*kept) {
+			layout.push((kept.to_string(), kept.to_string()));
+		}
+	}
+	layout
+}
+
+fn parameter_count(weights: &Weights, files: &ModelFiles) -> Result<u64> {
+	let count = |name: &str, count: fn(&[u8]) -> citrate_inference::Result<u64>| {
+		files.get(name).map_or(Ok(0), count).map_err(|e| Error::bad(name, e.to_string()))
+	};
+	Ok(match weights {
+		Weights::Onnx { .. } => count("model.onnx", parameters::onnx_parameters)?,
+		Weights::OcrOnnx { .. } => ["det.onnx", "rec.onnx", "cls.onnx"]
+			.iter()
+			.map(|f| count(f, parameters::onnx_parameters))
+			.sum::<Result<u64>>()?,
+		Weights::Safetensors { .. } => {
+			count("model.safetensors", parameters::safetensors_parameters)?
+		}
+		Weights::Gguf { .. } => count("model.gguf", parameters::gguf_parameters)?,
+	})
+}
+
+fn metadata(repo: &Repository, plan: Plan, parameter_count: u64, run: &Validation) -> Metadata {
+	let card = repo.card.as_ref();
+	let backend = match plan.backend {
+		Backend::Tract => "ONNX on tract",
+		Backend::Candle if plan.framework == Framework::Gguf => "GGUF on candle",
+		Backend::Candle => "safetensors on candle",
+	};
+	let description = card
+		.and_then(|c| c.summary.clone())
+		.unwrap_or_else(|| format!("{} ({}, {backend})", repo.source.repo_id, plan.task.name()));
+	let mut tags: Vec<String> = vec![];
+	let candidates: Vec<String> = card
+		.map(|c| {
+			c.pipeline_tag.iter().chain(&c.tags).chain(c.library_name.iter()).cloned().collect()
+		})
+		.unwrap_or_default();
+	for tag in [plan.task.name().to_string()].into_iter().chain(candidates) {
+		let tag = tag.trim().to_lowercase();
+		if !tag.is_empty()
+			&& tag.len() <= MAX_TAG_LEN
+			&& !tags.contains(&tag)
+			&& tags.len() < MAX_TAGS
+		{
+			tags.push(tag);
+		}
+	}
+	let documentation = if repo.source.on_hub {
+		format!("https://huggingface.co/{}", repo.source.repo_id)
+	} else {
+		String::new()
+	};
+	Metadata {
+		description: truncate(&description, MAX_DESCRIPTION_LEN),
+		task: plan.task,
+		inputs: run.inputs.clone(),
+		outputs: run.outputs.clone(),
+		parameter_count,
+		flops_per_inference: u64::try_from(run.estimate.flops).unwrap_or(u64::MAX),
+		min_memory_bytes: run.estimate.peak_memory_bytes().max(run.weight_bytes),
+		tags,
+		documentation: truncate(&documentation, MAX_DOCUMENTATION_LEN),
+	}
+}
+
+/// `text` cut to at most `max` bytes at a character boundary.
+fn truncate(text: &str, max: usize) -> String {
+	let mut end = text.len().min(max);
+	while !text.is_char_boundary(end) {
+		end -= 1;
+	}
+	text[..end].to_string()
+}
+
+fn create_empty_dir(dir: &Path) -> Result<()> {
+	if dir.exists() {
+		let empty = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?.next().is_none();
+		if !empty {
+			return Err(Error::Unsupported(format!(
+				"{} is not empty; the package is written to a new or empty directory",
+				dir.display()
+			)));
+		}
+	}
+	std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))
+}
+
+/// The CID `ipfs add -r` gives `dir` (CIDv0, Kubo's defaults), and its files' bytes.
+pub fn cid_of(dir: &Path) -> Result<(String, u64)> {
+	let tree = import_tree(dir, CidOptions::default(), TreeOptions::default(), &mut ())
+		.map_err(|e| Error::Unsupported(format!("computing the package CID: {e}")))?;
+	Ok((tree.root.to_string(), tree.file_bytes))
+}
