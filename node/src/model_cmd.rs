@@ -179,8 +179,6 @@ impl ImportCmd {
 			{
 				return self.report(&prepared, Some(id), "already registered: nothing to do");
 			}
-			step("adding the package to the store");
-			self.add(&prepared).await?;
 			let owner = MultiSigner::from(signer.public()).into_account();
 			let name: BoundedVec<u8, _> = prepared
 				.name
@@ -194,9 +192,9 @@ impl ImportCmd {
 				)
 				.await
 				.map_err(failed)?;
-			let call = match history.as_ref().and_then(|h| h.versions.last().copied()) {
-				None => {
-					step("registering the model");
+			let (action, call) = match history.as_ref().and_then(|h| h.versions.last().copied()) {
+				None => (
+					"registering the model".to_string(),
 					RuntimeCall::ModelRegistry(registry::Call::register_model {
 						name: prepared.name.as_bytes().to_vec(),
 						cid: prepared.cid.as_bytes().to_vec(),
@@ -205,8 +203,8 @@ impl ImportCmd {
 						size_bytes: prepared.size_bytes,
 						license_kind: prepared.license.kind,
 						license_id: prepared.license.id.as_bytes().to_vec(),
-					})
-				}
+					}),
+				),
 				Some(latest) => {
 					let info = chain
 						.storage::<registry::ModelInfo<Runtime>>(
@@ -224,15 +222,21 @@ impl ImportCmd {
 							prepared.name, info.owner
 						)));
 					}
-					step(&format!("publishing a new version of model {latest}"));
-					RuntimeCall::ModelRegistry(registry::Call::publish_version {
-						name: prepared.name.as_bytes().to_vec(),
-						cid: prepared.cid.as_bytes().to_vec(),
-						framework: prepared.plan.framework,
-						size_bytes: prepared.size_bytes,
-					})
+					(
+						format!("publishing a new version of model {latest}"),
+						RuntimeCall::ModelRegistry(registry::Call::publish_version {
+							name: prepared.name.as_bytes().to_vec(),
+							cid: prepared.cid.as_bytes().to_vec(),
+							framework: prepared.plan.framework,
+							size_bytes: prepared.size_bytes,
+						}),
+					)
 				}
 			};
+			// Added once the name is known to be ours to use, so a refusal leaves nothing behind.
+			step("adding the package to the store");
+			self.add(&prepared).await?;
+			step(&action);
 			let events = chain.submit(call, signer).await.map_err(failed)?;
 			let id = events
 				.iter()

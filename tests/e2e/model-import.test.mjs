@@ -154,6 +154,34 @@ test('(b) importing the same revision again is a no-op', async () => {
   assert.equal((await api.query.modelRegistry.nextModelId()).toNumber(), next);
 });
 
+test('(b2) a new revision of an owned name publishes version 2; a name owned by another is refused', async () => {
+  // The Hub's next commit of the repository: the card changed, so the package's CID did.
+  const commit2 = 'd'.repeat(40);
+  cacheRepo(REPO, commit2, {
+    'onnx/model.onnx': path.join(modelsDir, 'all-minilm-l6-v2-int8', 'model.onnx'),
+    'tokenizer.json': path.join(modelsDir, 'all-minilm-l6-v2', 'tokenizer.json'),
+    'config.json': path.join(modelsDir, 'all-minilm-l6-v2', 'config.json'),
+    'README.md': { text: `${CARD}\nRevision 2.\n` },
+  });
+  const byBob = spawnSync(nodeBinary(), [
+    'model', 'import', REPO, '--rpc', node.rpcUrl, '--suri', '//Bob', '--base-path', node.basePath, '--json',
+  ], { env: { ...process.env, HF_HOME: hfHome }, timeout: 600_000, encoding: 'utf8' });
+  assert.notEqual(byBob.status, 0);
+  assert.match(byBob.stderr, new RegExp(`the name \`${REPO}\` belongs to \\w+ \\(model ${imported.model_id}\\); pass --name`));
+
+  const run = runImport(REPO);
+  assert.equal(run.status, 0, run.stderr);
+  const second = JSON.parse(run.stdout);
+  assert.equal(second.outcome, 'registered');
+  assert.notEqual(second.cid, imported.cid);
+  assert.match(run.stderr, new RegExp(`publishing a new version of model ${imported.model_id}`));
+  const model = (await api.query.modelRegistry.models(second.model_id)).unwrap();
+  assert.equal(model.version.toNumber(), 2);
+  const history = (await api.query.modelRegistry.modelVersions(REPO)).unwrap();
+  assert.deepEqual(history.versions.map((v) => v.toNumber()), [imported.model_id, second.model_id]);
+  assert.ok((await api.query.modelRegistry.metadata(second.model_id)).unwrap().metadata.importAttestation.isSome);
+});
+
 test('(c) a repository of pickled weights is refused naming the file; nothing is registered', async () => {
   const next = (await api.query.modelRegistry.nextModelId()).toNumber();
   const run = runImport('acme/pickled');

@@ -45,7 +45,10 @@ pub const SUPPORTED: &[(InferenceTask, &str)] = &[
 	(InferenceTask::Ocr, "ONNX det.onnx + rec.onnx (+ cls.onnx), PP-OCR style"),
 	(InferenceTask::SpeechToText, "safetensors Whisper (model_type whisper) + tokenizer.json"),
 	(InferenceTask::VoiceActivity, "ONNX Silero VAD"),
-	(InferenceTask::TextGeneration, "GGUF Gemma 3"),
+	(
+		InferenceTask::TextGeneration,
+		"GGUF Gemma 3; safetensors GPT-2 (model_type gpt2) + tokenizer.json",
+	),
 	(InferenceTask::RawTensors, "any ONNX graph tract runs, inputs and outputs as tensors"),
 ];
 
@@ -146,11 +149,16 @@ pub fn plan(repo: &Repository, requested: Option<InferenceTask>) -> Result<Plan>
 		{
 			(Backend::Candle, Framework::Safetensors)
 		}
+		(Weights::Safetensors { .. }, InferenceTask::TextGeneration)
+			if model_type == Some("gpt2") =>
+		{
+			(Backend::Candle, Framework::Safetensors)
+		}
 		(Weights::Safetensors { .. }, task) => {
 			return Err(unsupported(format!(
 				"safetensors weights of model_type `{}` ({}) for {}: the candle backend runs \
-				 BERT encoders (feature-extraction) and Whisper (speech-to-text) from \
-				 safetensors",
+				 BERT encoders (feature-extraction), Whisper (speech-to-text) and GPT-2 \
+				 (text-generation) from safetensors",
 				model_type.unwrap_or("none"),
 				if architectures.is_empty() {
 					"no architectures".into()
@@ -180,6 +188,9 @@ pub fn plan(repo: &Repository, requested: Option<InferenceTask>) -> Result<Plan>
 			needs("tokenizer.json", "the Hugging Face tokenizer")?
 		}
 		InferenceTask::SpeechToText => needs("tokenizer.json", "Whisper's tokenizer")?,
+		InferenceTask::TextGeneration if framework == Framework::Safetensors => {
+			needs("tokenizer.json", "GPT-2's tokenizer")?
+		}
 		_ => {}
 	}
 	if framework == Framework::Safetensors {

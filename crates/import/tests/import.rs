@@ -367,19 +367,23 @@ fn bad_repositories_are_refused_naming_the_file_and_the_problem() {
 		"{error}"
 	);
 
-	let mut gpt2 = config;
-	gpt2["model_type"] = "gpt2".into();
-	gpt2["architectures"] = serde_json::json!(["GPT2LMHeadModel"]);
-	let mut generator = minilm_safetensors_files();
-	generator[2] = ("config.json", File::Text(gpt2.to_string()));
-	generator[3] = ("README.md", File::Text("---\nlicense: mit\n---\n".into()));
-	let generator = scratch.repo("gpt2", &generator);
-	let error = refusal(&generator, &scratch);
+	let mut t5 = config;
+	t5["model_type"] = "t5".into();
+	t5["architectures"] = serde_json::json!(["T5ForConditionalGeneration"]);
+	let mut seq2seq = minilm_safetensors_files();
+	seq2seq[2] = ("config.json", File::Text(t5.to_string()));
+	seq2seq[3] = (
+		"README.md",
+		File::Text("---\nlicense: apache-2.0\npipeline_tag: text-generation\n---\n".into()),
+	);
+	let seq2seq = scratch.repo("t5", &seq2seq);
+	let error = refusal(&seq2seq, &scratch);
 	assert!(
 		error.starts_with(
-			"safetensors weights of model_type `gpt2` (GPT2LMHeadModel) for text-generation: the \
-			 candle backend runs BERT encoders (feature-extraction) and Whisper (speech-to-text) \
-			 from safetensors.\nThe engine imports:\n  feature-extraction: "
+			"safetensors weights of model_type `t5` (T5ForConditionalGeneration) for \
+			 text-generation: the candle backend runs BERT encoders (feature-extraction), Whisper \
+			 (speech-to-text) and GPT-2 (text-generation) from safetensors.\nThe engine \
+			 imports:\n  feature-extraction: "
 		),
 		"{error}"
 	);
@@ -392,4 +396,29 @@ fn bad_repositories_are_refused_naming_the_file_and_the_problem() {
 	let error = import(&repo, busy.clone()).unwrap_err().to_string();
 	assert!(error.ends_with("is not empty; the package is written to a new or empty directory"));
 	assert_eq!(std::fs::read_to_string(busy.join("keep.txt")).unwrap(), "mine");
+}
+
+#[test]
+fn a_gpt2_checkpoint_in_the_hub_layout_imports_as_text_generation() {
+	let scratch = Scratch::new("gpt2");
+	let repo = scratch.0.join("gpt2");
+	let written = citrate_hf_fixtures::write_checkpoint(
+		citrate_hf_fixtures::Family::Gpt2,
+		citrate_hf_fixtures::Size::Tiny,
+		7,
+		&repo,
+	)
+	.unwrap();
+	let prepared = import(&repo, scratch.0.join("out")).unwrap();
+	assert_eq!(prepared.plan.task, InferenceTask::TextGeneration);
+	assert_eq!(prepared.plan.framework, Framework::Safetensors);
+	assert_eq!(prepared.license.id, "MIT");
+	assert_eq!(prepared.metadata.parameter_count, written.parameters);
+	assert!(
+		prepared.validation.summary.starts_with("generated "),
+		"{}",
+		prepared.validation.summary
+	);
+	// Two FLOPs per parameter per token of the prompt and the generated tokens.
+	assert!(prepared.metadata.flops_per_inference > 2 * written.parameters);
 }

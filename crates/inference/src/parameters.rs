@@ -36,7 +36,11 @@ pub fn onnx_parameters(bytes: &[u8]) -> Result<u64> {
 	Ok(proto.graph.as_ref().map_or(0, count))
 }
 
-/// Elements of every tensor of a safetensors file, from its header.
+/// Tensors PyTorch checkpoints store that are buffers, not trained parameters: GPT-2's causal
+/// masks, BERT's and CLIP's position and token-type id tables.
+const BUFFERS: &[&str] = &[".attn.bias", ".attn.masked_bias", "position_ids", "token_type_ids"];
+
+/// Elements of every trained tensor of a safetensors file, from its header ([`BUFFERS`] aside).
 pub fn safetensors_parameters(bytes: &[u8]) -> Result<u64> {
 	let bad = |why: String| Error::InvalidModel(format!("not a valid safetensors file: {why}"));
 	let length = bytes
@@ -51,7 +55,7 @@ pub fn safetensors_parameters(bytes: &[u8]) -> Result<u64> {
 		serde_json::from_slice(header).map_err(|e| bad(format!("header is not JSON: {e}")))?;
 	Ok(header
 		.iter()
-		.filter(|(name, _)| *name != "__metadata__")
+		.filter(|(name, _)| *name != "__metadata__" && !BUFFERS.iter().any(|b| name.ends_with(b)))
 		.map(|(_, info)| {
 			info.get("shape")
 				.and_then(|s| s.as_array())

@@ -7,13 +7,10 @@
 //! spaces written as `▁`. Decoding is greedy (temperature 0) or seeded sampling (candle's
 //! `LogitsProcessor`: the same seed gives the same text).
 
-use super::candle_error;
+use super::generation::{charge_generation, check_params, generate, Decoder};
 use crate::{pipelines::Output, Error, Limits, Result};
 use candle_core::{quantized::gguf_file, Device, Tensor as CandleTensor};
-use candle_transformers::{
-	generation::{LogitsProcessor, Sampling},
-	models::quantized_gemma3::ModelWeights,
-};
+use candle_transformers::models::quantized_gemma3::ModelWeights;
 use std::io::Cursor;
 use tokenizers::{
 	decoders::{byte_fallback::ByteFallback, fuse::Fuse, sequence::Sequence, DecoderWrapper},
@@ -178,67 +175,34 @@ impl GemmaModel {
 
 	/// Continues `prompt`; returns only the generated text.
 	pub fn generate(&self, prompt: &str, params: &GenerationParams) -> Result<Output> {
-		if params.max_tokens == 0 || params.max_tokens > MAX_NEW_TOKENS {
-			return Err(Error::Pipeline(format!("max_tokens must be 1..={MAX_NEW_TOKENS}")));
-		}
-		if !(0.0..=10.0).contains(&params.temperature)
-			|| params.top_p.is_some_and(|p| !(0.0..=1.0).contains(&p))
-		{
-			return Err(Error::Pipeline("temperature must be 0..=10 and top_p 0..=1".into()));
-		}
+		check_params(params)?;
 		let encoding = self
 			.tokenizer
 			.encode(prompt, false)
 			.map_err(|e| Error::Pipeline(format!("tokenizing: {e}")))?;
 		let mut tokens = vec![self.bos];
 		tokens.extend(encoding.get_ids());
-		// Two FLOPs per parameter per token, prompt and generation.
-		let flops = 2 * u128::from(self.parameters) * (tokens.len() + params.max_tokens) as u128;
-		crate::cost::charge(crate::cost::Estimate {
-			flops,
-			weight_bytes: self.weight_bytes,
-			peak_activation_bytes: 0,
-		});
-		if flops > self.limits.max_flops {
-			return Err(Error::TooManyFlops { flops, limit: self.limits.max_flops });
-		}
-		let sampling = match (params.temperature, params.top_p) {
-			(t, _) if t <= 0.0 => Sampling::ArgMax,
-			(temperature, Some(p)) => Sampling::TopP { p, temperature },
-			(temperature, None) => Sampling::All { temperature },
-		};
-		let mut sampler = LogitsProcessor::from_sampling(params.seed, sampling);
-		let mut model = self.weights.clone();
-		let started = std::time::Instant::now();
-		let mut generated: Vec<u32> = vec![];
-		let mut input = tokens.clone();
-		let mut position = 0;
-		for _ in 0..params.max_tokens {
-			if started.elapsed() > self.limits.max_wall_time {
-				return Err(Error::Timeout {
-					limit_ms: self.limits.max_wall_time.as_millis() as u64,
-				});
-			}
-			let x = CandleTensor::new(input.as_slice(), &self.device)
-				.and_then(|t| t.unsqueeze(0))
-				.map_err(candle_error)?;
-			let logits = model
-				.forward(&x, position)
-				.and_then(|l| l.squeeze(0))
-				.and_then(|l| l.to_dtype(candle_core::DType::F32))
-				.map_err(candle_error)?;
-			position += input.len();
-			let next = sampler.sample(&logits).map_err(candle_error)?;
-			if self.stop.contains(&next) {
-				break;
-			}
-			generated.push(next);
-			input = vec![next];
-		}
+		let total = tokens.len() + params.max_tokens;
+		charge_generation(self.parameters, self.weight_bytes, total, &self.limits)?;
+		let mut decoder = GemmaDecoder { weights: self.weights.clone(), device: &self.device };
+		let generated = generate(&mut decoder, &tokens, &self.stop, params, &self.limits)?;
 		let text = self
 			.tokenizer
 			.decode(&generated, true)
 			.map_err(|e| Error::Pipeline(format!("decoding tokens: {e}")))?;
 		Ok(Output::Text(text))
+	}
+}
+
+/// One request's copy of the weights (shared) with its own key/value cache.
+struct GemmaDecoder<'a> {
+	weights: ModelWeights,
+	device: &'a Device,
+}
+
+impl Decoder for GemmaDecoder<'_> {
+	fn step(&mut self, tokens: &[u32], position: usize) -> candle_core::Result<CandleTensor> {
+		let x = CandleTensor::new(tokens, self.device)?.unsqueeze(0)?;
+		self.weights.forward(&x, position)?.squeeze(0)?.to_dtype(candle_core::DType::F32)
 	}
 }

@@ -9,6 +9,8 @@
 
 pub mod bert;
 pub mod gemma;
+pub mod generation;
+pub mod gpt2;
 pub mod mel;
 pub mod whisper;
 

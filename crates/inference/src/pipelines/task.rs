@@ -12,7 +12,7 @@
 //! | OCR | `det.onnx`, `rec.onnx` (character list in its metadata), optional `cls.onnx` |
 //! | speech-to-text | `model.safetensors` (Whisper, HF config in its metadata) + `tokenizer.json` (candle) |
 //! | voice-activity | a Silero VAD v5 export: `model.onnx` or the silero-vad package's own file names (see [`super::vad`]) |
-//! | text-generation | `model.gguf` (Gemma 3, candle) |
+//! | text-generation | `model.gguf` (Gemma 3, candle), or `model.safetensors` + `config.json` + `tokenizer.json` (GPT-2, candle) |
 //! | raw-tensors | `model.onnx` |
 //!
 //! Requests come as [`Request`]s, read from the tensor form that extrinsics and precompiles
@@ -67,7 +67,7 @@ pub enum Pipeline {
 	SpeechToText(Box<crate::candle::whisper::WhisperModel>),
 	VoiceActivity(SileroVad),
 	#[cfg(feature = "candle")]
-	TextGeneration(crate::candle::gemma::GemmaModel),
+	TextGeneration(crate::candle::generation::TextGenerator),
 	RawTensors(OnnxModel),
 }
 
@@ -168,14 +168,27 @@ impl Pipeline {
 				Pipeline::VoiceActivity(SileroVad::load_package(files, &options.load)?)
 			}
 			#[cfg(feature = "candle")]
-			Task::TextGeneration => Pipeline::TextGeneration(
-				crate::candle::gemma::GemmaModel::load(
-					files.require("model.gguf", task)?,
-					&candle_device(options)?,
-					&options.load.limits,
-				)
-				.map_err(|e| e.in_file("model.gguf"))?,
-			),
+			Task::TextGeneration => {
+				use crate::candle::{
+					gemma::GemmaModel, generation::TextGenerator, gpt2::Gpt2Model,
+				};
+				let device = candle_device(options)?;
+				let limits = &options.load.limits;
+				Pipeline::TextGeneration(match files.get("model.gguf") {
+					Some(gguf) => TextGenerator::Gemma(
+						GemmaModel::load(gguf, &device, limits)
+							.map_err(|e| e.in_file("model.gguf"))?,
+					),
+					// Hugging Face safetensors: GPT-2's architecture.
+					None => TextGenerator::Gpt2(Gpt2Model::load(
+						files.require("model.safetensors", task)?,
+						files.require("config.json", task)?,
+						files.require("tokenizer.json", task)?,
+						&device,
+						limits,
+					)?),
+				})
+			}
 			#[cfg(not(feature = "candle"))]
 			Task::SpeechToText | Task::TextGeneration => return needs_candle(task),
 			Task::RawTensors => Pipeline::RawTensors(onnx("model.onnx", &options.load)?),
@@ -217,8 +230,8 @@ impl Pipeline {
 				vad.detect(&audio.samples()?)
 			}
 			#[cfg(feature = "candle")]
-			(Pipeline::TextGeneration(gemma), Request::Prompt { text, params }) => {
-				gemma.generate(text, params)
+			(Pipeline::TextGeneration(generator), Request::Prompt { text, params }) => {
+				generator.generate(text, params)
 			}
 			(Pipeline::RawTensors(model), Request::Tensors(inputs)) => {
 				Ok(Output::Tensors(model.run(inputs)?))
@@ -242,7 +255,7 @@ impl Pipeline {
 			Pipeline::SpeechToText(whisper) => whisper.weight_bytes(),
 			Pipeline::VoiceActivity(vad) => vad.weight_bytes(),
 			#[cfg(feature = "candle")]
-			Pipeline::TextGeneration(gemma) => gemma.weight_bytes(),
+			Pipeline::TextGeneration(generator) => generator.weight_bytes(),
 			Pipeline::RawTensors(model) => model.weight_bytes(),
 		}
 	}

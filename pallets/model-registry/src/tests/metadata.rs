@@ -187,6 +187,7 @@ fn metadata_bounds_are_enforced_when_decoding() {
 			tags,
 			&metadata.documentation,
 			&metadata.tokenizer_cid,
+			&metadata.import_attestation,
 		)
 			.encode()
 	};
