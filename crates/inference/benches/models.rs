@@ -12,10 +12,13 @@
 //! the model's own. Cold load = read + parse + optimise + first run; RSS = peak growth over
 //! the process before loading.
 
+mod common;
+
 use citrate_inference::{
 	codec::{encode, DType, Tensor},
 	onnx::{LoadOptions, OnnxModel},
 };
+use common::peak_rss;
 use std::{
 	path::{Path, PathBuf},
 	process::Command,
@@ -120,17 +123,6 @@ fn models_dir() -> PathBuf {
 	std::env::var_os("CITRATE_MODELS_DIR").map(PathBuf::from).unwrap_or_else(|| {
 		PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/citrate/models")
 	})
-}
-
-fn peak_rss() -> u64 {
-	std::fs::read_to_string("/proc/self/status")
-		.ok()
-		.and_then(|s| {
-			s.lines()
-				.find(|l| l.starts_with("VmHWM:"))
-				.and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
-		})
-		.map_or(0, |kib| kib * 1024)
 }
 
 /// One measurement in this process; prints `load_ms latency… peak_rss` as JSON.

@@ -8,10 +8,13 @@
 //! Each model is measured in its own process (this binary re-run with `--child`), so peak RSS
 //! is the model's own; the checkpoint is written to a temporary directory first.
 
+mod common;
+
 use citrate_hf_fixtures::{write_checkpoint, Family, Size};
 use citrate_inference::pipelines::{
 	GenerationParams, ModelFiles, Output, Pipeline, PipelineOptions, Request, Task,
 };
+use common::peak_rss;
 use std::{path::Path, process::Command, time::Instant};
 
 struct Case {
@@ -31,17 +34,6 @@ const CASES: &[Case] = &[Case {
 	targets: (1000.0, 100.0, 500.0),
 	tokens: 32,
 }];
-
-fn peak_rss() -> u64 {
-	std::fs::read_to_string("/proc/self/status")
-		.ok()
-		.and_then(|s| {
-			s.lines()
-				.find(|l| l.starts_with("VmHWM:"))
-				.and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
-		})
-		.map_or(0, |kib| kib * 1024)
-}
 
 fn request(case: &Case) -> Request {
 	match case.task {
