@@ -70,8 +70,23 @@ function inputFor(model, n) {
       writeWav(wav, samples);
       return { tensors: [samples], infer: ['--input', wav] };
     }
-    case 'TextGeneration': {
-      const prompt = 'The capital of France is';
+    case 'FillMask': {
+      const sentence = 'The capital of France is [MASK].';
+      return { tensors: [bytesTensor('text', text(sentence))], infer: ['--text', sentence] };
+    }
+    case 'ZeroShotImageClassification': {
+      const file = path.join(ASSETS, IMAGES[n % IMAGES.length]);
+      const labels = ['a cat', 'a dog', 'a diagram'];
+      const width = Math.max(...labels.map((l) => l.length));
+      const rows = new Uint8Array(labels.length * width);
+      labels.forEach((l, i) => rows.set(text(l), i * width));
+      return {
+        tensors: [bytesTensor('image', fs.readFileSync(file)), { name: 'labels', dtype: DType.U8, shape: [labels.length, width], data: rows }],
+        infer: ['--input', file, ...labels.flatMap((l) => ['--text', l])],
+      };
+    }
+    case 'TextGeneration': case 'Text2TextGeneration': {
+      const prompt = model.task === 'TextGeneration' ? 'The capital of France is' : 'translate English to German: The house is wonderful.';
       const maxTokens = new Uint8Array(8);
       new DataView(maxTokens.buffer).setBigInt64(0, 8n, true);
       return {
@@ -199,7 +214,9 @@ try {
     const { infer } = inputFor(model, 0);
     const task = { FeatureExtraction: 'feature-extraction', TextClassification: 'text-classification',
       ImageClassification: 'image-classification', Ocr: 'ocr', SpeechToText: 'speech-to-text',
-      VoiceActivity: 'voice-activity', TextGeneration: 'text-generation', RawTensors: 'raw-tensors' }[model.task];
+      VoiceActivity: 'voice-activity', TextGeneration: 'text-generation', RawTensors: 'raw-tensors',
+      FillMask: 'fill-mask', Text2TextGeneration: 'text2text-generation',
+      ZeroShotImageClassification: 'zero-shot-image-classification' }[model.task];
     try {
       const out = JSON.parse(execFileSync(inferBinary(),
         ['--task', task, '--cid', model.cid, '--store', store, ...infer], { timeout: 600_000, stdio: ['ignore', 'pipe', 'pipe'] }).toString());

@@ -394,7 +394,11 @@ impl ImportCmd {
 fn model_type(task: InferenceTask) -> ModelType {
 	match task {
 		InferenceTask::FeatureExtraction => ModelType::Embedding,
-		InferenceTask::TextClassification | InferenceTask::TextGeneration => ModelType::Language,
+		InferenceTask::TextClassification
+		| InferenceTask::TextGeneration
+		| InferenceTask::FillMask
+		| InferenceTask::Text2TextGeneration => ModelType::Language,
+		InferenceTask::ZeroShotImageClassification => ModelType::Multimodal,
 		InferenceTask::ImageClassification | InferenceTask::Ocr => ModelType::Vision,
 		InferenceTask::SpeechToText | InferenceTask::VoiceActivity => ModelType::Audio,
 		InferenceTask::RawTensors => ModelType::Custom,

@@ -28,7 +28,10 @@ interface IModelRegistry {
 		SpeechToText,
 		VoiceActivity,
 		TextGeneration,
-		RawTensors
+		RawTensors,
+		FillMask,
+		Text2TextGeneration,
+		ZeroShotImageClassification
 	}
 	/// Element type of a tensor; the value is the tensor codec's dtype byte (0 = F32 … 9 = Bool).
 	enum TensorDType { F32, F16, BF16, F64, I8, U8, I16, I32, I64, Bool }

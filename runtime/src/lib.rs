@@ -40,7 +40,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	impl_name: Cow::Borrowed("citrate-node"),
 	authoring_version: 1,
 	// 101: the pinning pallet and its precompile.
-	spec_version: 111,
+	spec_version: 112,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	// 2: `AuthorizeCall` joined the transaction extensions (pinning proofs).

@@ -14,3 +14,8 @@ export function nodeBinary() {
 export function inferBinary() {
   return process.env.CITRATE_INFER ?? path.join(path.dirname(nodeBinary()), 'citrate-infer');
 }
+
+/** `citrate-hf-fixture` (crates/hf-fixtures), beside the node binary. */
+export function fixtureBinary() {
+  return path.join(path.dirname(nodeBinary()), 'citrate-hf-fixture');
+}

@@ -7,6 +7,8 @@
 // citrate-import.json inside the package the node serves; a second import is a no-op; a
 // repository holding a pickle is refused naming the file, registering nothing; and an
 // inference request through the chain returns what the engine gives locally on the package.
+// A CLIP checkpoint in the Hub's layout (random weights, from citrate-hf-fixture) imports as
+// zero-shot image classification, and a request with an image and labels is served the same.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -18,7 +20,8 @@ import { Keyring } from '@polkadot/keyring';
 import { u8aToHex } from '@polkadot/util';
 import { modelsDir } from '../../scripts/lib/models.mjs';
 import { inferBinary, nodeBinary, startDevNode } from './lib/node.mjs';
-import { textInput } from './lib/tensor.mjs';
+import { DType, encodeTensors, textInput } from './lib/tensor.mjs';
+import { fixtureBinary } from '../../scripts/lib/binaries.mjs';
 import { findEvent, submit } from '../../scripts/lib/tx.mjs';
 
 const UNITS = 10n ** 18n;
@@ -198,6 +201,16 @@ test('(d) an inference request through the chain returns what the engine gives l
     api, api.tx.inference.requestInference(imported.model_id, u8aToHex(textInput(sentence)), 10n * UNITS), bob);
   assert.equal(error, null);
   const requestId = findEvent(events, 'inference', 'InferenceRequested').data.requestId.toNumber();
+  const receipt = await receiptOf(requestId);
+  assert.ok(receipt.outcome.isOutput, receipt.outcome.toHuman());
+  const engine = JSON.parse(execFileSync(inferBinary(),
+    ['--task', 'feature-extraction', '--dir', path.join(scratch, 'exported'), '--text', sentence],
+    { timeout: 300_000 }).toString());
+  assert.equal(receipt.outputHash.unwrap().toHex(), engine.output_hash);
+});
+
+/** Waits for request `requestId`'s receipt and returns it. */
+async function receiptOf(requestId) {
   const deadline = Date.now() + 90_000;
   let receipt = await api.query.inference.receipts(requestId);
   while (receipt.isNone && Date.now() < deadline) {
@@ -205,9 +218,40 @@ test('(d) an inference request through the chain returns what the engine gives l
     receipt = await api.query.inference.receipts(requestId);
   }
   assert.ok(receipt.isSome, `no result (node log: ${node.logFile})`);
-  assert.ok(receipt.unwrap().outcome.isOutput, receipt.unwrap().outcome.toHuman());
+  return receipt.unwrap();
+}
+
+test('(e) a CLIP checkpoint imports as zero-shot image classification and answers through the chain', async () => {
+  const dir = path.join(scratch, 'clip-vit-base-patch32');
+  execFileSync(fixtureBinary(), ['--family', 'clip', '--size', 'tiny', '--seed', '5', '--out', dir]);
+  const run = runImport(dir, '--serve');
+  assert.equal(run.status, 0, run.stderr);
+  const clip = JSON.parse(run.stdout);
+  assert.equal(clip.task, 'zero-shot-image-classification');
+  assert.equal(clip.backend, 'candle');
+  const { metadata } = (await api.query.modelRegistry.metadata(clip.model_id)).unwrap();
+  assert.equal(metadata.task.toString(), 'ZeroShotImageClassification');
+  assert.equal((await api.query.modelRegistry.models(clip.model_id)).unwrap().modelType.toString(), 'Multimodal');
+
+  const image = path.resolve(import.meta.dirname, '../../crates/inference/tests/assets/chelsea.jpg');
+  const labels = ['a cat', 'a dog', 'a spreadsheet'];
+  const width = Math.max(...labels.map((l) => l.length));
+  const rows = new Uint8Array(labels.length * width);
+  labels.forEach((l, i) => rows.set(new TextEncoder().encode(l), i * width));
+  const bytes = fs.readFileSync(image);
+  const input = encodeTensors([
+    { name: 'image', dtype: DType.U8, shape: [bytes.length], data: new Uint8Array(bytes) },
+    { name: 'labels', dtype: DType.U8, shape: [labels.length, width], data: rows },
+  ]);
+  const bob = new Keyring({ type: 'sr25519' }).addFromUri('//Bob');
+  const { events, error } = await submit(
+    api, api.tx.inference.requestInference(clip.model_id, u8aToHex(input), 10n * UNITS), bob);
+  assert.equal(error, null);
+  const requestId = findEvent(events, 'inference', 'InferenceRequested').data.requestId.toNumber();
+  const receipt = await receiptOf(requestId);
+  assert.ok(receipt.outcome.isOutput, receipt.outcome.toHuman());
   const engine = JSON.parse(execFileSync(inferBinary(),
-    ['--task', 'feature-extraction', '--dir', path.join(scratch, 'exported'), '--text', sentence],
+    ['--task', 'zero-shot-image-classification', '--dir', dir, '--input', image, ...labels.flatMap((l) => ['--text', l])],
     { timeout: 300_000 }).toString());
-  assert.equal(receipt.unwrap().outputHash.unwrap().toHex(), engine.output_hash);
+  assert.equal(receipt.outputHash.unwrap().toHex(), engine.output_hash);
 });

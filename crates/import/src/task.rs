@@ -36,7 +36,8 @@ pub const SUPPORTED: &[(InferenceTask, &str)] = &[
 	),
 	(
 		InferenceTask::TextClassification,
-		"ONNX text classifier + tokenizer.json + config.json id2label",
+		"ONNX text classifier, or safetensors BertForSequenceClassification; + tokenizer.json + \
+		 config.json id2label",
 	),
 	(
 		InferenceTask::ImageClassification,
@@ -50,6 +51,15 @@ pub const SUPPORTED: &[(InferenceTask, &str)] = &[
 		"GGUF Gemma 3; safetensors GPT-2 (model_type gpt2) + tokenizer.json",
 	),
 	(InferenceTask::RawTensors, "any ONNX graph tract runs, inputs and outputs as tensors"),
+	(
+		InferenceTask::FillMask,
+		"safetensors BertForMaskedLM (model_type bert) + tokenizer.json with a mask token",
+	),
+	(InferenceTask::Text2TextGeneration, "safetensors T5 (model_type t5) + tokenizer.json"),
+	(
+		InferenceTask::ZeroShotImageClassification,
+		"safetensors CLIP (model_type clip) + tokenizer.json + preprocessor_config.json",
+	),
 ];
 
 /// The task a Hub `pipeline_tag` names, where the engine has one.
@@ -61,6 +71,11 @@ pub fn task_of_pipeline_tag(tag: &str) -> Option<InferenceTask> {
 		"automatic-speech-recognition" => InferenceTask::SpeechToText,
 		"voice-activity-detection" => InferenceTask::VoiceActivity,
 		"text-generation" => InferenceTask::TextGeneration,
+		"fill-mask" => InferenceTask::FillMask,
+		"text2text-generation" | "translation" | "summarization" => {
+			InferenceTask::Text2TextGeneration
+		}
+		"zero-shot-image-classification" => InferenceTask::ZeroShotImageClassification,
 		_ => return InferenceTask::from_name(tag),
 	})
 }
@@ -70,6 +85,12 @@ fn task_of_architecture(architecture: &str) -> Option<InferenceTask> {
 	let ends = |suffix: &str| architecture.ends_with(suffix);
 	Some(if ends("ForSequenceClassification") {
 		InferenceTask::TextClassification
+	} else if ends("ForMaskedLM") || ends("ForPreTraining") {
+		InferenceTask::FillMask
+	} else if ends("ForConditionalGeneration") && !architecture.starts_with("Whisper") {
+		InferenceTask::Text2TextGeneration
+	} else if architecture == "CLIPModel" {
+		InferenceTask::ZeroShotImageClassification
 	} else if ends("ForImageClassification") {
 		InferenceTask::ImageClassification
 	} else if ends("ForSpeechSeq2Seq") || architecture == "WhisperForConditionalGeneration" {
@@ -132,15 +153,34 @@ pub fn plan(repo: &Repository, requested: Option<InferenceTask>) -> Result<Plan>
 				task.name()
 			)))
 		}
-		(Weights::Onnx { .. }, InferenceTask::SpeechToText | InferenceTask::TextGeneration) => {
+		(
+			Weights::Onnx { .. },
+			InferenceTask::SpeechToText
+			| InferenceTask::TextGeneration
+			| InferenceTask::FillMask
+			| InferenceTask::Text2TextGeneration
+			| InferenceTask::ZeroShotImageClassification,
+		) => {
 			return Err(unsupported(format!(
-				"{} runs on candle (safetensors Whisper, GGUF Gemma 3), not from ONNX",
+				"{} runs on candle (safetensors Whisper, BERT, T5, CLIP, GPT-2; GGUF Gemma 3), \
+				 not from ONNX",
 				task.name()
 			)))
 		}
 		(Weights::Onnx { .. }, _) => (Backend::Tract, Framework::Onnx),
-		(Weights::Safetensors { .. }, InferenceTask::FeatureExtraction)
-			if model_type == Some("bert") =>
+		(
+			Weights::Safetensors { .. },
+			InferenceTask::FeatureExtraction
+			| InferenceTask::FillMask
+			| InferenceTask::TextClassification,
+		) if model_type == Some("bert") => (Backend::Candle, Framework::Safetensors),
+		(Weights::Safetensors { .. }, InferenceTask::Text2TextGeneration)
+			if model_type == Some("t5") =>
+		{
+			(Backend::Candle, Framework::Safetensors)
+		}
+		(Weights::Safetensors { .. }, InferenceTask::ZeroShotImageClassification)
+			if model_type == Some("clip") =>
 		{
 			(Backend::Candle, Framework::Safetensors)
 		}
@@ -157,8 +197,9 @@ pub fn plan(repo: &Repository, requested: Option<InferenceTask>) -> Result<Plan>
 		(Weights::Safetensors { .. }, task) => {
 			return Err(unsupported(format!(
 				"safetensors weights of model_type `{}` ({}) for {}: the candle backend runs \
-				 BERT encoders (feature-extraction), Whisper (speech-to-text) and GPT-2 \
-				 (text-generation) from safetensors",
+				 BERT (feature-extraction, fill-mask, text-classification), Whisper \
+				 (speech-to-text), GPT-2 (text-generation), T5 (text2text-generation) and CLIP \
+				 (zero-shot-image-classification) from safetensors",
 				model_type.unwrap_or("none"),
 				if architectures.is_empty() {
 					"no architectures".into()
@@ -184,8 +225,13 @@ pub fn plan(repo: &Repository, requested: Option<InferenceTask>) -> Result<Plan>
 		}
 	};
 	match task {
-		InferenceTask::FeatureExtraction | InferenceTask::TextClassification => {
-			needs("tokenizer.json", "the Hugging Face tokenizer")?
+		InferenceTask::FeatureExtraction
+		| InferenceTask::TextClassification
+		| InferenceTask::FillMask
+		| InferenceTask::Text2TextGeneration => needs("tokenizer.json", "the Hugging Face tokenizer")?,
+		InferenceTask::ZeroShotImageClassification => {
+			needs("tokenizer.json", "CLIP's tokenizer")?;
+			needs("preprocessor_config.json", "how images are resized and normalised")?
 		}
 		InferenceTask::SpeechToText => needs("tokenizer.json", "Whisper's tokenizer")?,
 		InferenceTask::TextGeneration if framework == Framework::Safetensors => {

@@ -4,7 +4,10 @@
 use crate::{Error, Result};
 use citrate_inference::{
 	cost::{metered, Estimate},
-	pipelines::{GenerationParams, ModelFiles, Output, Pipeline, PipelineOptions, Request},
+	pipelines::{
+		GenerationParams, ImageText, ModelFiles, Output, Pipeline, PipelineOptions, Request,
+		DEFAULT_TEMPLATE,
+	},
 };
 use citrate_model_primitives::InferenceTask;
 use citrate_tensor_primitives::{Dim, Tensor, TensorSpec};
@@ -15,6 +18,12 @@ pub const REFERENCE_TEXT: &str =
 	"Citrate puts AI models on chain, where contracts and agents can call them.";
 /// The prompt generative models are checked on, and the tokens they generate.
 pub const REFERENCE_PROMPT: &str = "The capital of France is";
+/// The prompt text-to-text models are checked on (T5's task prefix).
+pub const REFERENCE_TEXT2TEXT_PROMPT: &str = "translate English to German: The house is wonderful.";
+/// The sentence fill-mask models are checked on; `{}` is the model's mask token.
+pub const REFERENCE_MASKED_TEXT: &str = "The capital of France is {}.";
+/// The labels zero-shot image models rank for the reference image.
+pub const REFERENCE_LABELS: [&str; 3] = ["a gradient", "a cat", "a diagram"];
 pub const REFERENCE_NEW_TOKENS: usize = 8;
 
 /// What running the reference input gave.
@@ -35,9 +44,23 @@ pub struct Validation {
 }
 
 /// The request a model of `task` is checked on (`inputs`: a raw model's declared inputs, as
-/// zeros).
-pub fn reference_request(task: InferenceTask, inputs: &[TensorSpec]) -> Result<Request> {
+/// zeros; `mask`: a fill-mask model's mask token).
+pub fn reference_request(
+	task: InferenceTask,
+	inputs: &[TensorSpec],
+	mask: &str,
+) -> Result<Request> {
 	Ok(match task {
+		InferenceTask::FillMask => Request::Text(vec![REFERENCE_MASKED_TEXT.replace("{}", mask)]),
+		InferenceTask::Text2TextGeneration => Request::Prompt {
+			text: REFERENCE_TEXT2TEXT_PROMPT.to_string(),
+			params: GenerationParams { max_tokens: REFERENCE_NEW_TOKENS, ..Default::default() },
+		},
+		InferenceTask::ZeroShotImageClassification => Request::ImageText(ImageText::Classify {
+			image: reference_png()?,
+			labels: REFERENCE_LABELS.map(String::from).to_vec(),
+			template: DEFAULT_TEMPLATE.to_string(),
+		}),
 		InferenceTask::FeatureExtraction | InferenceTask::TextClassification => {
 			Request::Text(vec![REFERENCE_TEXT.to_string()])
 		}
@@ -71,7 +94,11 @@ pub fn validate(task: InferenceTask, files: &ModelFiles) -> Result<Validation> {
 		}
 		_ => (vec![], vec![]),
 	};
-	let request = reference_request(task, &inputs)?;
+	let mask = match &pipeline {
+		Pipeline::FillMask(model, _) => model.mask_token(),
+		_ => "",
+	};
+	let request = reference_request(task, &inputs, mask)?;
 	let started = Instant::now();
 	let (output, estimate) = metered(|| pipeline.run(&request));
 	let run_time = started.elapsed();

@@ -399,26 +399,44 @@ fn bad_repositories_are_refused_naming_the_file_and_the_problem() {
 }
 
 #[test]
-fn a_gpt2_checkpoint_in_the_hub_layout_imports_as_text_generation() {
-	let scratch = Scratch::new("gpt2");
-	let repo = scratch.0.join("gpt2");
-	let written = citrate_hf_fixtures::write_checkpoint(
-		citrate_hf_fixtures::Family::Gpt2,
-		citrate_hf_fixtures::Size::Tiny,
-		7,
-		&repo,
-	)
-	.unwrap();
-	let prepared = import(&repo, scratch.0.join("out")).unwrap();
-	assert_eq!(prepared.plan.task, InferenceTask::TextGeneration);
-	assert_eq!(prepared.plan.framework, Framework::Safetensors);
-	assert_eq!(prepared.license.id, "MIT");
-	assert_eq!(prepared.metadata.parameter_count, written.parameters);
-	assert!(
-		prepared.validation.summary.starts_with("generated "),
-		"{}",
-		prepared.validation.summary
-	);
-	// Two FLOPs per parameter per token of the prompt and the generated tokens.
-	assert!(prepared.metadata.flops_per_inference > 2 * written.parameters);
+fn the_seed_families_in_the_hub_layout_import_with_their_tasks() {
+	use citrate_hf_fixtures::Family;
+	let scratch = Scratch::new("families");
+	for (family, task, summary) in [
+		(Family::Gpt2, InferenceTask::TextGeneration, "generated "),
+		(Family::BertMaskedLm, InferenceTask::FillMask, "top label "),
+		(Family::BertSequenceClassification, InferenceTask::TextClassification, "top label "),
+		(Family::T5, InferenceTask::Text2TextGeneration, "generated "),
+		(Family::Clip, InferenceTask::ZeroShotImageClassification, "top label "),
+	] {
+		let repo = scratch.0.join(family.name());
+		let written = citrate_hf_fixtures::write_checkpoint(
+			family,
+			citrate_hf_fixtures::Size::Tiny,
+			7,
+			&repo,
+		)
+		.unwrap();
+		let prepared = import(&repo, scratch.0.join(format!("{}-out", family.name())))
+			.unwrap_or_else(|e| panic!("{}: {e}", family.name()));
+		assert_eq!(prepared.plan.task, task, "{}", family.name());
+		assert_eq!(prepared.plan.framework, Framework::Safetensors);
+		// Parameters stored in the file: buffers are not parameters, but a head the class does
+		// not use (bert-base-uncased's pooler under BertForMaskedLM) is stored, so counted.
+		let stored: u64 = written
+			.plan
+			.iter()
+			.filter(|t| t.role != citrate_hf_fixtures::Role::Buffer)
+			.map(citrate_hf_fixtures::TensorSpec::elements)
+			.sum();
+		assert_eq!(prepared.metadata.parameter_count, stored, "{}", family.name());
+		assert!(
+			prepared.validation.summary.starts_with(summary),
+			"{}: {}",
+			family.name(),
+			prepared.validation.summary
+		);
+		// At least two FLOPs per parameter the reference input passes through once.
+		assert!(prepared.metadata.flops_per_inference > written.parameters, "{}", family.name());
+	}
 }

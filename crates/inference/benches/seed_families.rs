@@ -3,47 +3,102 @@
 //! seed's targets on this machine: load time, latency (per generated token for generative
 //! models) and peak memory. Prints a markdown table.
 //!
-//!     cargo bench -p citrate-inference --bench seed_families -- [--runs N]
+//!     cargo bench -p citrate-inference --bench seed_families -- [--runs N] [--only TEXT]
 //!
-//! Each model is measured in its own process (this binary re-run with `--child`), so peak RSS
-//! is the model's own; the checkpoint is written to a temporary directory first.
+//! `--only` measures the cases whose name contains TEXT.
+//!
+//! Each model is measured in its own process (this binary re-run with `--child`), so memory is
+//! the model's own; the checkpoint is written to a temporary directory first. "Peak" is the
+//! high-water mark (loading holds the file's bytes and the f32 tensors made from them at
+//! once); "resident" is what the loaded model keeps after its runs, the files dropped.
 
 mod common;
 
 use citrate_hf_fixtures::{write_checkpoint, Family, Size};
 use citrate_inference::pipelines::{
-	GenerationParams, ModelFiles, Output, Pipeline, PipelineOptions, Request, Task,
+	GenerationParams, ImageText, ModelFiles, Output, Pipeline, PipelineOptions, Request, Task,
+	DEFAULT_TEMPLATE,
 };
-use common::peak_rss;
+use common::{peak_rss, rss};
 use std::{path::Path, process::Command, time::Instant};
 
 struct Case {
 	name: &'static str,
 	family: Family,
 	task: Task,
-	/// The seed's targets: load (ms), latency (ms; per token when generating), memory (MB).
-	targets: (f64, f64, f64),
+	/// The seed's targets: load (ms; none where the seed sets none), latency (ms; per token
+	/// when generating), memory (MB).
+	targets: (Option<f64>, f64, f64),
 	/// Tokens generated per run (generative models; latency is per token).
 	tokens: usize,
 }
 
-const CASES: &[Case] = &[Case {
-	name: "GPT-2 124M, greedy, 32 tokens after a 9-token prompt",
-	family: Family::Gpt2,
-	task: Task::TextGeneration,
-	targets: (1000.0, 100.0, 500.0),
-	tokens: 32,
-}];
+const CASES: &[Case] = &[
+	Case {
+		name: "GPT-2 124M, greedy, 32 tokens after a 9-token prompt",
+		family: Family::Gpt2,
+		task: Task::TextGeneration,
+		targets: (Some(1000.0), 100.0, 500.0),
+		tokens: 32,
+	},
+	Case {
+		name: "BERT-base fill-mask, one 14-token sentence",
+		family: Family::BertMaskedLm,
+		task: Task::FillMask,
+		targets: (None, 50.0, 450.0),
+		tokens: 0,
+	},
+	Case {
+		name: "BERT-base sequence classification, one 14-token sentence",
+		family: Family::BertSequenceClassification,
+		task: Task::TextClassification,
+		targets: (None, 50.0, 450.0),
+		tokens: 0,
+	},
+	Case {
+		name: "T5-small, greedy, 16 tokens after a 14-token prompt",
+		family: Family::T5,
+		task: Task::Text2TextGeneration,
+		targets: (None, 75.0, 250.0),
+		tokens: 16,
+	},
+	Case {
+		name: "CLIP ViT-B/32, one 640×480 image against 3 labels",
+		family: Family::Clip,
+		task: Task::ZeroShotImageClassification,
+		targets: (None, 150.0, 600.0),
+		tokens: 0,
+	},
+];
+
+/// A 640×480 photo-like gradient, as PNG.
+fn image() -> Vec<u8> {
+	let picture = image::RgbImage::from_fn(640, 480, |x, y| {
+		image::Rgb([(x % 256) as u8, (y % 256) as u8, ((x + y) % 256) as u8])
+	});
+	let mut png = std::io::Cursor::new(vec![]);
+	picture.write_to(&mut png, image::ImageFormat::Png).expect("PNG");
+	png.into_inner()
+}
 
 fn request(case: &Case) -> Request {
+	let sentence = "The museum in the old town is open on [MASK] from nine to five.";
 	match case.task {
 		Task::TextGeneration => Request::Prompt {
 			text: "The history of the city begins in the".into(),
 			params: GenerationParams { max_tokens: case.tokens, ..Default::default() },
 		},
-		_ => Request::Text(vec![
-			"A sentence of about twelve words to encode for the benchmark.".into()
-		]),
+		Task::Text2TextGeneration => Request::Prompt {
+			text: "translate English to German: The museum is open on Sundays.".into(),
+			params: GenerationParams { max_tokens: case.tokens, ..Default::default() },
+		},
+		Task::ZeroShotImageClassification => Request::ImageText(ImageText::Classify {
+			image: image(),
+			labels: vec!["a cat".into(), "a dog".into(), "a diagram".into()],
+			template: DEFAULT_TEMPLATE.into(),
+		}),
+		Task::FillMask => Request::Text(vec![sentence.into()]),
+		_ => Request::Text(vec![sentence.replace("[MASK]", "Sundays")]),
 	}
 }
 
@@ -56,22 +111,34 @@ fn child(case: &Case, dir: &Path, runs: usize) {
 	drop(files);
 	let load_ms = started.elapsed().as_secs_f64() * 1000.0;
 	let request = request(case);
+	// Latency is per token generated. Random weights may stop early at the end token, so the
+	// text is re-tokenised and the count capped at `max_tokens` (re-tokenising can split the
+	// text finer than it was generated, never coarser for these tokenizers).
+	let tokenizer = tokenizers::Tokenizer::from_file(dir.join("tokenizer.json")).ok();
 	let latencies: Vec<f64> = (0..runs)
 		.map(|_| {
 			let t = Instant::now();
 			let output = pipeline.run(&request).expect("runs");
-			let per = match output {
-				// Greedy decoding of random weights may stop early at the end token.
-				Output::Text(_) => case.tokens.max(1),
+			let elapsed = t.elapsed().as_secs_f64() * 1000.0;
+			let per = match (&output, &tokenizer) {
+				(Output::Text(text), Some(tokenizer)) => {
+					let tokens = tokenizer.encode(text.as_str(), false).map_or(0, |e| e.len());
+					tokens.clamp(1, case.tokens)
+				}
 				_ => 1,
 			};
-			t.elapsed().as_secs_f64() * 1000.0 / per as f64
+			elapsed / per as f64
 		})
 		.collect();
-	let rss = peak_rss().saturating_sub(baseline);
+	let (peak, resident) = (peak_rss().saturating_sub(baseline), rss().saturating_sub(baseline));
 	println!(
 		"{}",
-		serde_json::json!({ "load_ms": load_ms, "latencies_ms": latencies, "peak_rss_bytes": rss })
+		serde_json::json!({
+			"load_ms": load_ms,
+			"latencies_ms": latencies,
+			"peak_rss_bytes": peak,
+			"rss_bytes": resident,
+		})
 	);
 }
 
@@ -86,9 +153,10 @@ fn main() {
 	}
 	let exe = std::env::current_exe().expect("own path");
 	let mut table = String::from(
-		"| model | load (ms) | target | latency (ms) | target | peak RSS (MB) | target |\n|---|---|---|---|---|---|---|\n",
+		"| model | load (ms) | target | latency (ms) | target | resident (MB) | peak (MB) | target |\n|---|---|---|---|---|---|---|---|\n",
 	);
-	for case in CASES {
+	let only = value("--only");
+	for case in CASES.iter().filter(|c| only.as_ref().is_none_or(|o| c.name.contains(o.as_str()))) {
 		let dir = std::env::temp_dir().join(format!("citrate-seed-bench-{}", std::process::id()));
 		let _ = std::fs::remove_dir_all(&dir);
 		write_checkpoint(case.family, Size::Full, 1, &dir).expect("checkpoint written");
@@ -99,6 +167,7 @@ fn main() {
 			.output()
 			.expect("child runs");
 		let _ = std::fs::remove_dir_all(&dir);
+		eprint!("{}", String::from_utf8_lossy(&output.stderr));
 		let line = String::from_utf8_lossy(&output.stdout);
 		let json: serde_json::Value = serde_json::from_str(line.lines().last().unwrap_or_default())
 			.unwrap_or_else(|_| {
@@ -108,16 +177,19 @@ fn main() {
 			json["latencies_ms"].as_array().unwrap().iter().filter_map(|v| v.as_f64()).collect();
 		latencies.sort_by(f64::total_cmp);
 		let median = latencies[latencies.len() / 2];
-		let (load, rss) =
-			(json["load_ms"].as_f64().unwrap(), json["peak_rss_bytes"].as_f64().unwrap() / 1e6);
+		let mb = |key: &str| json[key].as_f64().unwrap() / 1e6;
+		let (load, peak, resident) =
+			(json["load_ms"].as_f64().unwrap(), mb("peak_rss_bytes"), mb("rss_bytes"));
 		let mark = |value: f64, target: f64| if value < target { "✓" } else { "✗" };
 		let (tl, tr, tm) = case.targets;
+		let load_target =
+			tl.map_or("—".to_string(), |tl| format!("< {tl:.0} {}", mark(load, tl)));
 		table += &format!(
-			"| {} | {load:.0} | < {tl:.0} {} | {median:.1} | < {tr:.0} {} | {rss:.0} | < {tm:.0} {} |\n",
+			"| {} | {load:.0} | {load_target} | {median:.1} | < {tr:.0} {} | {resident:.0} {} | {peak:.0} {} | < {tm:.0} |\n",
 			case.name,
-			mark(load, tl),
 			mark(median, tr),
-			mark(rss, tm)
+			mark(resident, tm),
+			mark(peak, tm)
 		);
 		eprintln!("measured {}", case.name);
 	}

@@ -3,28 +3,18 @@
 //! seeded decoding are reproducible, the pipeline serves it as text generation, and bad
 //! checkpoints are refused naming the file.
 
-use citrate_hf_fixtures::{write_checkpoint, Family, Size};
+use citrate_hf_fixtures::Family;
 use citrate_inference::{
 	candle::{device, gpt2::Gpt2Model},
-	pipelines::{GenerationParams, ModelFiles, Output, Pipeline, PipelineOptions, Request, Task},
+	pipelines::{GenerationParams, Output, Pipeline, PipelineOptions, Request, Task},
 	Limits,
 };
-use std::path::PathBuf;
 
-struct Checkpoint(PathBuf);
+mod common;
+
+use common::fixture::Fixture as Checkpoint;
 
 impl Checkpoint {
-	fn tiny(test: &str, seed: u64) -> Checkpoint {
-		let dir = std::env::temp_dir().join(format!("citrate-gpt2-{}-{test}", std::process::id()));
-		let _ = std::fs::remove_dir_all(&dir);
-		write_checkpoint(Family::Gpt2, Size::Tiny, seed, &dir).unwrap();
-		Checkpoint(dir)
-	}
-
-	fn file(&self, name: &str) -> Vec<u8> {
-		std::fs::read(self.0.join(name)).unwrap()
-	}
-
 	fn load(&self) -> citrate_inference::Result<Gpt2Model> {
 		Gpt2Model::load(
 			&self.file("model.safetensors"),
@@ -33,12 +23,6 @@ impl Checkpoint {
 			&device(true).unwrap(),
 			&Limits::default(),
 		)
-	}
-}
-
-impl Drop for Checkpoint {
-	fn drop(&mut self) {
-		let _ = std::fs::remove_dir_all(&self.0);
 	}
 }
 
@@ -51,7 +35,7 @@ fn text(output: Output) -> String {
 
 #[test]
 fn the_cache_computes_what_a_full_pass_does() {
-	let checkpoint = Checkpoint::tiny("cache", 1);
+	let checkpoint = Checkpoint::tiny(Family::Gpt2, "cache", 1);
 	let model = checkpoint.load().unwrap();
 	let prompt = "The quick brown fox jumps over the lazy dog";
 	let full = model.next_token_logits(prompt).unwrap();
@@ -64,7 +48,7 @@ fn the_cache_computes_what_a_full_pass_does() {
 
 #[test]
 fn greedy_and_seeded_decoding_are_reproducible() {
-	let checkpoint = Checkpoint::tiny("decode", 2);
+	let checkpoint = Checkpoint::tiny(Family::Gpt2, "decode", 2);
 	let model = checkpoint.load().unwrap();
 	let greedy = GenerationParams { max_tokens: 12, ..Default::default() };
 	let first = text(model.generate("Once upon a time", &greedy).unwrap());
@@ -81,8 +65,8 @@ fn greedy_and_seeded_decoding_are_reproducible() {
 
 #[test]
 fn the_pipeline_serves_gpt2_as_text_generation() {
-	let checkpoint = Checkpoint::tiny("pipeline", 3);
-	let files = ModelFiles::from_dir(&checkpoint.0, u64::MAX).unwrap();
+	let checkpoint = Checkpoint::tiny(Family::Gpt2, "pipeline", 3);
+	let files = checkpoint.files();
 	let pipeline =
 		Pipeline::load(Task::TextGeneration, &files, &PipelineOptions::default()).unwrap();
 	let params = GenerationParams { max_tokens: 6, ..Default::default() };
@@ -93,7 +77,7 @@ fn the_pipeline_serves_gpt2_as_text_generation() {
 
 #[test]
 fn bad_checkpoints_and_requests_are_refused() {
-	let checkpoint = Checkpoint::tiny("bad", 4);
+	let checkpoint = Checkpoint::tiny(Family::Gpt2, "bad", 4);
 	let model = checkpoint.load().unwrap();
 	let positions = model.config().n_positions;
 	let long = GenerationParams { max_tokens: positions, ..Default::default() };

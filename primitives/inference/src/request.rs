@@ -2,11 +2,12 @@
 //!
 //! | Task | Tensors |
 //! |---|---|
-//! | feature-extraction, text-classification | `text`: u8 `[bytes]` (one UTF-8 text) or `[n, width]` (`n` ≤ [`MAX_TEXTS`] texts, each NUL-padded to `width`, as numpy's fixed-width byte strings) |
+//! | feature-extraction, text-classification, fill-mask | `text`: u8 `[bytes]` (one UTF-8 text) or `[n, width]` (`n` ≤ [`MAX_TEXTS`] texts, each NUL-padded to `width`, as numpy's fixed-width byte strings) |
 //! | image-classification, ocr | `image`: u8 `[bytes]`, a PNG or JPEG file |
 //! | speech-to-text | as voice-activity; optional `language`: u8 `[bytes]`, a Whisper language code (`en`, `fr`…; detected when absent), and `task`: u8 `[bytes]`, `transcribe` (default) or `translate` (to English) |
 //! | voice-activity | exactly one of `audio`: u8 `[bytes]`, a WAV file, or `samples`: f32 `[n]`, [`SAMPLE_RATE`] Hz mono |
-//! | text-generation | `prompt`: u8 `[bytes]`, UTF-8; optional scalars (shape `[]` or `[1]`) `max_tokens` (i32/i64, 1..=[`MAX_NEW_TOKENS`]), `temperature` (f32, ≥ 0), `top_p` (f32, in (0, 1]), `seed` (i64) |
+//! | text-generation, text2text-generation | `prompt`: u8 `[bytes]`, UTF-8; optional scalars (shape `[]` or `[1]`) `max_tokens` (i32/i64, 1..=[`MAX_NEW_TOKENS`]), `temperature` (f32, ≥ 0), `top_p` (f32, in (0, 1]), `seed` (i64) |
+//! | zero-shot-image-classification | exactly one of `image` (as for image-classification) or `text` (as for feature-extraction: texts to embed); with `image`, optional `labels` (as `text`: the candidate labels to rank; without them the image's embedding is returned) and, with `labels`, optional `template`: u8 `[bytes]`, UTF-8 holding `{}` where each label goes (default [`DEFAULT_TEMPLATE`]) |
 //! | raw-tensors | the model's registered inputs, by name ([`check_raw_request`]) |
 //!
 //! A tensor the task does not read is refused by name, so a misspelt field is an error, not a
@@ -23,6 +24,10 @@ pub const MAX_TEXTS: u32 = 256;
 pub const MAX_NEW_TOKENS: u32 = 512;
 /// Sample rate of `samples`, and the rate the speech models take.
 pub const SAMPLE_RATE: u32 = 16_000;
+/// The sentence each zero-shot label is put into, as Hugging Face's pipeline does.
+pub const DEFAULT_TEMPLATE: &str = "This is a photo of {}.";
+/// Longest zero-shot `template`.
+pub const MAX_TEMPLATE_LEN: usize = 256;
 
 /// The shape and dtype a field must have.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -110,15 +115,28 @@ const PROMPT: Schema = Schema {
 	exactly_one_of: &[],
 };
 
+const IMAGE_TEXT: Schema = Schema {
+	fields: &[
+		field("image", Form::Bytes, false),
+		field("labels", Form::Texts, false),
+		field("template", Form::Bytes, false),
+		field("text", Form::Texts, false),
+	],
+	exactly_one_of: &["image", "text"],
+};
+
 /// The schema of `task`'s requests; `None` for raw tensors, whose requests carry the model's
 /// own inputs ([`check_raw_request`]).
 pub fn schema(task: InferenceTask) -> Option<&'static Schema> {
 	match task {
-		InferenceTask::FeatureExtraction | InferenceTask::TextClassification => Some(&TEXT),
+		InferenceTask::FeatureExtraction
+		| InferenceTask::TextClassification
+		| InferenceTask::FillMask => Some(&TEXT),
 		InferenceTask::ImageClassification | InferenceTask::Ocr => Some(&IMAGE),
 		InferenceTask::SpeechToText => Some(&SPEECH),
 		InferenceTask::VoiceActivity => Some(&AUDIO),
-		InferenceTask::TextGeneration => Some(&PROMPT),
+		InferenceTask::TextGeneration | InferenceTask::Text2TextGeneration => Some(&PROMPT),
+		InferenceTask::ZeroShotImageClassification => Some(&IMAGE_TEXT),
 		InferenceTask::RawTensors => None,
 	}
 }
@@ -180,6 +198,8 @@ pub enum RequestError {
 	TooManyTexts(u32),
 	/// A parameter outside its range.
 	OutOfRange { name: &'static str, range: &'static str },
+	/// A field sent without the field it qualifies (`labels` without `image`).
+	Requires { name: &'static str, requires: &'static str },
 	/// Raw tensors: a tensor the model does not take.
 	UnknownInput(String),
 	/// Raw tensors: a model input that was not sent.
@@ -214,6 +234,9 @@ impl fmt::Display for RequestError {
 				write!(f, "{n} texts; send at most {MAX_TEXTS} per request")
 			}
 			RequestError::OutOfRange { name, range } => write!(f, "`{name}` must be {range}"),
+			RequestError::Requires { name, requires } => {
+				write!(f, "`{name}` is only read with `{requires}`")
+			}
 			RequestError::UnknownInput(name) => write!(f, "the model has no input `{name}`"),
 			RequestError::MissingInput(name) => write!(f, "the model's input `{name}` is missing"),
 			RequestError::InputMismatch { spec, dtype, shape } => {
@@ -296,6 +319,27 @@ fn check_speech(tensors: &[Tensor]) -> Result<(), RequestError> {
 	Ok(())
 }
 
+/// Zero-shot options must go together (see the module docs).
+fn check_image_text(tensors: &[Tensor]) -> Result<(), RequestError> {
+	let sent = |name: &str| tensors.iter().find(|t| t.name == name);
+	if sent("labels").is_some() && sent("image").is_none() {
+		return Err(RequestError::Requires { name: "labels", requires: "image" });
+	}
+	if let Some(template) = sent("template") {
+		if sent("labels").is_none() {
+			return Err(RequestError::Requires { name: "template", requires: "labels" });
+		}
+		let text = core::str::from_utf8(&template.data).unwrap_or_default();
+		if text.len() > MAX_TEMPLATE_LEN || text.matches("{}").count() != 1 {
+			return Err(RequestError::OutOfRange {
+				name: "template",
+				range: "UTF-8 of at most 256 bytes with one `{}` where the label goes",
+			});
+		}
+	}
+	Ok(())
+}
+
 /// Checks a request for a model of `task` against the task's [`schema`]: every tensor is a
 /// field of the task, in its form; required fields are present; parameters are in range. Raw
 /// tensors are checked against the model's inputs with [`check_raw_request`] instead, so this
@@ -318,8 +362,11 @@ pub fn check_request(task: InferenceTask, tensors: &[Tensor]) -> Result<(), Requ
 		return Err(RequestError::ExactlyOneOf(schema.exactly_one_of));
 	}
 	match task {
-		InferenceTask::TextGeneration => check_generation(tensors),
+		InferenceTask::TextGeneration | InferenceTask::Text2TextGeneration => {
+			check_generation(tensors)
+		}
 		InferenceTask::SpeechToText => check_speech(tensors),
+		InferenceTask::ZeroShotImageClassification => check_image_text(tensors),
 		_ => Ok(()),
 	}
 }

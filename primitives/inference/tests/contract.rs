@@ -219,3 +219,38 @@ fn raw_requests_match_the_registered_inputs() {
 	let ints = Tensor::new("x", DType::I32, vec![1, 4], vec![0; 16]).unwrap();
 	assert_eq!(message(&[ints, mask]), "input `x` must be x: f32[batch, 4], not i32 [1, 4]");
 }
+
+#[test]
+fn zero_shot_requests_send_an_image_with_labels_or_one_thing_to_embed() {
+	let image = bytes("image", b"\x89PNG");
+	let labels = Tensor::new("labels", DType::U8, vec![2, 3], b"catdog".to_vec()).unwrap();
+	let task = Task::ZeroShotImageClassification;
+	assert_eq!(check_request(task, &[image.clone(), labels.clone()]), Ok(()));
+	assert_eq!(check_request(task, std::slice::from_ref(&image)), Ok(()));
+	assert_eq!(check_request(task, &[bytes("text", b"a cat")]), Ok(()));
+	let template = bytes("template", b"a photo of a {}");
+	assert_eq!(check_request(task, &[image.clone(), labels.clone(), template.clone()]), Ok(()));
+	for (tensors, message) in [
+		(vec![labels.clone()], "send exactly one of `image`, `text`"),
+		(vec![bytes("text", b"a cat"), labels.clone()], "`labels` is only read with `image`"),
+		(vec![image.clone(), template.clone()], "`template` is only read with `labels`"),
+		(vec![image.clone(), bytes("text", b"x")], "send exactly one of `image`, `text`"),
+		(vec![], "send exactly one of `image`, `text`"),
+		(
+			vec![image.clone(), labels.clone(), bytes("template", b"no slot")],
+			"`template` must be UTF-8 of at most 256 bytes with one `{}` where the label goes",
+		),
+		(
+			vec![image, labels, bytes("template", b"{} or {}")],
+			"`template` must be UTF-8 of at most 256 bytes with one `{}` where the label goes",
+		),
+	] {
+		assert_eq!(refusal(task, &tensors), message);
+	}
+	// Fill-mask takes texts; text-to-text takes a prompt with generation parameters.
+	assert_eq!(check_request(Task::FillMask, &[bytes("text", b"a [MASK] day")]), Ok(()));
+	assert_eq!(
+		refusal(Task::Text2TextGeneration, &[bytes("prompt", b"x"), scalar_i64("max_tokens", 0)]),
+		"`max_tokens` must be 1..=512"
+	);
+}

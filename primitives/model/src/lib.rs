@@ -71,11 +71,19 @@ pub enum InferenceTask {
 	TextGeneration,
 	/// Named tensors in and out, no pre- or post-processing.
 	RawTensors,
+	/// Text with mask tokens in, the likeliest tokens for each mask out (`fill-mask`).
+	FillMask,
+	/// Text in, text out from an encoder-decoder: translation, summarisation… prompts
+	/// (`text2text-generation`).
+	Text2TextGeneration,
+	/// An image and candidate labels in, the labels ranked out; or an image or texts in, their
+	/// embeddings in the shared space out (`zero-shot-image-classification`, CLIP).
+	ZeroShotImageClassification,
 }
 
 impl InferenceTask {
 	/// Every task, in SCALE index order.
-	pub const ALL: [InferenceTask; 8] = [
+	pub const ALL: [InferenceTask; 11] = [
 		InferenceTask::FeatureExtraction,
 		InferenceTask::TextClassification,
 		InferenceTask::ImageClassification,
@@ -84,6 +92,9 @@ impl InferenceTask {
 		InferenceTask::VoiceActivity,
 		InferenceTask::TextGeneration,
 		InferenceTask::RawTensors,
+		InferenceTask::FillMask,
+		InferenceTask::Text2TextGeneration,
+		InferenceTask::ZeroShotImageClassification,
 	];
 
 	/// The task's name, as the Hugging Face pipeline tags write it where one exists.
@@ -97,6 +108,9 @@ impl InferenceTask {
 			InferenceTask::VoiceActivity => "voice-activity",
 			InferenceTask::TextGeneration => "text-generation",
 			InferenceTask::RawTensors => "raw-tensors",
+			InferenceTask::FillMask => "fill-mask",
+			InferenceTask::Text2TextGeneration => "text2text-generation",
+			InferenceTask::ZeroShotImageClassification => "zero-shot-image-classification",
 		}
 	}
 

@@ -51,6 +51,16 @@ impl Tensor {
 		})
 	}
 
+	/// The values of an i64 tensor, or `None` for other dtypes.
+	pub fn to_i64(&self) -> Option<Vec<i64>> {
+		(self.dtype == DType::I64).then(|| {
+			self.data
+				.chunks_exact(8)
+				.map(|c| i64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
+				.collect()
+		})
+	}
+
 	/// Number of elements: the product of the dims (1 for a scalar).
 	pub fn elements(&self) -> Result<u64, CodecError> {
 		element_count(&self.shape)

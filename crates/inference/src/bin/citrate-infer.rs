@@ -13,7 +13,7 @@
 use citrate_inference::{
 	package::{parse_cid, ModelLoader},
 	pipelines::{
-		Audio, GenerationParams, ModelFiles, Output, Pipeline, PipelineOptions, Request,
+		Audio, GenerationParams, ImageText, ModelFiles, Output, Pipeline, PipelineOptions, Request,
 		SpeechOptions, Task,
 	},
 	proof::output_hash,
@@ -75,9 +75,10 @@ struct Args {
 	timeout: u64,
 	/// An input file: an image (PNG, JPEG), a WAV file, or for raw tensors the tensors in the
 	/// codec's binary form (CTEN).
-	#[arg(long, conflicts_with_all = ["text", "prompt"])]
+	#[arg(long, conflicts_with_all = ["prompt"])]
 	input: Option<PathBuf>,
-	/// An input text (repeatable).
+	/// An input text (repeatable); for zero-shot image classification with `--input`, the
+	/// candidate labels.
 	#[arg(long)]
 	text: Vec<String>,
 	/// A prompt to continue.
@@ -135,6 +136,19 @@ fn model_files(args: &Args) -> Result<ModelFiles, Error> {
 }
 
 fn request(args: &Args, task: Task) -> Result<Request, Error> {
+	if task == Task::ZeroShotImageClassification {
+		let template = citrate_inference::pipelines::DEFAULT_TEMPLATE.to_string();
+		return Ok(Request::ImageText(match (&args.input, args.text.is_empty()) {
+			(Some(path), false) => ImageText::Classify {
+				image: std::fs::read(path)?,
+				labels: args.text.clone(),
+				template,
+			},
+			(Some(path), true) => ImageText::EmbedImage(std::fs::read(path)?),
+			(None, false) => ImageText::EmbedTexts(args.text.clone()),
+			(None, true) => return Err(Error::MissingInput("--input and/or --text".into())),
+		}));
+	}
 	if let Some(path) = &args.input {
 		let bytes = std::fs::read(path)?;
 		return Ok(match task {

@@ -80,10 +80,12 @@ pub(crate) fn generate(
 	Ok(generated)
 }
 
-/// A loaded text-generation model: Gemma 3 from GGUF, or GPT-2 from safetensors.
+/// A loaded text-generation model: Gemma 3 from GGUF, or GPT-2 from safetensors (causal), or
+/// T5 from safetensors (encoder-decoder, text-to-text).
 pub enum TextGenerator {
 	Gemma(super::gemma::GemmaModel),
 	Gpt2(super::gpt2::Gpt2Model),
+	T5(Box<super::t5::T5Model>),
 }
 
 impl TextGenerator {
@@ -96,6 +98,7 @@ impl TextGenerator {
 		match self {
 			TextGenerator::Gemma(model) => model.generate(prompt, params),
 			TextGenerator::Gpt2(model) => model.generate(prompt, params),
+			TextGenerator::T5(model) => model.generate(prompt, params),
 		}
 	}
 
@@ -104,6 +107,7 @@ impl TextGenerator {
 		match self {
 			TextGenerator::Gemma(model) => model.weight_bytes(),
 			TextGenerator::Gpt2(model) => model.weight_bytes(),
+			TextGenerator::T5(model) => model.weight_bytes(),
 		}
 	}
 }

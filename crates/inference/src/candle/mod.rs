@@ -8,10 +8,13 @@
 //! (`cost` functions per model), not a graph.
 
 pub mod bert;
+pub mod clip;
 pub mod gemma;
 pub mod generation;
 pub mod gpt2;
 pub mod mel;
+pub mod t5;
+pub mod weights;
 pub mod whisper;
 
 use crate::{Error, Limits, Result};
@@ -36,7 +39,16 @@ pub fn device(cpu_only: bool) -> Result<Device> {
 }
 
 pub(crate) fn candle_error(error: candle_core::Error) -> Error {
-	Error::Runtime(format!("candle: {error}"))
+	Error::Runtime(format!("candle: {}", without_backtrace(error)))
+}
+
+/// candle's error without the backtrace candle attaches when `RUST_BACKTRACE` is set: messages
+/// must not depend on the environment.
+pub(crate) fn without_backtrace(error: candle_core::Error) -> candle_core::Error {
+	match error {
+		candle_core::Error::WithBacktrace { inner, .. } => without_backtrace(*inner),
+		other => other,
+	}
 }
 
 /// Checks a safetensors file's layout without trusting it: header length within the file and
@@ -111,6 +123,18 @@ impl crate::cache::CachedModel for whisper::WhisperModel {
 }
 
 impl crate::cache::CachedModel for gemma::GemmaModel {
+	fn memory_bytes(&self) -> u64 {
+		self.weight_bytes()
+	}
+}
+
+impl crate::cache::CachedModel for t5::T5Model {
+	fn memory_bytes(&self) -> u64 {
+		self.weight_bytes()
+	}
+}
+
+impl crate::cache::CachedModel for clip::ClipModel {
 	fn memory_bytes(&self) -> u64 {
 		self.weight_bytes()
 	}

@@ -5,6 +5,8 @@
 //! layout, so the output hash a proof signs covers exactly what the caller receives.
 
 pub mod audio;
+#[cfg(feature = "candle")]
+pub mod fill_mask;
 pub mod image;
 mod model_files;
 pub mod ocr;
@@ -21,7 +23,7 @@ use citrate_tensor_primitives::{DType, Tensor};
 /// The tasks a model can be registered for: the registry's `InferenceTask`.
 pub use citrate_model_primitives::InferenceTask as Task;
 pub use model_files::ModelFiles;
-pub use request::{Audio, Request, SpeechOptions};
+pub use request::{Audio, ImageText, Request, SpeechOptions, DEFAULT_TEMPLATE};
 pub use task::{Pipeline, PipelineOptions};
 
 /// Most tokens one text-generation request may generate.

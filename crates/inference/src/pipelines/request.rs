@@ -11,7 +11,7 @@ use super::{
 };
 use crate::{Error, Result};
 use citrate_inference_primitives::request::{check_request, Scalar};
-pub use citrate_inference_primitives::request::{MAX_TEXTS, SAMPLE_RATE};
+pub use citrate_inference_primitives::request::{DEFAULT_TEMPLATE, MAX_TEXTS, SAMPLE_RATE};
 use citrate_tensor_primitives::Tensor;
 
 /// What a request sends.
@@ -25,8 +25,21 @@ pub enum Request {
 	Audio { audio: Audio, speech: SpeechOptions },
 	/// A prompt to continue (text generation).
 	Prompt { text: String, params: GenerationParams },
+	/// An image and texts for an image–text model (zero-shot image classification).
+	ImageText(ImageText),
 	/// The model's inputs as they are (raw tensors).
 	Tensors(Vec<Tensor>),
+}
+
+/// What an image–text model (CLIP) is asked.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ImageText {
+	/// Rank `labels` for `image`, each label put into `template` where it has `{}`.
+	Classify { image: Vec<u8>, labels: Vec<String>, template: String },
+	/// The image's embedding.
+	EmbedImage(Vec<u8>),
+	/// One embedding per text.
+	EmbedTexts(Vec<String>),
 }
 
 /// Audio a request sends.
@@ -80,7 +93,7 @@ impl Request {
 			|name: &str| named(name).ok_or_else(|| Error::MissingInput(name.to_string()));
 		let scalar = |name: &str| named(name).and_then(Scalar::of);
 		Ok(match task {
-			Task::FeatureExtraction | Task::TextClassification => {
+			Task::FeatureExtraction | Task::TextClassification | Task::FillMask => {
 				Request::Text(texts_of(required("text")?)?)
 			}
 			Task::ImageClassification | Task::Ocr => {
@@ -96,7 +109,7 @@ impl Request {
 					translate: named("task").is_some_and(|t| t.data == b"translate"),
 				},
 			},
-			Task::TextGeneration => {
+			Task::TextGeneration | Task::Text2TextGeneration => {
 				let mut params = GenerationParams::default();
 				if let Some(n) = scalar("max_tokens").and_then(Scalar::as_i64) {
 					params.max_tokens = n as usize;
@@ -112,6 +125,21 @@ impl Request {
 				}
 				Request::Prompt { text: utf8(required("prompt")?)?, params }
 			}
+			Task::ZeroShotImageClassification => {
+				Request::ImageText(match (named("image"), named("labels"), named("text")) {
+					(Some(image), Some(labels), _) => ImageText::Classify {
+						image: image.data.clone(),
+						labels: texts_of(labels)?,
+						template: match named("template") {
+							Some(template) => utf8(template)?,
+							None => DEFAULT_TEMPLATE.to_string(),
+						},
+					},
+					(Some(image), None, _) => ImageText::EmbedImage(image.data.clone()),
+					// `check_request` allows exactly one of `image` and `text`.
+					(None, _, _) => ImageText::EmbedTexts(texts_of(required("text")?)?),
+				})
+			}
 			Task::RawTensors => Request::Tensors(tensors),
 		})
 	}
@@ -122,6 +150,7 @@ impl Request {
 			Request::Image(_) => "an image",
 			Request::Audio { .. } => "audio",
 			Request::Prompt { .. } => "a prompt",
+			Request::ImageText(_) => "an image or texts",
 			Request::Tensors(_) => "raw tensors",
 		}
 	}

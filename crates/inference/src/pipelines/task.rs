@@ -7,17 +7,22 @@
 //! | task | files |
 //! |---|---|
 //! | feature-extraction | `tokenizer.json` and `model.onnx` (tract) or `model.safetensors` + `config.json` (candle BERT) |
-//! | text-classification | `model.onnx`, `tokenizer.json`, `config.json` (`id2label`) |
+//! | text-classification | `tokenizer.json`, `config.json` (`id2label`), and `model.onnx` (tract) or `model.safetensors` (`BertForSequenceClassification`, candle) |
 //! | image-classification | `model.onnx`; labels from `config.json` `id2label`, else ImageNet-1k; preprocessing from `preprocessor_config.json` or the ONNX metadata (see [`super::preprocess`]) |
 //! | OCR | `det.onnx`, `rec.onnx` (character list in its metadata), optional `cls.onnx` |
 //! | speech-to-text | `model.safetensors` (Whisper, HF config in its metadata) + `tokenizer.json` (candle) |
 //! | voice-activity | a Silero VAD v5 export: `model.onnx` or the silero-vad package's own file names (see [`super::vad`]) |
 //! | text-generation | `model.gguf` (Gemma 3, candle), or `model.safetensors` + `config.json` + `tokenizer.json` (GPT-2, candle) |
 //! | raw-tensors | `model.onnx` |
+//! | fill-mask | `model.safetensors` (`BertForMaskedLM`) + `config.json` + `tokenizer.json` (candle) |
+//! | text2text-generation | `model.safetensors` (T5) + `config.json` + `tokenizer.json` (candle) |
+//! | zero-shot-image-classification | `model.safetensors` (CLIP) + `config.json` + `tokenizer.json` + `preprocessor_config.json` (candle) |
 //!
 //! Requests come as [`Request`]s, read from the tensor form that extrinsics and precompiles
 //! carry by [`Request::from_tensors`].
 
+#[cfg(feature = "candle")]
+use super::request::ImageText;
 use super::{
 	image::{imagenet_labels, ImageClassifier},
 	ocr::Ocr,
@@ -69,6 +74,12 @@ pub enum Pipeline {
 	#[cfg(feature = "candle")]
 	TextGeneration(crate::candle::generation::TextGenerator),
 	RawTensors(OnnxModel),
+	#[cfg(feature = "candle")]
+	FillMask(super::fill_mask::FillMask, usize),
+	#[cfg(feature = "candle")]
+	Text2TextGeneration(crate::candle::generation::TextGenerator),
+	#[cfg(feature = "candle")]
+	ZeroShotImageClassification(Box<crate::candle::clip::ClipModel>),
 }
 
 #[cfg(feature = "candle")]
@@ -118,16 +129,33 @@ impl Pipeline {
 					}));
 				}
 			}
-			Task::TextClassification => Pipeline::TextClassification(
-				TextClassifier::with_output(
-					onnx("model.onnx", &options.load)?,
-					files.require("tokenizer.json", task)?,
-					options.max_tokens,
-					labels_from_config(files.require("config.json", task)?)?,
-					configured_output(files)?,
-				)?,
-				options.top_k,
-			),
+			Task::TextClassification => {
+				let tokenizer = files.require("tokenizer.json", task)?;
+				let config = files.require("config.json", task)?;
+				let labels = labels_from_config(config)?;
+				let classifier = match files.get("model.safetensors") {
+					#[cfg(feature = "candle")]
+					Some(weights) if files.get("model.onnx").is_none() => TextClassifier::new(
+						crate::candle::bert::BertClassifier::load(
+							weights,
+							config,
+							&candle_device(options)?,
+							&options.load.limits,
+						)?,
+						tokenizer,
+						options.max_tokens,
+						labels,
+					)?,
+					_ => TextClassifier::with_output(
+						onnx("model.onnx", &options.load)?,
+						tokenizer,
+						options.max_tokens,
+						labels,
+						configured_output(files)?,
+					)?,
+				};
+				Pipeline::TextClassification(classifier, options.top_k)
+			}
 			Task::ImageClassification => {
 				let labels = match files.get("config.json") {
 					Some(config) => labels_from_config(config)?,
@@ -189,8 +217,49 @@ impl Pipeline {
 					)?),
 				})
 			}
+			#[cfg(feature = "candle")]
+			Task::FillMask => Pipeline::FillMask(
+				super::fill_mask::FillMask::new(
+					crate::candle::bert::BertMaskedLm::load(
+						files.require("model.safetensors", task)?,
+						files.require("config.json", task)?,
+						&candle_device(options)?,
+						&options.load.limits,
+					)?,
+					files.require("tokenizer.json", task)?,
+					options.max_tokens,
+				)?,
+				options.top_k,
+			),
+			#[cfg(feature = "candle")]
+			Task::Text2TextGeneration => {
+				Pipeline::Text2TextGeneration(crate::candle::generation::TextGenerator::T5(
+					Box::new(crate::candle::t5::T5Model::load(
+						files.require("model.safetensors", task)?,
+						files.require("config.json", task)?,
+						files.require("tokenizer.json", task)?,
+						&candle_device(options)?,
+						&options.load.limits,
+					)?),
+				))
+			}
+			#[cfg(feature = "candle")]
+			Task::ZeroShotImageClassification => Pipeline::ZeroShotImageClassification(Box::new(
+				crate::candle::clip::ClipModel::load(
+					files.require("model.safetensors", task)?,
+					files.require("config.json", task)?,
+					files.require("tokenizer.json", task)?,
+					files.require(super::preprocess::PREPROCESSOR_CONFIG, task)?,
+					&candle_device(options)?,
+					&options.load.limits,
+				)?,
+			)),
 			#[cfg(not(feature = "candle"))]
-			Task::SpeechToText | Task::TextGeneration => return needs_candle(task),
+			Task::SpeechToText
+			| Task::TextGeneration
+			| Task::FillMask
+			| Task::Text2TextGeneration
+			| Task::ZeroShotImageClassification => return needs_candle(task),
 			Task::RawTensors => Pipeline::RawTensors(onnx("model.onnx", &options.load)?),
 		})
 	}
@@ -208,6 +277,12 @@ impl Pipeline {
 			#[cfg(feature = "candle")]
 			Pipeline::TextGeneration(_) => Task::TextGeneration,
 			Pipeline::RawTensors(_) => Task::RawTensors,
+			#[cfg(feature = "candle")]
+			Pipeline::FillMask(..) => Task::FillMask,
+			#[cfg(feature = "candle")]
+			Pipeline::Text2TextGeneration(_) => Task::Text2TextGeneration,
+			#[cfg(feature = "candle")]
+			Pipeline::ZeroShotImageClassification(_) => Task::ZeroShotImageClassification,
 		}
 	}
 
@@ -236,6 +311,20 @@ impl Pipeline {
 			(Pipeline::RawTensors(model), Request::Tensors(inputs)) => {
 				Ok(Output::Tensors(model.run(inputs)?))
 			}
+			#[cfg(feature = "candle")]
+			(Pipeline::FillMask(model, k), Request::Text(t)) => model.fill(&texts(t), *k),
+			#[cfg(feature = "candle")]
+			(Pipeline::Text2TextGeneration(generator), Request::Prompt { text, params }) => {
+				generator.generate(text, params)
+			}
+			#[cfg(feature = "candle")]
+			(Pipeline::ZeroShotImageClassification(clip), Request::ImageText(request)) => match request {
+				ImageText::Classify { image, labels, template } => {
+					clip.classify(image, labels, template)
+				}
+				ImageText::EmbedImage(image) => clip.embed_image(image),
+				ImageText::EmbedTexts(t) => clip.embed_texts(&texts(t)),
+			},
 			(pipeline, request) => Err(Error::Pipeline(format!(
 				"{} models do not take {}",
 				pipeline.task().name(),
@@ -257,6 +346,12 @@ impl Pipeline {
 			#[cfg(feature = "candle")]
 			Pipeline::TextGeneration(generator) => generator.weight_bytes(),
 			Pipeline::RawTensors(model) => model.weight_bytes(),
+			#[cfg(feature = "candle")]
+			Pipeline::FillMask(model, _) => model.weight_bytes(),
+			#[cfg(feature = "candle")]
+			Pipeline::Text2TextGeneration(generator) => generator.weight_bytes(),
+			#[cfg(feature = "candle")]
+			Pipeline::ZeroShotImageClassification(clip) => clip.weight_bytes(),
 		}
 	}
 }

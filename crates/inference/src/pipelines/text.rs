@@ -2,7 +2,7 @@
 
 use super::{outputs::OutputChoice, Output};
 use crate::{codec::DType, codec::Tensor, onnx::OnnxModel, Error, Result};
-use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
+use tokenizers::{PaddingParams, PaddingStrategy, PostProcessor, Tokenizer, TruncationParams};
 
 /// Largest `tokenizer.json` accepted.
 pub const MAX_TOKENIZER_BYTES: usize = 32 << 20;
@@ -10,17 +10,35 @@ pub const MAX_TOKENIZER_BYTES: usize = 32 << 20;
 /// Most texts in one request.
 pub const MAX_TEXTS: usize = 64;
 
-/// A tokenizer from a `tokenizer.json`, padding each batch to its longest text and truncating
-/// to `max_tokens`.
-pub fn load_tokenizer(json: &[u8], max_tokens: usize) -> Result<Tokenizer> {
+/// A tokenizer from a `tokenizer.json` of at most [`MAX_TOKENIZER_BYTES`], truncating to
+/// `max_tokens` (special tokens included); refused when its special tokens alone would not fit.
+pub fn read_tokenizer(json: &[u8], max_tokens: usize) -> Result<Tokenizer> {
 	if json.len() > MAX_TOKENIZER_BYTES {
-		return Err(Error::Pipeline(format!(
-			"tokenizer.json is {} bytes; the limit is {MAX_TOKENIZER_BYTES}",
+		return Err(Error::InvalidModel(format!(
+			"tokenizer.json: {} bytes; the limit is {MAX_TOKENIZER_BYTES}",
 			json.len()
 		)));
 	}
 	let mut tokenizer = Tokenizer::from_bytes(json)
-		.map_err(|e| Error::Pipeline(format!("not a tokenizer.json: {e}")))?;
+		.map_err(|e| Error::InvalidModel(format!("tokenizer.json: {e}")))?;
+	// `tokenizers` subtracts the special tokens from the length unchecked (a panic).
+	let special = tokenizer.get_post_processor().map_or(0, |p| p.added_tokens(false));
+	if special >= max_tokens {
+		return Err(Error::InvalidModel(format!(
+			"tokenizer.json: adds {special} special tokens, leaving no room for text in \
+			 {max_tokens} tokens"
+		)));
+	}
+	tokenizer
+		.with_truncation(Some(TruncationParams { max_length: max_tokens, ..Default::default() }))
+		.map_err(|e| Error::InvalidModel(format!("tokenizer.json: truncation: {e}")))?;
+	Ok(tokenizer)
+}
+
+/// A tokenizer from a `tokenizer.json` ([`read_tokenizer`]), padding each batch to its longest
+/// text.
+pub fn load_tokenizer(json: &[u8], max_tokens: usize) -> Result<Tokenizer> {
+	let mut tokenizer = read_tokenizer(json, max_tokens)?;
 	let pad_id = tokenizer.get_padding().map_or(0, |p| p.pad_id);
 	let pad_token =
 		tokenizer.get_padding().map_or_else(|| "[PAD]".to_string(), |p| p.pad_token.clone());
@@ -30,9 +48,6 @@ pub fn load_tokenizer(json: &[u8], max_tokens: usize) -> Result<Tokenizer> {
 		pad_token,
 		..PaddingParams::default()
 	}));
-	tokenizer
-		.with_truncation(Some(TruncationParams { max_length: max_tokens, ..Default::default() }))
-		.map_err(|e| Error::Pipeline(format!("tokenizer truncation: {e}")))?;
 	Ok(tokenizer)
 }
 
@@ -83,14 +98,18 @@ pub fn mean_pool_normalized(hidden: &[f32], mask: &[i64], batch: usize, dims: us
 	out
 }
 
-/// A text encoder: its outputs include the last hidden state [batch, sequence, dims] or a
-/// pooled embedding [batch, dims].
+/// A model over token tensors: an encoder whose outputs include the last hidden state
+/// [batch, sequence, dims] or a pooled embedding [batch, dims], or a classifier's logits
+/// [batch, classes].
 pub enum Encoder {
 	/// An ONNX export (tract).
 	Onnx(OnnxModel),
-	/// HF safetensors (candle).
+	/// HF safetensors (candle): a bare BERT encoder.
 	#[cfg(feature = "candle")]
 	Bert(crate::candle::bert::BertEncoder),
+	/// HF safetensors (candle): `BertForSequenceClassification`.
+	#[cfg(feature = "candle")]
+	BertClassifier(crate::candle::bert::BertClassifier),
 }
 
 impl Encoder {
@@ -98,7 +117,7 @@ impl Encoder {
 		match self {
 			Encoder::Onnx(model) => model.inputs().iter().any(|spec| spec.name() == input),
 			#[cfg(feature = "candle")]
-			Encoder::Bert(_) => true,
+			Encoder::Bert(_) | Encoder::BertClassifier(_) => true,
 		}
 	}
 
@@ -107,6 +126,8 @@ impl Encoder {
 			Encoder::Onnx(model) => model.weight_bytes(),
 			#[cfg(feature = "candle")]
 			Encoder::Bert(model) => model.weight_bytes(),
+			#[cfg(feature = "candle")]
+			Encoder::BertClassifier(model) => model.weight_bytes(),
 		}
 	}
 
@@ -115,6 +136,8 @@ impl Encoder {
 			Encoder::Onnx(model) => model.run(inputs),
 			#[cfg(feature = "candle")]
 			Encoder::Bert(model) => model.run(inputs),
+			#[cfg(feature = "candle")]
+			Encoder::BertClassifier(model) => model.run(inputs),
 		}
 	}
 }
@@ -129,6 +152,30 @@ impl From<OnnxModel> for Encoder {
 impl From<crate::candle::bert::BertEncoder> for Encoder {
 	fn from(model: crate::candle::bert::BertEncoder) -> Self {
 		Encoder::Bert(model)
+	}
+}
+
+#[cfg(feature = "candle")]
+impl From<crate::candle::bert::BertClassifier> for Encoder {
+	fn from(model: crate::candle::bert::BertClassifier) -> Self {
+		Encoder::BertClassifier(model)
+	}
+}
+
+impl Encoder {
+	/// Which output a pipeline reads: chosen among an ONNX model's outputs (see
+	/// [`OutputChoice::for_model`]); candle models return one.
+	fn output(
+		&self,
+		configured: Option<String>,
+		ranks: &'static [usize],
+		what: &'static str,
+	) -> Result<OutputChoice> {
+		match self {
+			Encoder::Onnx(model) => OutputChoice::for_model(model, configured, ranks, what),
+			#[cfg(feature = "candle")]
+			_ => Ok(OutputChoice::first(ranks, what)),
+		}
 	}
 }
 
@@ -164,13 +211,7 @@ impl SentenceEmbedder {
 		output: Option<String>,
 	) -> Result<Self> {
 		let encoder = encoder.into();
-		let output = match &encoder {
-			Encoder::Onnx(model) => {
-				OutputChoice::for_model(model, output, EMBEDDING_RANKS, "embedding")?
-			}
-			#[cfg(feature = "candle")]
-			Encoder::Bert(_) => OutputChoice::first(EMBEDDING_RANKS, "embedding"),
-		};
+		let output = encoder.output(output, EMBEDDING_RANKS, "embedding")?;
 		Ok(SentenceEmbedder {
 			encoder,
 			tokenizer: load_tokenizer(tokenizer_json, max_tokens)?,
@@ -207,12 +248,7 @@ impl SentenceEmbedder {
 		let mask: Vec<i64> = inputs
 			.iter()
 			.find(|t| t.name == "attention_mask")
-			.map(|t| {
-				t.data
-					.chunks_exact(8)
-					.map(|c| i64::from_le_bytes(c.try_into().unwrap_or_default()))
-					.collect()
-			})
+			.and_then(Tensor::to_i64)
 			.ok_or_else(|| Error::Pipeline("the encoder takes no attention_mask".into()))?;
 		Ok(Output::Embeddings {
 			dims,
@@ -248,7 +284,7 @@ pub fn labels_from_config(config_json: &[u8]) -> Result<Vec<String>> {
 /// f32 output of rank 2, or the one `citrate.json` names) take the label names of its
 /// `id2label`.
 pub struct TextClassifier {
-	model: OnnxModel,
+	model: Encoder,
 	tokenizer: Tokenizer,
 	labels: Vec<String>,
 	output: OutputChoice,
@@ -256,7 +292,7 @@ pub struct TextClassifier {
 
 impl TextClassifier {
 	pub fn new(
-		model: OnnxModel,
+		model: impl Into<Encoder>,
 		tokenizer_json: &[u8],
 		max_tokens: usize,
 		labels: Vec<String>,
@@ -266,13 +302,14 @@ impl TextClassifier {
 
 	/// A classifier reading the model's output `output` when given.
 	pub fn with_output(
-		model: OnnxModel,
+		model: impl Into<Encoder>,
 		tokenizer_json: &[u8],
 		max_tokens: usize,
 		labels: Vec<String>,
 		output: Option<String>,
 	) -> Result<Self> {
-		let output = OutputChoice::for_model(&model, output, &[2], "logits")?;
+		let model = model.into();
+		let output = model.output(output, &[2], "logits")?;
 		Ok(TextClassifier {
 			model,
 			tokenizer: load_tokenizer(tokenizer_json, max_tokens)?,
@@ -289,7 +326,7 @@ impl TextClassifier {
 	/// The `k` most likely labels per text.
 	pub fn classify(&self, texts: &[&str], k: usize) -> Result<Output> {
 		let mut inputs = encode_texts(&self.tokenizer, texts)?;
-		inputs.retain(|t| self.model.inputs().iter().any(|spec| spec.name() == t.name));
+		inputs.retain(|t| self.model.takes(&t.name));
 		let outputs = self.model.run(&inputs)?;
 		let (logits, _) = self.output.pick(&outputs, texts.len())?;
 		let (values, classes) = (logits.to_f32().unwrap_or_default(), logits.shape[1] as usize);

@@ -2,6 +2,8 @@
 //! (default `~/.cache/citrate/models`).
 #![allow(dead_code)]
 
+pub mod fixture;
+
 use std::path::PathBuf;
 
 pub fn models_dir() -> PathBuf {
