@@ -381,9 +381,10 @@ fn bad_repositories_are_refused_naming_the_file_and_the_problem() {
 	assert!(
 		error.starts_with(
 			"safetensors weights of model_type `t5` (T5ForConditionalGeneration) for \
-			 text-generation: the candle backend runs BERT encoders (feature-extraction), Whisper \
-			 (speech-to-text) and GPT-2 (text-generation) from safetensors.\nThe engine \
-			 imports:\n  feature-extraction: "
+			 text-generation: the candle backend runs BERT (feature-extraction, fill-mask, \
+			 text-classification), Whisper (speech-to-text), GPT-2 (text-generation), T5 \
+			 (text2text-generation) and CLIP (zero-shot-image-classification) from \
+			 safetensors.\nThe engine imports:\n  feature-extraction: "
 		),
 		"{error}"
 	);
