@@ -3,7 +3,9 @@
 //!
 //! It lists the source repository and revision with the SHA-256 of every file in it, the
 //! converter's and engine's versions, the task and backend, and each package file with the
-//! repository file it came from. A file cannot hold its own CID, so `package.cid` is the CID
+//! repository file it came from, and the optimisation step when one ran (`--quantize`: the
+//! scheme, the tensors quantized, the agreement with the unoptimised model measured). A file
+//! cannot hold its own CID, so `package.cid` is the CID
 //! of the package *without* `citrate-import.json` (what `ipfs add -r` gives the other files);
 //! the registered CID covers this file too, and the registry records this file's SHA-256.
 
@@ -23,7 +25,8 @@ pub struct FileDigest {
 	pub sha256: String,
 }
 
-/// A package file and the repository file it is a copy of.
+/// A package file and the repository file it is a copy of (or was quantized from: see
+/// [`Attestation::quantization`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct PackageFile {
 	pub path: String,
@@ -46,8 +49,55 @@ pub struct PackageRecord {
 	pub files: Vec<PackageFile>,
 }
 
-/// The attestation, in the order it is written.
+/// A model file the optimisation step rewrote.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct QuantizedFile {
+	/// The package file.
+	pub path: String,
+	/// SHA-256 of the file before (the repository file's).
+	pub source_sha256: String,
+	/// Weights quantized, and their elements.
+	pub tensors: usize,
+	pub elements: u64,
+	/// How the weights are given back as floats: `dequantize-linear` (opset ≥ 13) or
+	/// `cast-mul` (older opsets); one scale per output channel either way.
+	pub dequantization: crate::quantize::Dequantization,
+	/// The model's default-domain opset (unchanged).
+	pub opset: i64,
+	pub bytes_before: u64,
+	pub bytes_after: u64,
+}
+
+/// The agreement of the optimised model with the original on the reference inputs, to 4
+/// decimals (cut, not rounded).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AgreementRecord {
+	/// `top-1`, `same-text` or `cosine`.
+	pub metric: &'static str,
+	pub inputs: usize,
+	/// Fraction of inputs agreeing (top-1, text) or minimum cosine.
+	pub measured: f64,
+	/// Mean cosine (top-1, text: as measured).
+	pub mean: f64,
+	/// The least agreement the import accepted.
+	pub threshold: f64,
+}
+
+/// The optimisation step (`--quantize`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct QuantizationRecord {
+	/// `citrate-import/quantize` and the converter's version.
+	pub converter: String,
+	/// `int8`.
+	pub quantization: &'static str,
+	/// What the scheme does.
+	pub scheme: &'static str,
+	pub files: Vec<QuantizedFile>,
+	pub agreement: AgreementRecord,
+}
+
+/// The attestation, in the order it is written.
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Attestation {
 	pub format: &'static str,
 	pub source: SourceRecord,
@@ -58,6 +108,9 @@ pub struct Attestation {
 	pub task: String,
 	pub backend: String,
 	pub license: String,
+	/// The optimisation step, when one ran (absent otherwise).
+	#[serde(skip_serializing_if = "Option::is_none")]
+	pub quantization: Option<QuantizationRecord>,
 	pub package: PackageRecord,
 }
 

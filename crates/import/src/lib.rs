@@ -11,22 +11,31 @@
 //! 4. [`package`]: lay out the model package (the file names the engine reads) and load it in
 //!    the engine on a reference input of its task ([`validate`]), which gives the registry
 //!    metadata: parameters, FLOPs and peak memory from the engine's cost model;
-//! 5. [`attestation`]: write `citrate-import.json` — the source repository and revision, the
+//! 5. optionally ([`ImportOptions::quantize`], `--quantize int8`), [`quantize`] the package's
+//!    ONNX weights to int8, validate the quantized package the same way, compare it with the
+//!    original on several reference inputs ([`agreement`]: top-1 label, text or cosine
+//!    similarity) and refuse it below a threshold; the sizes and speeds before and after are
+//!    reported ([`Quantized`]);
+//! 6. [`attestation`]: write `citrate-import.json` — the source repository and revision, the
 //!    SHA-256 of every source file, the converter and engine versions and the CID of the model
-//!    files — so anyone can run the import again and check they get the same package CID.
+//!    files, and the optimisation step when one ran — so anyone can run the import again and
+//!    check they get the same package CID.
 //!
 //! Adding the package to a store and registering it on chain is the caller's part
 //! (`citrate-node model import`).
 
+pub mod agreement;
 pub mod attestation;
 pub mod card;
 mod error;
 pub mod license;
 pub mod package;
+pub mod quantize;
 pub mod repository;
 pub mod source;
 pub mod task;
 pub mod validate;
 
 pub use error::{Error, Result};
-pub use package::{prepare, ImportOptions, Prepared};
+pub use package::{prepare, ImportOptions, Prepared, Quantized};
+pub use quantize::Quantization;

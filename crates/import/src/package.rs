@@ -2,12 +2,17 @@
 //! the engine, described by registry metadata and attested.
 
 use crate::{
-	attestation::{self, Attestation, FileDigest, PackageFile, PackageRecord, SourceRecord},
+	agreement::{self, Agreement, Speed},
+	attestation::{
+		self, AgreementRecord, Attestation, FileDigest, PackageFile, PackageRecord,
+		QuantizationRecord, QuantizedFile, SourceRecord,
+	},
 	license::License,
+	quantize::{self, Quantization},
 	repository::{Repository, Weights},
 	source::Source,
 	task::{self, Backend, Plan},
-	validate::{validate, Validation},
+	validate::{validate, validate_loaded, Validation},
 	Error, Result,
 };
 use citrate_inference::{parameters, pipelines::ModelFiles};
@@ -41,6 +46,32 @@ pub struct ImportOptions {
 	pub out: PathBuf,
 	/// Called with each step's name as it starts (hashing, copying, validating…).
 	pub progress: Option<fn(&str)>,
+	/// The optimisation step (`--quantize int8`): quantize the package's ONNX weights, keep
+	/// the result only if it agrees with the original on the reference inputs.
+	pub quantize: Option<Quantization>,
+	/// The least agreement the quantized model must reach, a fraction from 0 to 1 (of
+	/// inputs with the same top-1 label or text; or the minimum cosine similarity);
+	/// [`Metric::default_threshold`](crate::agreement::Metric::default_threshold) when `None`.
+	pub min_agreement: Option<f64>,
+}
+
+/// What the optimisation step did and measured.
+#[derive(Clone, Debug)]
+pub struct Quantized {
+	pub quantization: Quantization,
+	/// Each model file rewritten, and what quantizing it did.
+	pub files: Vec<(String, quantize::Report)>,
+	/// Bytes of the model files before and after.
+	pub bytes_before: u64,
+	pub bytes_after: u64,
+	pub agreement: Agreement,
+	/// The agreement required.
+	pub threshold: f64,
+	/// Load and median run time of the original and the quantized model.
+	pub speed_before: Speed,
+	pub speed_after: Speed,
+	/// The original package's reference run (`Prepared::validation` is the quantized one's).
+	pub original: Validation,
 }
 
 /// Registry metadata, as `pallet-model-registry`'s `ModelMetadata` holds it.
@@ -66,7 +97,10 @@ pub struct Prepared {
 	pub plan: Plan,
 	pub license: License,
 	pub metadata: Metadata,
+	/// The reference run of the package as written (quantized, with `--quantize`).
 	pub validation: Validation,
+	/// The optimisation step, when one ran.
+	pub quantized: Option<Quantized>,
 	pub attestation: Attestation,
 	/// SHA-256 of `citrate-import.json`, which the registry records.
 	pub attestation_sha256: [u8; 32],
@@ -106,6 +140,22 @@ fn prepare_in(options: &ImportOptions) -> Result<Prepared> {
 	let repo = Repository::read(options.source.clone())?;
 	let plan = task::plan(&repo, options.task)?;
 	let license = License::of_card(repo.card.as_ref(), options.license.as_deref())?;
+	if let Some(quantization) = options.quantize {
+		quantizable(&repo, plan, quantization)?;
+	}
+	match (options.min_agreement, options.quantize) {
+		(Some(_), None) => {
+			return Err(Error::Unsupported(
+				"--min-agreement is the threshold of --quantize; give both or neither".into(),
+			))
+		}
+		(Some(min), Some(_)) if !(0.0..=1.0).contains(&min) => {
+			return Err(Error::Unsupported(format!(
+				"--min-agreement {min}: give a fraction from 0 to 1"
+			)))
+		}
+		_ => {}
+	}
 	let name = options.name.clone().unwrap_or_else(|| repo.source.repo_id.clone());
 	if name.is_empty() || name.len() > MAX_NAME_LEN {
 		return Err(Error::Unsupported(format!(
@@ -142,13 +192,41 @@ fn prepare_in(options: &ImportOptions) -> Result<Prepared> {
 
 	step("validating the package in the inference engine");
 	let files = ModelFiles::from_dir(&options.out, u64::MAX)?;
+	// The original's parameters: quantizing adds scales, not parameters.
 	let parameter_count = parameter_count(&repo.weights, &files)?;
-	let validation = validate(plan.task, &files)?;
-	drop(files);
-	let metadata = metadata(&repo, plan, parameter_count, &validation);
+	let (validation, quantized) = match options.quantize {
+		None => (validate(plan.task, &files)?, None),
+		Some(quantization) => {
+			let (validation, quantized) =
+				quantize_package(options, plan, quantization, files, &step)?;
+			for package_file in &mut package_files {
+				if let Some((_, report)) =
+					quantized.files.iter().find(|(f, _)| *f == package_file.path)
+				{
+					let path = options.out.join(&package_file.path);
+					let (bytes, sha256) =
+						attestation::sha256_file(&path).map_err(|e| Error::io(&path, e))?;
+					debug_assert_eq!(bytes, report.bytes_after);
+					package_file.bytes = bytes;
+					package_file.sha256 = sha256;
+				}
+			}
+			(validation, Some(quantized))
+		}
+	};
+	let mut metadata = metadata(&repo, plan, parameter_count, &validation);
+	if let Some(quantized) = &quantized {
+		// The engine folds the dequantization at load: the model holds float32 weights in
+		// memory, as the original did, whatever the file's size.
+		let original = &quantized.original;
+		metadata.min_memory_bytes = metadata
+			.min_memory_bytes
+			.max(original.estimate.peak_memory_bytes().max(original.weight_bytes));
+	}
 
 	step("attesting the import");
 	let model_files_cid = cid_of(&options.out)?.0;
+	let quantization = quantized.as_ref().map(|q| quantization_record(q, &source_files, &layout));
 	let attestation = Attestation {
 		format: attestation::FORMAT,
 		source: SourceRecord {
@@ -164,6 +242,7 @@ fn prepare_in(options: &ImportOptions) -> Result<Prepared> {
 		task: plan.task.name().to_string(),
 		backend: plan.backend.name().to_string(),
 		license: license.id.clone(),
+		quantization,
 		package: PackageRecord { cid: model_files_cid, files: package_files },
 	};
 	let bytes = attestation.to_bytes();
@@ -181,11 +260,151 @@ fn prepare_in(options: &ImportOptions) -> Result<Prepared> {
 		license,
 		metadata,
 		validation,
+		quantized,
 		attestation,
 		attestation_sha256,
 		cid,
 		size_bytes,
 	})
+}
+
+/// Refuses `--quantize` for packages it does not apply to, before any work.
+fn quantizable(repo: &Repository, plan: Plan, quantization: Quantization) -> Result<()> {
+	let weights = match &repo.weights {
+		Weights::Onnx { .. } | Weights::OcrOnnx { .. } if plan.backend == Backend::Tract => {
+			return Ok(())
+		}
+		Weights::Safetensors { file } => format!("safetensors ({file})"),
+		Weights::Gguf { file } => format!("GGUF ({file}), quantized already"),
+		Weights::Onnx { file } => format!("ONNX ({file})"),
+		Weights::OcrOnnx { det, .. } => format!("ONNX ({det})"),
+	};
+	Err(Error::Unsupported(format!(
+		"--quantize {} applies to ONNX models run on tract (it quantizes their MatMul, Gemm and \
+		 Conv weights); this repository's weights are {weights}, run on {}: import it without \
+		 --quantize",
+		quantization.name(),
+		plan.backend.name()
+	)))
+}
+
+/// The optimisation step: validates the original package (`files`, laid out in
+/// `options.out`), quantizes its ONNX files in place, validates the result, compares the two
+/// on the reference inputs and refuses the result below the threshold. Gives the quantized
+/// package's reference run.
+fn quantize_package(
+	options: &ImportOptions,
+	plan: Plan,
+	quantization: Quantization,
+	files: ModelFiles,
+	step: &dyn Fn(&str),
+) -> Result<(Validation, Quantized)> {
+	let (original, original_pipeline) = validate_loaded(plan.task, &files)?;
+
+	step(&format!("quantizing the weights ({})", quantization.name()));
+	let mut quantized_files = files.clone();
+	let mut reports = vec![];
+	for name in ["model.onnx", "det.onnx", "rec.onnx", "cls.onnx"] {
+		let Some(bytes) = files.get(name) else { continue };
+		let (bytes, report) = match quantization {
+			Quantization::Int8 => quantize::quantize_onnx(bytes),
+		}
+		.map_err(|e| Error::bad(name, format!("--quantize {}: {e}", quantization.name())))?;
+		if report.tensors > 0 {
+			quantized_files.insert(name, bytes);
+			reports.push((name.to_string(), report));
+		}
+	}
+	if reports.is_empty() {
+		return Err(Error::Unsupported(format!(
+			"--quantize {}: the model holds no float32 MatMul, Gemm or Conv weight of {} elements \
+			 or more (it may be quantized already); import it without --quantize",
+			quantization.name(),
+			quantize::MIN_ELEMENTS
+		)));
+	}
+
+	step("validating the quantized package");
+	let (validation, quantized_pipeline) = validate_loaded(plan.task, &quantized_files)?;
+
+	step("comparing the quantized model with the original on the reference inputs");
+	let agreement =
+		agreement::compare(plan.task, &original_pipeline, &quantized_pipeline, &original.inputs)?;
+	let threshold = options.min_agreement.unwrap_or_else(|| agreement.metric.default_threshold());
+	if agreement.value < threshold {
+		return Err(Error::Disagreement { quantization, agreement, threshold });
+	}
+
+	step("timing the original and the quantized model");
+	let reference = agreement::reference_inputs(plan.task, &original.inputs)?.remove(0).1;
+	let (run_before, run_after) = agreement::median_runs(
+		&original_pipeline,
+		&quantized_pipeline,
+		&reference,
+		agreement::TIMED_RUNS,
+	)?;
+	let speed = |load, run| Speed { load, run, runs: agreement::TIMED_RUNS };
+	let speed_before = speed(original.load_time, run_before);
+	let speed_after = speed(validation.load_time, run_after);
+
+	for (name, _) in &reports {
+		let path = options.out.join(name);
+		let bytes = quantized_files.get(name).unwrap_or_default();
+		std::fs::write(&path, bytes).map_err(|e| Error::io(&path, e))?;
+	}
+	let quantized = Quantized {
+		quantization,
+		bytes_before: reports.iter().map(|(_, r)| r.bytes_before).sum(),
+		bytes_after: reports.iter().map(|(_, r)| r.bytes_after).sum(),
+		files: reports,
+		agreement,
+		threshold,
+		speed_before,
+		speed_after,
+		original,
+	};
+	Ok((validation, quantized))
+}
+
+/// The attestation's record of the optimisation step.
+fn quantization_record(
+	quantized: &Quantized,
+	sources: &[FileDigest],
+	layout: &[(String, String)],
+) -> QuantizationRecord {
+	let cut = |x: f64| (x * 1e4).floor() / 1e4;
+	let a = &quantized.agreement;
+	QuantizationRecord {
+		converter: format!("citrate-import/quantize {}", env!("CARGO_PKG_VERSION")),
+		quantization: quantized.quantization.name(),
+		scheme: quantized.quantization.scheme(),
+		files: quantized
+			.files
+			.iter()
+			.map(|(path, report)| QuantizedFile {
+				path: path.clone(),
+				source_sha256: layout
+					.iter()
+					.find(|(to, _)| to == path)
+					.and_then(|(_, from)| sources.iter().find(|d| &d.path == from))
+					.map(|d| d.sha256.clone())
+					.unwrap_or_default(),
+				tensors: report.tensors,
+				elements: report.elements,
+				dequantization: report.dequantization,
+				opset: report.opset,
+				bytes_before: report.bytes_before,
+				bytes_after: report.bytes_after,
+			})
+			.collect(),
+		agreement: AgreementRecord {
+			metric: a.metric.name(),
+			inputs: a.inputs,
+			measured: cut(a.value),
+			mean: cut(a.mean),
+			threshold: quantized.threshold,
+		},
+	}
 }
 
 /// Package file name ← repository file.

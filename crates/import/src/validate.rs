@@ -84,6 +84,11 @@ pub fn reference_request(
 
 /// Loads `files` as a model of `task` and runs the reference input.
 pub fn validate(task: InferenceTask, files: &ModelFiles) -> Result<Validation> {
+	validate_loaded(task, files).map(|(validation, _)| validation)
+}
+
+/// [`validate`], keeping the loaded pipeline.
+pub fn validate_loaded(task: InferenceTask, files: &ModelFiles) -> Result<(Validation, Pipeline)> {
 	let options = PipelineOptions::default();
 	let started = Instant::now();
 	let pipeline = Pipeline::load(task, files, &options)?;
@@ -103,7 +108,7 @@ pub fn validate(task: InferenceTask, files: &ModelFiles) -> Result<Validation> {
 	let (output, estimate) = metered(|| pipeline.run(&request));
 	let run_time = started.elapsed();
 	let output = output?;
-	Ok(Validation {
+	let validation = Validation {
 		inputs,
 		outputs,
 		estimate,
@@ -111,7 +116,8 @@ pub fn validate(task: InferenceTask, files: &ModelFiles) -> Result<Validation> {
 		load_time,
 		run_time,
 		summary: summarise(&output),
-	})
+	};
+	Ok((validation, pipeline))
 }
 
 fn summarise(output: &Output) -> String {
@@ -147,7 +153,7 @@ fn summarise(output: &Output) -> String {
 
 /// A 224×224 RGB PNG: a diagonal gradient with dark bars, so detectors and classifiers see
 /// edges (its content is not meant to be recognised).
-fn reference_png() -> Result<Vec<u8>> {
+pub(crate) fn reference_png() -> Result<Vec<u8>> {
 	let (width, height) = (224u32, 224u32);
 	let image = image::RgbImage::from_fn(width, height, |x, y| {
 		let bar = (40..56).contains(&(y % 64)) && (16..208).contains(&x);
@@ -165,7 +171,7 @@ fn reference_png() -> Result<Vec<u8>> {
 }
 
 /// One second of 16 kHz audio: a 440 Hz tone at a tenth of full scale.
-fn reference_audio() -> Vec<f32> {
+pub(crate) fn reference_audio() -> Vec<f32> {
 	(0..16_000).map(|i| 0.1 * (i as f32 * 440.0 * std::f32::consts::TAU / 16_000.0).sin()).collect()
 }
 
@@ -175,7 +181,7 @@ pub const REFERENCE_SYMBOLIC_SIZE: u32 = 64;
 
 /// Zeros of `spec`'s dtype and shape; a symbolic first dim (the batch) is 1, other symbolic
 /// dims [`REFERENCE_SYMBOLIC_SIZE`].
-fn zeros(spec: &TensorSpec) -> std::result::Result<Tensor, String> {
+pub(crate) fn zeros(spec: &TensorSpec) -> std::result::Result<Tensor, String> {
 	let shape: Vec<u32> = spec
 		.dims
 		.iter()

@@ -95,6 +95,8 @@ fn options(dir: &Path, out: PathBuf) -> ImportOptions {
 		name: None,
 		out,
 		progress: None,
+		quantize: None,
+		min_agreement: None,
 	}
 }
 
@@ -234,6 +236,8 @@ fn a_safetensors_bert_from_the_hub_cache_runs_on_candle() {
 		name: None,
 		out: scratch.0.join("out"),
 		progress: None,
+		quantize: None,
+		min_agreement: None,
 	})
 	.unwrap();
 	assert_eq!(prepared.name, "sentence-transformers/all-MiniLM-L6-v2");

@@ -1,7 +1,7 @@
 //! Constant folding of an optimised graph, whatever the size of the folded constants.
 
 use crate::{error::chain, Error, Limits, Result};
-use tract_onnx::prelude::{IntoTValue, OutletId, SpecialOps, TractError, TypedModel};
+use tract_onnx::prelude::{IntoArcTensor, IntoTValue, OutletId, TractError, TypedModel};
 
 /// Folds every node whose inputs are all constants into a constant, whatever its size. Tract
 /// folds only results not much larger than their inputs, so int8 weights dequantised to f32
@@ -33,9 +33,16 @@ pub(super) fn fold_constants(mut model: TypedModel, limits: &Limits) -> Result<T
 			}
 			let mut folded = tract_onnx::prelude::TypedModelPatch::default();
 			for (slot, value) in outputs.into_iter().enumerate() {
-				let wire =
-					folded.add_const(format!("{}.folded{slot}", node.name), value).map_err(err)?;
-				folded.shunt_outside(&model, OutletId::new(node.id, slot), wire).map_err(err)?;
+				// Keep the output's exotic fact (a matrix product's packed weights), as tract's
+				// own folding does: without it the packed constant no longer fits its consumer.
+				let outlet = OutletId::new(node.id, slot);
+				let exotic = model.outlet_fact(outlet).map_err(err)?.exotic_fact.clone();
+				let konst = Const::new_with_opt_exotic_fact(value.into_arc_tensor(), exotic)
+					.map_err(err)?;
+				let wire = folded
+					.wire_node(format!("{}.folded{slot}", node.name), konst, &[])
+					.map_err(err)?[0];
+				folded.shunt_outside(&model, outlet, wire).map_err(err)?;
 			}
 			patch = Some(folded);
 			break;
