@@ -50,7 +50,12 @@ use wire::{
 	MODEL_GRAPH,
 };
 
+mod plan;
+mod values;
 mod wire;
+
+use plan::{collect_names, plan, Source};
+pub use values::quantize_values;
 
 /// Weights with fewer elements are not quantized.
 pub const MIN_ELEMENTS: usize = 1024;
@@ -120,56 +125,7 @@ pub struct Report {
 	pub bytes_after: u64,
 }
 
-/// Symmetric int8 quantization of `values`, a tensor of `shape`, with one scale per index of
-/// `axis` (per channel) or one for the whole tensor (`None`). Returns the int8 values, in
-/// the same order, and the scales. Each value is `q · scale` to within `scale / 2`; a channel
-/// of zeros gets scale 1 (and zeros), so nothing divides by zero. NaN and infinite values are
-/// refused: they have no int8 representation.
-pub fn quantize_values(
-	values: &[f32],
-	shape: &[usize],
-	axis: Option<usize>,
-) -> Result<(Vec<i8>, Vec<f32>), String> {
-	let elements: usize = shape.iter().product();
-	if elements != values.len() {
-		return Err(format!("{} values for shape {shape:?}", values.len()));
-	}
-	if let Some(bad) = values.iter().find(|v| !v.is_finite()) {
-		return Err(format!("holds {bad}, which int8 cannot represent"));
-	}
-	// A value's channel is its index along `axis`: (index / inner) % channels.
-	let (channels, inner) = match axis {
-		Some(axis) if axis < shape.len() => (shape[axis], shape[axis + 1..].iter().product()),
-		Some(axis) => return Err(format!("axis {axis} out of range for shape {shape:?}")),
-		None => (1, elements.max(1)),
-	};
-	let channel = |index: usize| (index / inner.max(1)) % channels.max(1);
-	let mut max_abs = vec![0f32; channels];
-	for (index, value) in values.iter().enumerate() {
-		let max = &mut max_abs[channel(index)];
-		*max = max.max(value.abs());
-	}
-	let scales: Vec<f32> = max_abs
-		.iter()
-		.map(|&max| {
-			let scale = max / 127.0;
-			// All zeros, or so small the scale underflows: any scale represents them as 0.
-			if scale > 0.0 {
-				scale
-			} else {
-				1.0
-			}
-		})
-		.collect();
-	let quantized = values
-		.iter()
-		.enumerate()
-		.map(|(index, &value)| (value / scales[channel(index)]).round().clamp(-127.0, 127.0) as i8)
-		.collect();
-	Ok((quantized, scales))
-}
-
-fn is_default_domain(domain: &str) -> bool {
+pub(super) fn is_default_domain(domain: &str) -> bool {
 	domain.is_empty() || domain == "ai.onnx"
 }
 
@@ -503,146 +459,6 @@ fn int_attribute(name: &str, value: i64) -> pb::AttributeProto {
 		r#type: pb::attribute_proto::AttributeType::Int as i32,
 		i: value,
 		..Default::default()
-	}
-}
-
-/// Where a weight's value is stored.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Source {
-	/// The graph's initializer at this index.
-	Initializer(usize),
-	/// The `Constant` node at this index (exporters such as paddle2onnx store weights so).
-	Constant(usize),
-}
-
-/// A weight to quantize: where it is, the name its consumers read, its shape and its
-/// output-channel axis.
-struct Weight {
-	source: Source,
-	name: String,
-	shape: Vec<usize>,
-	axis: usize,
-}
-
-/// The weights of `graph` to quantize: initializers in their order, then `Constant` nodes in
-/// theirs.
-fn plan(graph: &pb::GraphProto) -> Result<Vec<Weight>, String> {
-	// Every use of every name: (node, input slot) in this graph; names used anywhere else
-	// (subgraphs, graph outputs) are not weights only.
-	let mut uses: BTreeMap<&str, Vec<(usize, usize)>> = BTreeMap::new();
-	for (n, node) in graph.node.iter().enumerate() {
-		for (slot, input) in node.input.iter().enumerate() {
-			uses.entry(input.as_str()).or_default().push((n, slot));
-		}
-	}
-	let mut other_uses = BTreeSet::new();
-	for node in &graph.node {
-		for attribute in &node.attribute {
-			for subgraph in attribute.g.iter().chain(&attribute.graphs) {
-				collect_inputs(subgraph, &mut other_uses);
-			}
-		}
-	}
-	other_uses.extend(graph.output.iter().map(|o| o.name.clone()));
-	// A name defined twice (an initializer and a node output, two initializers) is left alone.
-	let mut definitions: BTreeMap<&str, usize> = BTreeMap::new();
-	for name in graph
-		.initializer
-		.iter()
-		.map(|t| t.name.as_str())
-		.chain(graph.node.iter().flat_map(|n| n.output.iter().map(String::as_str)))
-	{
-		*definitions.entry(name).or_default() += 1;
-	}
-
-	let candidates = graph
-		.initializer
-		.iter()
-		.enumerate()
-		.map(|(index, tensor)| (Source::Initializer(index), tensor.name.as_str(), tensor))
-		.chain(graph.node.iter().enumerate().filter_map(|(index, node)| {
-			let [attribute] = &node.attribute[..] else { return None };
-			let [output] = &node.output[..] else { return None };
-			let tensor = attribute.t.as_ref()?;
-			(node.op_type == "Constant"
-				&& is_default_domain(&node.domain)
-				&& attribute.name == "value")
-				.then_some((Source::Constant(index), output.as_str(), tensor))
-		}));
-	let mut plan = vec![];
-	for (source, name, tensor) in candidates {
-		if tensor.data_type != pb::tensor_proto::DataType::Float as i32
-			|| tensor.data_location == Some(pb::tensor_proto::DataLocation::External as i32)
-			|| tensor.segment.is_some()
-			|| definitions.get(name) != Some(&1)
-			|| other_uses.contains(name)
-		{
-			continue;
-		}
-		let Ok(shape) =
-			tensor.dims.iter().map(|&d| usize::try_from(d)).collect::<Result<Vec<_>, _>>()
-		else {
-			continue;
-		};
-		if shape.iter().product::<usize>() < MIN_ELEMENTS {
-			continue;
-		}
-		let Some(uses) = uses.get(name) else { continue };
-		let axes: Vec<Option<usize>> =
-			uses.iter().map(|&(n, slot)| weight_axis(&graph.node[n], slot, shape.len())).collect();
-		match axes.first() {
-			Some(&Some(axis)) if axes.iter().all(|a| *a == Some(axis)) => {
-				plan.push(Weight { source, name: name.to_string(), shape, axis })
-			}
-			_ => {}
-		}
-	}
-	Ok(plan)
-}
-
-/// The output-channel axis of a weight of rank `rank` read by `node` at input `slot`, or
-/// `None` if that is not a weight this module quantizes.
-fn weight_axis(node: &pb::NodeProto, slot: usize, rank: usize) -> Option<usize> {
-	if !is_default_domain(&node.domain) || slot != 1 {
-		return None;
-	}
-	match node.op_type.as_str() {
-		"MatMul" if rank == 2 => Some(1),
-		"Gemm" if rank == 2 => {
-			let trans_b = node.attribute.iter().find(|a| a.name == "transB").map_or(0, |a| a.i);
-			Some(if trans_b != 0 { 0 } else { 1 })
-		}
-		"Conv" if rank >= 3 => Some(0),
-		_ => None,
-	}
-}
-
-/// Every name a node of `graph` or its subgraphs reads.
-fn collect_inputs(graph: &pb::GraphProto, into: &mut BTreeSet<String>) {
-	for node in &graph.node {
-		into.extend(node.input.iter().cloned());
-		for attribute in &node.attribute {
-			for subgraph in attribute.g.iter().chain(&attribute.graphs) {
-				collect_inputs(subgraph, into);
-			}
-		}
-	}
-}
-
-/// Every name `graph` and its subgraphs define or read.
-fn collect_names(graph: &pb::GraphProto, into: &mut BTreeSet<String>) {
-	into.extend(graph.initializer.iter().map(|t| t.name.clone()));
-	into.extend(
-		graph.input.iter().chain(&graph.output).chain(&graph.value_info).map(|v| v.name.clone()),
-	);
-	for node in &graph.node {
-		into.insert(node.name.clone());
-		into.extend(node.input.iter().chain(&node.output).cloned());
-		for attribute in &node.attribute {
-			for subgraph in attribute.g.iter().chain(&attribute.graphs) {
-				collect_names(subgraph, into);
-			}
-		}
 	}
 }
 

@@ -143,8 +143,7 @@ impl Gpt2Model {
 				config.activation_function
 			)));
 		}
-		let tokenizer = Tokenizer::from_bytes(tokenizer_json)
-			.map_err(|e| Error::InvalidModel(format!("tokenizer.json: {e}")))?;
+		let tokenizer = crate::pipelines::text::parse_tokenizer(tokenizer_json)?;
 		let eos = config
 			.eos_token_id
 			.or_else(|| tokenizer.token_to_id("<|endoftext|>"))

@@ -4,7 +4,7 @@
 //! T5 (the `model` submodule: transformers' `T5ForConditionalGeneration` on candle's tensors).
 //!
 //! Loading checks before any weight is read: the safetensors layout ([`check_safetensors`]), a
-//! tokenizer no larger than [`MAX_TOKENIZER_BYTES`], and the config: an encoder-decoder,
+//! tokenizer no larger than [`MAX_TOKENIZER_BYTES`](crate::pipelines::text::MAX_TOKENIZER_BYTES), and the config: an encoder-decoder,
 //! dimensions and relative-position buckets within bounds (so that the bucket arithmetic has a
 //! non-empty exact range and a logarithm base over 1 in both stacks), a feed-forward activation
 //! implemented here (`relu`, `gelu`, `gelu_new`, `silu`, each optionally `gated-`; as in
@@ -38,7 +38,7 @@ use super::{
 	without_backtrace,
 };
 use crate::{
-	pipelines::{text::MAX_TOKENIZER_BYTES, GenerationParams, Output},
+	pipelines::{text::parse_tokenizer, GenerationParams, Output},
 	Error, Limits, Result,
 };
 use candle_core::{DType, Device, Tensor as CandleTensor};
@@ -76,14 +76,7 @@ impl T5Model {
 	) -> Result<Self> {
 		check_safetensors(safetensors, limits).map_err(|e| e.in_file("model.safetensors"))?;
 		let config = parse_config(config_json)?;
-		if tokenizer_json.len() > MAX_TOKENIZER_BYTES {
-			return Err(Error::InvalidModel(format!(
-				"tokenizer.json: {} bytes; the limit is {MAX_TOKENIZER_BYTES}",
-				tokenizer_json.len()
-			)));
-		}
-		let tokenizer = Tokenizer::from_bytes(tokenizer_json)
-			.map_err(|e| Error::InvalidModel(format!("tokenizer.json: {e}")))?;
+		let tokenizer = parse_tokenizer(tokenizer_json)?;
 		// Ids past the embedding would fail in the middle of a request.
 		let known = tokenizer.get_vocab_size(true);
 		if known > config.vocab_size {

@@ -50,16 +50,6 @@ impl Weights {
 		}
 	}
 
-	/// Total bytes of the distinct tensors held (aliases counted once).
-	pub fn bytes(&self) -> u64 {
-		let mut seen = std::collections::HashSet::new();
-		self.tensors
-			.values()
-			.filter(|t| seen.insert(t.id()))
-			.map(|t| (t.elem_count() * t.dtype().size_in_bytes()) as u64)
-			.sum()
-	}
-
 	/// A var builder over the tensors (f32 on `device`).
 	pub fn into_var_builder(self, device: &Device) -> VarBuilder<'static> {
 		VarBuilder::from_tensors(self.tensors, DType::F32, device)

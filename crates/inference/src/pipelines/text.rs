@@ -10,17 +10,22 @@ pub const MAX_TOKENIZER_BYTES: usize = 32 << 20;
 /// Most texts in one request.
 pub const MAX_TEXTS: usize = 64;
 
-/// A tokenizer from a `tokenizer.json` of at most [`MAX_TOKENIZER_BYTES`], truncating to
-/// `max_tokens` (special tokens included); refused when its special tokens alone would not fit.
-pub fn read_tokenizer(json: &[u8], max_tokens: usize) -> Result<Tokenizer> {
+/// A `tokenizer.json` of at most [`MAX_TOKENIZER_BYTES`], as it is (no truncation, no
+/// padding).
+pub fn parse_tokenizer(json: &[u8]) -> Result<Tokenizer> {
 	if json.len() > MAX_TOKENIZER_BYTES {
 		return Err(Error::InvalidModel(format!(
 			"tokenizer.json: {} bytes; the limit is {MAX_TOKENIZER_BYTES}",
 			json.len()
 		)));
 	}
-	let mut tokenizer = Tokenizer::from_bytes(json)
-		.map_err(|e| Error::InvalidModel(format!("tokenizer.json: {e}")))?;
+	Tokenizer::from_bytes(json).map_err(|e| Error::InvalidModel(format!("tokenizer.json: {e}")))
+}
+
+/// A tokenizer from a `tokenizer.json` ([`parse_tokenizer`]), truncating to
+/// `max_tokens` (special tokens included); refused when its special tokens alone would not fit.
+pub fn read_tokenizer(json: &[u8], max_tokens: usize) -> Result<Tokenizer> {
+	let mut tokenizer = parse_tokenizer(json)?;
 	// `tokenizers` subtracts the special tokens from the length unchecked (a panic).
 	let special = tokenizer.get_post_processor().map_or(0, |p| p.added_tokens(false));
 	if special >= max_tokens {
