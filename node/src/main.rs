@@ -11,6 +11,7 @@ mod cli;
 mod command;
 mod inference_service;
 mod model_cmd;
+mod progress_bars;
 mod rpc;
 mod service;
 mod storage_cmd;

@@ -6,8 +6,9 @@
 //! again finds the package's CID registered and only prints its model id.
 
 use crate::chain_client::ChainClient;
+use crate::progress_bars::Bars;
 use citrate_import::{
-	agreement::Metric, prepare, source::Source, ImportOptions, Prepared, Quantization,
+	agreement::Metric, prepare, source::Source, ImportOptions, Prepared, Quantization, Reporter,
 };
 use citrate_model_primitives::{InferenceTask, ModelId, ModelInterface};
 use citrate_runtime::{
@@ -15,7 +16,8 @@ use citrate_runtime::{
 	RuntimeEvent,
 };
 use citrate_storage::{
-	import_tree, FsBlockStore, ImportOptions as CidOptions, KuboClient, TreeOptions,
+	import_tree, CarWriter, FsBlockStore, ImportOptions as CidOptions, KuboClient, Observed,
+	TreeOptions,
 };
 use polkadot_sdk::{
 	sc_cli,
@@ -24,7 +26,7 @@ use polkadot_sdk::{
 	sp_runtime::{traits::IdentifyAccount, BoundedVec, MultiSigner},
 };
 use registry::{ModelMetadata, ModelType};
-use std::{io::Write, path::PathBuf, time::Duration};
+use std::{io::Write, path::PathBuf, sync::Arc, time::Duration};
 
 /// Work with models on a Citrate chain.
 #[derive(Debug, clap::Args)]
@@ -145,10 +147,6 @@ fn failed(error: impl std::fmt::Display) -> sc_cli::Error {
 	sc_cli::Error::Input(error.to_string())
 }
 
-fn step(name: &str) {
-	eprintln!("• {name}…");
-}
-
 impl ModelCmd {
 	pub fn run(&self) -> sc_cli::Result<()> {
 		match &self.action {
@@ -173,7 +171,7 @@ impl ImportCmd {
 			license: self.license.clone(),
 			name: self.name.clone(),
 			out,
-			progress: Some(step),
+			progress: Some(Arc::new(Bars::default())),
 			quantize: self.quantize,
 			min_agreement: self.min_agreement,
 		};
@@ -190,8 +188,23 @@ impl ImportCmd {
 		signer: Option<&sr25519::Pair>,
 	) -> sc_cli::Result<()> {
 		let prepared = prepare(options).map_err(failed)?;
+		let progress = options.progress.clone().unwrap_or_else(|| Arc::new(()));
+		let step = |name: &str| progress.start(name, None);
+		let registered = self.register(&prepared, signer, &progress, &step);
+		progress.finish();
+		registered
+	}
+
+	/// Adds the package and registers it (or finds it registered).
+	fn register(
+		&self,
+		prepared: &Prepared,
+		signer: Option<&sr25519::Pair>,
+		progress: &Reporter,
+		step: &dyn Fn(&str),
+	) -> sc_cli::Result<()> {
 		let Some(signer) = signer else {
-			return self.report(&prepared, None, "dry run: nothing added or registered");
+			return self.report(prepared, None, "dry run: nothing added or registered");
 		};
 		let runtime =
 			tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(failed)?;
@@ -205,7 +218,7 @@ impl ImportCmd {
 				.await
 				.map_err(failed)?
 			{
-				return self.report(&prepared, Some(id), "already registered: nothing to do");
+				return self.report(prepared, Some(id), "already registered: nothing to do");
 			}
 			let owner = MultiSigner::from(signer.public()).into_account();
 			let name: BoundedVec<u8, _> = prepared
@@ -262,8 +275,7 @@ impl ImportCmd {
 				}
 			};
 			// Added once the name is known to be ours to use, so a refusal leaves nothing behind.
-			step("adding the package to the store");
-			self.add(&prepared).await?;
+			self.add(prepared, progress).await?;
 			step(&action);
 			let events = chain.submit(call, signer).await.map_err(failed)?;
 			let id = events
@@ -281,7 +293,7 @@ impl ImportCmd {
 				})
 				.ok_or_else(|| failed("the registration emitted no model id"))?;
 			step("setting the metadata");
-			let metadata = registry_metadata(&prepared).map_err(failed)?;
+			let metadata = registry_metadata(prepared).map_err(failed)?;
 			let set =
 				RuntimeCall::ModelRegistry(registry::Call::set_metadata { model_id: id, metadata });
 			chain.submit(set, signer).await.map_err(failed)?;
@@ -299,7 +311,7 @@ impl ImportCmd {
 					RuntimeCall::Inference(pallet_inference::Call::serve_model { model_id: id });
 				chain.submit(call, signer).await.map_err(failed)?;
 			}
-			self.report(&prepared, Some(id), "registered")
+			self.report(prepared, Some(id), "registered")
 		})
 	}
 
@@ -325,24 +337,51 @@ impl ImportCmd {
 
 	/// Adds the package to the node's store (pinned) or the Kubo API; the CID must be the one
 	/// computed.
-	async fn add(&self, prepared: &Prepared) -> sc_cli::Result<()> {
+	async fn add(&self, prepared: &Prepared, progress: &Reporter) -> sc_cli::Result<()> {
+		let seen = |bytes| progress.advance(bytes);
 		let cid = if let Some(api) = &self.ipfs_api {
-			let kubo = KuboClient::new(api, Duration::from_secs(600)).map_err(failed)?;
-			let added = kubo.add(&prepared.dir, 0, 262_144).await.map_err(failed)?;
-			kubo.pin_add(&added.cid).await.map_err(failed)?;
-			added.cid.to_string()
+			// Written as a CAR of our own blocks and sent to `dag/import`: the daemon stores
+			// exactly the DAG whose CID was computed, whatever its own `add` defaults.
+			let root = prepared.cid.parse::<cid::Cid>().map_err(failed)?;
+			let car = std::env::temp_dir().join(format!(
+				"citrate-import-{}-{}.car",
+				std::process::id(),
+				now_nanos()
+			));
+			progress.start("writing the package as a CAR", Some(prepared.size_bytes));
+			let written = write_car(&prepared.dir, &root, &car, seen);
+			let uploaded = match written {
+				Ok(bytes) => {
+					progress.start(&format!("uploading it to the IPFS node at {api}"), Some(bytes));
+					let kubo = KuboClient::new(api, Duration::from_secs(600)).map_err(failed)?;
+					let reporter = progress.clone();
+					kubo.dag_import_observed(&car, move |bytes| reporter.advance(bytes))
+						.await
+						.map_err(failed)
+				}
+				Err(error) => Err(error),
+			};
+			let _ = std::fs::remove_file(&car);
+			let roots = uploaded?;
+			if !roots.iter().any(|r| r.hash() == root.hash()) {
+				return Err(failed(format!(
+					"the IPFS node imported {roots:?}, not the package {root}"
+				)));
+			}
+			prepared.cid.clone()
 		} else {
 			let base = match &self.base_path {
 				Some(path) => path.clone(),
 				None => BasePath::from_project("", "", "citrate-node").path().to_path_buf(),
 			};
+			progress.start("adding the package to the store", Some(prepared.size_bytes));
 			let store = FsBlockStore::open(base.join("ipfs")).map_err(failed)?;
 			let mut writer = store.background_writer();
 			let tree = import_tree(
 				&prepared.dir,
 				CidOptions::default(),
 				TreeOptions::default(),
-				&mut writer,
+				&mut Observed { sink: &mut writer, seen },
 			)
 			.map_err(failed)?;
 			writer.finish().map_err(failed)?;
@@ -557,6 +596,29 @@ fn interface(prepared: &Prepared) -> ModelInterface {
 
 fn hex(bytes: &[u8]) -> String {
 	bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Writes the DAG of `dir` as a CARv1 rooted at `root` into `car`; gives the CAR's bytes.
+fn write_car(
+	dir: &std::path::Path,
+	root: &cid::Cid,
+	car: &std::path::Path,
+	seen: impl FnMut(u64),
+) -> sc_cli::Result<u64> {
+	let file = std::fs::File::create(car).map_err(|e| failed(format!("{}: {e}", car.display())))?;
+	let mut writer = CarWriter::new(std::io::BufWriter::new(file), root).map_err(failed)?;
+	let tree = import_tree(
+		dir,
+		CidOptions::default(),
+		TreeOptions::default(),
+		&mut Observed { sink: &mut writer, seen },
+	)
+	.map_err(failed)?;
+	if tree.root != *root {
+		return Err(failed(format!("the package is {}, its files give {}", root, tree.root)));
+	}
+	writer.finish().map_err(failed)?;
+	std::fs::metadata(car).map(|m| m.len()).map_err(failed)
 }
 
 fn now_nanos() -> u128 {

@@ -9,6 +9,7 @@
 // inference request through the chain returns what the engine gives locally on the package.
 // A CLIP checkpoint in the Hub's layout (random weights, from citrate-hf-fixture) imports as
 // zero-shot image classification, and a request with an image and labels is served the same.
+// With --ipfs-api the package goes to a real IPFS daemon (js-ipfs), which pins and serves it.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -20,6 +21,7 @@ import { Keyring } from '@polkadot/keyring';
 import { u8aToHex } from '@polkadot/util';
 import { modelsDir } from '../../scripts/lib/models.mjs';
 import { inferBinary, nodeBinary, startDevNode } from './lib/node.mjs';
+import { startIpfsDaemon } from './lib/ipfs.mjs';
 import { DType, encodeTensors, textInput } from './lib/tensor.mjs';
 import { fixtureBinary } from '../../scripts/lib/binaries.mjs';
 import { findEvent, submit } from '../../scripts/lib/tx.mjs';
@@ -47,9 +49,13 @@ let scratch;
 let hfHome;
 let imported;
 
-/** `citrate-node model import …` with the scratch Hugging Face cache; returns the process. */
+/**
+ * `citrate-node model import …` with the scratch Hugging Face cache, adding to the node's
+ * store unless `--ipfs-api` is among `args`; returns the process.
+ */
 const runImport = (...args) => spawnSync(nodeBinary(), [
-  'model', 'import', ...args, '--rpc', node.rpcUrl, '--suri', '//Alice', '--base-path', node.basePath, '--json',
+  'model', 'import', ...args, '--rpc', node.rpcUrl, '--suri', '//Alice', '--json',
+  ...(args.includes('--ipfs-api') ? [] : ['--base-path', node.basePath]),
 ], { env: { ...process.env, HF_HOME: hfHome }, timeout: 600_000, encoding: 'utf8' });
 
 /** Writes `files` (name → source path or text) as the cache's snapshot of `repo` at `commit`. */
@@ -183,6 +189,32 @@ test('(b2) a new revision of an owned name publishes version 2; a name owned by 
   const history = (await api.query.modelRegistry.modelVersions(REPO)).unwrap();
   assert.deepEqual(history.versions.map((v) => v.toNumber()), [imported.model_id, second.model_id]);
   assert.ok((await api.query.modelRegistry.metadata(second.model_id)).unwrap().metadata.importAttestation.isSome);
+});
+
+test('(f) with --ipfs-api the package goes to an IPFS node, which pins and serves it', async () => {
+  const ipfs = await startIpfsDaemon();
+  try {
+    const repo = 'acme/minilm-on-ipfs';
+    cacheRepo(repo, 'f'.repeat(40), {
+      'onnx/model.onnx': path.join(modelsDir, 'all-minilm-l6-v2-int8', 'model.onnx'),
+      'tokenizer.json': path.join(modelsDir, 'all-minilm-l6-v2', 'tokenizer.json'),
+      'config.json': path.join(modelsDir, 'all-minilm-l6-v2', 'config.json'),
+      'README.md': { text: CARD },
+    });
+    const run = runImport(repo, '--ipfs-api', ipfs.api);
+    assert.equal(run.status, 0, run.stderr);
+    const result = JSON.parse(run.stdout);
+    assert.equal(result.outcome, 'registered');
+    assert.match(run.stderr, /writing the package as a CAR/);
+    assert.match(run.stderr, new RegExp(`uploading it to the IPFS node at ${ipfs.api}`));
+    assert.equal((await api.query.modelRegistry.models(result.model_id)).unwrap().cid.toUtf8(), result.cid);
+    const pins = await (await ipfs.post('pin/ls', { type: 'recursive' })).json();
+    assert.ok(Object.keys(pins.Keys).includes(result.cid), JSON.stringify(pins));
+    const config = await (await ipfs.post('cat', { arg: `${result.cid}/config.json` })).text();
+    assert.equal(config, fs.readFileSync(path.join(modelsDir, 'all-minilm-l6-v2', 'config.json'), 'utf8'));
+  } finally {
+    await ipfs.stop();
+  }
 });
 
 test('(c) a repository of pickled weights is refused naming the file; nothing is registered', async () => {

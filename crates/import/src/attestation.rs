@@ -130,7 +130,10 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 /// SHA-256 of a file, read in chunks (weights files are large), with its length.
-pub fn sha256_file(path: &std::path::Path) -> std::io::Result<(u64, String)> {
+pub fn sha256_file(
+	path: &std::path::Path,
+	progress: &dyn crate::progress::Progress,
+) -> std::io::Result<(u64, String)> {
 	use std::io::Read;
 	let mut file = std::fs::File::open(path)?;
 	let mut hasher = Sha256::new();
@@ -143,6 +146,7 @@ pub fn sha256_file(path: &std::path::Path) -> std::io::Result<(u64, String)> {
 		}
 		total += read as u64;
 		hasher.update(&buffer[..read]);
+		progress.advance(read as u64);
 	}
 	Ok((total, hex::encode(hasher.finalize())))
 }

@@ -21,6 +21,9 @@
 //!    files, and the optimisation step when one ran — so anyone can run the import again and
 //!    check they get the same package CID.
 //!
+//! Every step is reported to the caller's [`Progress`] with the bytes it goes through where
+//! it reads files (hashing, copying, computing CIDs), so a command line can draw bars.
+//!
 //! Adding the package to a store and registering it on chain is the caller's part
 //! (`citrate-node model import`).
 
@@ -30,6 +33,7 @@ pub mod card;
 mod error;
 pub mod license;
 pub mod package;
+pub mod progress;
 pub mod quantize;
 pub mod repository;
 pub mod source;
@@ -38,4 +42,5 @@ pub mod validate;
 
 pub use error::{Error, Result};
 pub use package::{prepare, ImportOptions, Prepared, Quantized};
+pub use progress::{Progress, Reporter};
 pub use quantize::Quantization;

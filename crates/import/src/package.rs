@@ -8,6 +8,7 @@ use crate::{
 		QuantizationRecord, QuantizedFile, SourceRecord,
 	},
 	license::License,
+	progress::{copy_file, Progress, Reporter},
 	quantize::{self, Quantization},
 	repository::{Repository, Weights},
 	source::Source,
@@ -17,7 +18,7 @@ use crate::{
 };
 use citrate_inference::{parameters, pipelines::ModelFiles};
 use citrate_model_primitives::{Framework, InferenceTask};
-use citrate_storage::{import_tree, ImportOptions as CidOptions, TreeOptions};
+use citrate_storage::{import_tree, ImportOptions as CidOptions, Observed, TreeOptions};
 use citrate_tensor_primitives::TensorSpec;
 use std::path::{Path, PathBuf};
 
@@ -44,8 +45,8 @@ pub struct ImportOptions {
 	pub name: Option<String>,
 	/// Directory the package is written to; it must not exist, or be empty.
 	pub out: PathBuf,
-	/// Called with each step's name as it starts (hashing, copying, validating…).
-	pub progress: Option<fn(&str)>,
+	/// Told each step as it starts (hashing, copying, validating…) and the bytes done in it.
+	pub progress: Option<Reporter>,
 	/// The optimisation step (`--quantize int8`): quantize the package's ONNX weights, keep
 	/// the result only if it agrees with the original on the reference inputs.
 	pub quantize: Option<Quantization>,
@@ -116,7 +117,10 @@ pub fn prepare(options: &ImportOptions) -> Result<Prepared> {
 	let existed = options.out.exists();
 	// A directory that held files is refused untouched.
 	let ours = !existed || std::fs::read_dir(&options.out).is_ok_and(|mut d| d.next().is_none());
-	let prepared = prepare_in(options);
+	let silent: Reporter = std::sync::Arc::new(());
+	let progress = options.progress.as_ref().unwrap_or(&silent);
+	let prepared = prepare_in(options, progress.as_ref());
+	progress.finish();
 	if prepared.is_err() && ours && options.out.is_dir() {
 		if existed {
 			if let Ok(entries) = std::fs::read_dir(&options.out) {
@@ -131,12 +135,8 @@ pub fn prepare(options: &ImportOptions) -> Result<Prepared> {
 	prepared
 }
 
-fn prepare_in(options: &ImportOptions) -> Result<Prepared> {
-	let step = |name: &str| {
-		if let Some(progress) = options.progress {
-			progress(name)
-		}
-	};
+fn prepare_in(options: &ImportOptions, progress: &dyn Progress) -> Result<Prepared> {
+	let step = |name: &str| progress.start(name, None);
 	let repo = Repository::read(options.source.clone())?;
 	let plan = task::plan(&repo, options.task)?;
 	let license = License::of_card(repo.card.as_ref(), options.license.as_deref())?;
@@ -163,24 +163,28 @@ fn prepare_in(options: &ImportOptions) -> Result<Prepared> {
 		)));
 	}
 
-	step("hashing the repository's files");
+	progress.start("hashing the repository's files", Some(bytes_of(repo.files.values())));
 	let source_files = repo
 		.files
 		.iter()
 		.map(|(path, file)| {
-			let (bytes, sha256) = attestation::sha256_file(file).map_err(|e| Error::io(file, e))?;
+			let (bytes, sha256) =
+				attestation::sha256_file(file, progress).map_err(|e| Error::io(file, e))?;
 			Ok(FileDigest { path: path.clone(), bytes, sha256 })
 		})
 		.collect::<Result<Vec<_>>>()?;
 
-	step("laying out the package");
 	let layout = layout(&repo);
+	progress.start(
+		"laying out the package",
+		Some(bytes_of(layout.iter().map(|(_, from)| &repo.files[from]))),
+	);
 	create_empty_dir(&options.out)?;
 	let mut package_files = vec![];
 	for (to, from) in &layout {
 		let source = &repo.files[from];
 		let digest = source_files.iter().find(|d| &d.path == from).cloned();
-		std::fs::copy(source, options.out.join(to)).map_err(|e| Error::io(source, e))?;
+		copy_file(source, &options.out.join(to), progress).map_err(|e| Error::io(source, e))?;
 		let FileDigest { bytes, sha256, .. } = digest.unwrap_or_else(|| FileDigest {
 			path: from.clone(),
 			bytes: 0,
@@ -198,14 +202,14 @@ fn prepare_in(options: &ImportOptions) -> Result<Prepared> {
 		None => (validate(plan.task, &files)?, None),
 		Some(quantization) => {
 			let (validation, quantized) =
-				quantize_package(options, plan, quantization, files, &step)?;
+				quantize_package(options, plan, quantization, files, progress)?;
 			for package_file in &mut package_files {
 				if let Some((_, report)) =
 					quantized.files.iter().find(|(f, _)| *f == package_file.path)
 				{
 					let path = options.out.join(&package_file.path);
 					let (bytes, sha256) =
-						attestation::sha256_file(&path).map_err(|e| Error::io(&path, e))?;
+						attestation::sha256_file(&path, &()).map_err(|e| Error::io(&path, e))?;
 					debug_assert_eq!(bytes, report.bytes_after);
 					package_file.bytes = bytes;
 					package_file.sha256 = sha256;
@@ -224,8 +228,9 @@ fn prepare_in(options: &ImportOptions) -> Result<Prepared> {
 			.max(original.estimate.peak_memory_bytes().max(original.weight_bytes));
 	}
 
-	step("attesting the import");
-	let model_files_cid = cid_of(&options.out)?.0;
+	let package_bytes = package_files.iter().map(|f| f.bytes).sum::<u64>();
+	progress.start("computing the model files' CID", Some(package_bytes));
+	let model_files_cid = cid_of(&options.out, progress)?.0;
 	let quantization = quantized.as_ref().map(|q| quantization_record(q, &source_files, &layout));
 	let attestation = Attestation {
 		format: attestation::FORMAT,
@@ -252,7 +257,8 @@ fn prepare_in(options: &ImportOptions) -> Result<Prepared> {
 		use sha2::Digest;
 		sha2::Sha256::digest(&bytes).into()
 	};
-	let (cid, size_bytes) = cid_of(&options.out)?;
+	progress.start("computing the package CID", Some(package_bytes + bytes.len() as u64));
+	let (cid, size_bytes) = cid_of(&options.out, progress)?;
 	Ok(Prepared {
 		dir: options.out.clone(),
 		name,
@@ -297,8 +303,9 @@ fn quantize_package(
 	plan: Plan,
 	quantization: Quantization,
 	files: ModelFiles,
-	step: &dyn Fn(&str),
+	progress: &dyn Progress,
 ) -> Result<(Validation, Quantized)> {
+	let step = |name: &str| progress.start(name, None);
 	let (original, original_pipeline) = validate_loaded(plan.task, &files)?;
 
 	step(&format!("quantizing the weights ({})", quantization.name()));
@@ -512,8 +519,15 @@ fn create_empty_dir(dir: &Path) -> Result<()> {
 }
 
 /// The CID `ipfs add -r` gives `dir` (CIDv0, Kubo's defaults), and its files' bytes.
-pub fn cid_of(dir: &Path) -> Result<(String, u64)> {
-	let tree = import_tree(dir, CidOptions::default(), TreeOptions::default(), &mut ())
+pub fn cid_of(dir: &Path, progress: &dyn Progress) -> Result<(String, u64)> {
+	let mut sink = Observed { sink: (), seen: |bytes| progress.advance(bytes) };
+	let tree = import_tree(dir, CidOptions::default(), TreeOptions::default(), &mut sink)
 		.map_err(|e| Error::Unsupported(format!("computing the package CID: {e}")))?;
 	Ok((tree.root.to_string(), tree.file_bytes))
+}
+
+/// The bytes of the files at `paths` (0 for one that cannot be read: the step reading it
+/// names the problem).
+fn bytes_of<'a>(paths: impl IntoIterator<Item = &'a PathBuf>) -> u64 {
+	paths.into_iter().filter_map(|path| std::fs::metadata(path).ok()).map(|m| m.len()).sum()
 }

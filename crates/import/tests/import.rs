@@ -4,7 +4,31 @@
 
 use citrate_import::{prepare, source::Source, validate::REFERENCE_TEXT, ImportOptions, Prepared};
 use citrate_model_primitives::{Framework, InferenceTask, LicenseKind};
-use std::path::{Path, PathBuf};
+use std::{
+	path::{Path, PathBuf},
+	sync::{Arc, Mutex},
+};
+
+/// Records each step: its name, the bytes announced and the bytes counted.
+#[derive(Debug, Default)]
+struct Recorder {
+	steps: Mutex<Vec<(String, Option<u64>, u64)>>,
+	finished: Mutex<bool>,
+}
+
+impl citrate_import::Progress for Recorder {
+	fn start(&self, step: &str, bytes: Option<u64>) {
+		self.steps.lock().unwrap().push((step.to_string(), bytes, 0));
+	}
+
+	fn advance(&self, bytes: u64) {
+		self.steps.lock().unwrap().last_mut().expect("a step started").2 += bytes;
+	}
+
+	fn finish(&self) {
+		*self.finished.lock().unwrap() = true;
+	}
+}
 
 fn models_dir() -> PathBuf {
 	std::env::var_os("CITRATE_MODELS_DIR").map(PathBuf::from).unwrap_or_else(|| {
@@ -170,10 +194,29 @@ fn an_onnx_sentence_encoder_imports_with_metadata_and_a_reproducible_attestation
 	};
 	assert_eq!(first.attestation_sha256, digest);
 	std::fs::remove_file(first.dir.join("citrate-import.json")).unwrap();
-	assert_eq!(citrate_import::package::cid_of(&first.dir).unwrap().0, a.package.cid);
+	assert_eq!(citrate_import::package::cid_of(&first.dir, &()).unwrap().0, a.package.cid);
 
-	// The same repository imports to the same package, byte for byte and CID for CID.
-	let second = import(&repo, scratch.0.join("out-2")).unwrap();
+	// The same repository imports to the same package, byte for byte and CID for CID; its
+	// progress goes step by step, the byte-counted steps through exactly their bytes.
+	let recorder = Arc::new(Recorder::default());
+	let second = prepare(&ImportOptions {
+		progress: Some(recorder.clone()),
+		..options(&repo, scratch.0.join("out-2"))
+	})
+	.unwrap();
+	let source_bytes = a.source.files.iter().map(|f| f.bytes).sum::<u64>();
+	let package_bytes = a.package.files.iter().map(|f| f.bytes).sum::<u64>();
+	assert_eq!(
+		*recorder.steps.lock().unwrap(),
+		[
+			("hashing the repository's files".to_string(), Some(source_bytes), source_bytes),
+			("laying out the package".into(), Some(package_bytes), package_bytes),
+			("validating the package in the inference engine".into(), None, 0),
+			("computing the model files' CID".into(), Some(package_bytes), package_bytes),
+			("computing the package CID".into(), Some(second.size_bytes), second.size_bytes),
+		]
+	);
+	assert!(*recorder.finished.lock().unwrap());
 	assert_eq!(second.cid, first.cid);
 	assert_eq!(second.attestation, first.attestation);
 	assert!(second.cid.starts_with("Qm"), "{}", second.cid);

@@ -162,7 +162,7 @@ fn efficientnet_lite0_quantizes_to_int8_keeping_its_labels_reproducibly() {
 	assert_eq!(record.agreement.threshold, 1.0);
 	let packaged = a.package.files.iter().find(|f| f.path == "model.onnx").unwrap();
 	let (bytes, sha256) =
-		citrate_import::attestation::sha256_file(&first.dir.join("model.onnx")).unwrap();
+		citrate_import::attestation::sha256_file(&first.dir.join("model.onnx"), &()).unwrap();
 	assert_eq!((packaged.bytes, &packaged.sha256), (bytes, &sha256));
 	assert_ne!(packaged.sha256, source.sha256);
 	let json: serde_json::Value =

@@ -3,9 +3,11 @@
 //! seed's targets on this machine: load time, latency (per generated token for generative
 //! models) and peak memory. Prints a markdown table.
 //!
-//!     cargo bench -p citrate-inference --bench seed_families -- [--runs N] [--only TEXT]
+//!     cargo bench -p citrate-inference --bench seed_families -- [--runs N] [--only TEXT] [--out FILE]
 //!
-//! `--only` measures the cases whose name contains TEXT.
+//! `--only` measures the cases whose name contains TEXT; `--out` appends the table to FILE
+//! (`scripts/bench-inference.sh` appends it to the models' table). Every case runs on all
+//! the machine's cores (candle's default), as the seed's targets assume.
 //!
 //! Each model is measured in its own process (this binary re-run with `--child`), so memory is
 //! the model's own; the checkpoint is written to a temporary directory first. "Peak" is the
@@ -193,8 +195,16 @@ fn main() {
 		);
 		eprintln!("measured {}", case.name);
 	}
-	println!(
+	let report = format!(
 		"Seed families at full size (random weights), {} CPUs, median of {runs} runs.\n\n{table}",
 		std::thread::available_parallelism().map_or(0, |n| n.get())
 	);
+	println!("{report}");
+	if let Some(out) = value("--out") {
+		use std::io::Write;
+		let mut file =
+			std::fs::OpenOptions::new().append(true).create(true).open(&out).expect("open --out");
+		writeln!(file, "\n{report}").expect("append the table");
+		eprintln!("appended to {out}");
+	}
 }

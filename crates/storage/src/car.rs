@@ -74,6 +74,48 @@ fn section(out: &mut impl Write, parts: &[&[u8]]) -> io::Result<()> {
 	parts.iter().try_for_each(|part| out.write_all(part))
 }
 
+/// Writes the blocks it is given as a CARv1 whose header names `root`, known beforehand (a
+/// CID computed with `--only-hash`): so [`import_tree`](crate::import_tree) can stream a
+/// directory straight into a CAR for `ipfs dag import`, the root block last.
+pub struct CarWriter<W: Write> {
+	out: W,
+	blocks: u64,
+}
+
+impl<W: Write> CarWriter<W> {
+	pub fn new(mut out: W, root: &Cid) -> io::Result<Self> {
+		section(&mut out, &[&header(&[*root])])?;
+		Ok(Self { out, blocks: 0 })
+	}
+
+	/// The blocks written so far.
+	pub fn blocks(&self) -> u64 {
+		self.blocks
+	}
+
+	/// Flushes and gives back the writer.
+	pub fn finish(mut self) -> io::Result<W> {
+		self.out.flush()?;
+		Ok(self.out)
+	}
+}
+
+impl<W: Write> crate::BlockSink for CarWriter<W> {
+	fn put(&mut self, cid: &Cid, block: &[u8]) -> io::Result<()> {
+		self.put_parts(cid, &[block])
+	}
+
+	fn put_parts(&mut self, cid: &Cid, parts: &[&[u8]]) -> io::Result<()> {
+		let cid = cid.to_bytes();
+		let mut all = Vec::with_capacity(parts.len() + 1);
+		all.push(cid.as_slice());
+		all.extend_from_slice(parts);
+		section(&mut self.out, &all)?;
+		self.blocks += 1;
+		Ok(())
+	}
+}
+
 /// How much of the requested DAG a CAR carries (the trustless gateway's `dag-scope`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DagScope {

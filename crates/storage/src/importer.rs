@@ -50,6 +50,10 @@ pub trait BlockSink {
 	fn put_parts(&mut self, cid: &Cid, parts: &[&[u8]]) -> io::Result<()> {
 		self.put(cid, &parts.concat())
 	}
+
+	/// Told, after each leaf, how many bytes of file data it carries (for progress reports:
+	/// they add up to the files' bytes).
+	fn file_data(&mut self, _bytes: u64) {}
 }
 
 /// Counts blocks and drops them: for computing a CID only (`ipfs add --only-hash`).
@@ -60,6 +64,42 @@ impl BlockSink for () {
 
 	fn put_parts(&mut self, _: &Cid, _: &[&[u8]]) -> io::Result<()> {
 		Ok(())
+	}
+}
+
+/// Passes every block on to `sink` and tells `seen` the file bytes of each leaf: for progress
+/// reports of a long import.
+pub struct Observed<S, F> {
+	pub sink: S,
+	pub seen: F,
+}
+
+impl<S: BlockSink, F: FnMut(u64)> BlockSink for Observed<S, F> {
+	fn put(&mut self, cid: &Cid, block: &[u8]) -> io::Result<()> {
+		self.sink.put(cid, block)
+	}
+
+	fn put_parts(&mut self, cid: &Cid, parts: &[&[u8]]) -> io::Result<()> {
+		self.sink.put_parts(cid, parts)
+	}
+
+	fn file_data(&mut self, bytes: u64) {
+		self.sink.file_data(bytes);
+		(self.seen)(bytes)
+	}
+}
+
+impl<S: BlockSink + ?Sized> BlockSink for &mut S {
+	fn put(&mut self, cid: &Cid, block: &[u8]) -> io::Result<()> {
+		(**self).put(cid, block)
+	}
+
+	fn put_parts(&mut self, cid: &Cid, parts: &[&[u8]]) -> io::Result<()> {
+		(**self).put_parts(cid, parts)
+	}
+
+	fn file_data(&mut self, bytes: u64) {
+		(**self).file_data(bytes)
 	}
 }
 
@@ -175,6 +215,7 @@ impl<S: BlockSink> Builder<'_, S> {
 				(self.store(DAG_PB, &[&prefix, data, &suffix])?, size)
 			}
 		};
+		self.sink.file_data(data.len() as u64);
 		let link = Link { cid: cid.to_bytes(), tsize, file_size: data.len() as u64 };
 		Ok((cid, link))
 	}
@@ -259,6 +300,23 @@ mod tests {
 			}
 			let total: u64 = blocks.0.iter().map(|(_, b)| b.len() as u64).sum();
 			assert_eq!(imported.dag_size, total, "Tsize of the root covers every block");
+		}
+	}
+
+	#[test]
+	fn an_observed_import_counts_every_file_byte_once_and_keeps_the_blocks() {
+		for mode in [CidMode::V0, CidMode::V1RawLeaves] {
+			let data = vec![7u8; 1000];
+			let options = ImportOptions { mode, chunk_size: 64, max_links: 3 };
+			let mut seen = vec![];
+			let mut observed = Observed { sink: Blocks::default(), seen: |n| seen.push(n) };
+			let imported = import(&data[..], options, &mut observed).unwrap();
+			assert_eq!(observed.sink.0.len() as u64, imported.blocks);
+			assert_eq!(observed.sink.0.last().unwrap().0, imported.root);
+			// 15 full chunks and the 40 bytes left.
+			let mut expected = vec![64; 15];
+			expected.push(40);
+			assert_eq!(seen, expected, "{mode:?}");
 		}
 	}
 

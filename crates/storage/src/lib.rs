@@ -28,11 +28,11 @@ pub mod store;
 pub mod unixfs;
 
 pub use block::{BlockError, BlockSource, MAX_BLOCK_LEN};
-pub use car::{export_car, import_car, CarError};
+pub use car::{export_car, import_car, CarError, CarWriter};
 pub use directory::{import_tree, ImportedTree, TreeError, TreeOptions};
 pub use exporter::{export, export_tree, resolve_path, ExportedTree, TreeLimits};
 pub use fetch::{Fetcher, Upstream};
-pub use importer::{import, BlockSink, CidMode, ImportOptions, Imported};
+pub use importer::{import, BlockSink, CidMode, ImportOptions, Imported, Observed};
 pub use package::{
 	list_package, read_package, PackageError, PackageFile, PackageLimits, PackageListing,
 };

@@ -302,9 +302,25 @@ impl KuboClient {
 
 	/// `ipfs dag import` of a CAR file; returns the roots the daemon imported.
 	pub async fn dag_import(&self, car: &Path) -> Result<Vec<Cid>> {
+		self.dag_import_observed(car, |_| {}).await
+	}
+
+	/// [`dag_import`](Self::dag_import), telling `sent` the size of each piece of the CAR as
+	/// it is uploaded (for a progress report).
+	pub async fn dag_import_observed(
+		&self,
+		car: &Path,
+		mut sent: impl FnMut(u64) + Send + Sync + 'static,
+	) -> Result<Vec<Cid>> {
+		use futures::StreamExt;
 		let file = tokio::fs::File::open(car).await?;
 		let len = file.metadata().await?.len();
-		let body = reqwest::Body::wrap_stream(tokio_util::io::ReaderStream::new(file));
+		let stream = tokio_util::io::ReaderStream::new(file).inspect(move |piece| {
+			if let Ok(piece) = piece {
+				sent(piece.len() as u64)
+			}
+		});
+		let body = reqwest::Body::wrap_stream(stream);
 		let part = reqwest::multipart::Part::stream_with_length(body, len)
 			.file_name("dag.car")
 			.mime_str("application/vnd.ipld.car")

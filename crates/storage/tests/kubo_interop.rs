@@ -5,7 +5,8 @@
 //! daemon's `dag/import`.
 
 use citrate_storage::{
-	export, export_car, import, CidMode, FsBlockStore, ImportOptions, KuboClient,
+	export, export_car, import, import_tree, CarWriter, CidMode, FsBlockStore, ImportOptions,
+	KuboClient, TreeOptions,
 };
 use serde_json::json;
 use std::{
@@ -169,6 +170,39 @@ async fn a_real_daemon_agrees_on_cids_and_serves_verified_content() {
 	let roots = client.dag_import(&car).await.unwrap();
 	assert!(roots.iter().any(|r| r.hash() == root.hash()), "{roots:?}");
 	assert_eq!(client.cat(&root).await.unwrap(), ours);
+
+	// 3b. A directory streams straight from the importer into a CAR (root known from an
+	//     only-hash pass); the daemon imports and pins it, and serves its files.
+	let tree = dir.join("package");
+	std::fs::create_dir_all(tree.join("sub")).unwrap();
+	let weights = content(600_000, 4);
+	std::fs::write(tree.join("model.onnx"), &weights).unwrap();
+	std::fs::write(tree.join("sub/config.json"), b"{}").unwrap();
+	let only_hash_tree =
+		import_tree(&tree, ImportOptions::default(), TreeOptions::default(), &mut ()).unwrap();
+	let car = dir.join("package.car");
+	let mut writer =
+		CarWriter::new(std::fs::File::create(&car).unwrap(), &only_hash_tree.root).unwrap();
+	let written =
+		import_tree(&tree, ImportOptions::default(), TreeOptions::default(), &mut writer).unwrap();
+	assert_eq!(written, only_hash_tree);
+	assert_eq!(writer.blocks(), written.blocks);
+	writer.finish().unwrap();
+	let sent = Arc::new(std::sync::atomic::AtomicU64::new(0));
+	let counter = sent.clone();
+	let roots = client
+		.dag_import_observed(&car, move |bytes| {
+			counter.fetch_add(bytes, std::sync::atomic::Ordering::Relaxed);
+		})
+		.await
+		.unwrap();
+	assert_eq!(
+		sent.load(std::sync::atomic::Ordering::Relaxed),
+		std::fs::metadata(&car).unwrap().len()
+	);
+	assert!(roots.iter().any(|r| r.hash() == written.root.hash()), "{roots:?}");
+	assert!(client.pin_ls().await.unwrap().iter().any(|p| p.hash() == written.root.hash()));
+	assert_eq!(client.cat(&only_hash(&weights, CidMode::V0)).await.unwrap(), weights);
 
 	// 4. Unpinning works, and a read of content nobody has ends with an error, not a hang.
 	client.pin_rm(&root).await.unwrap();

@@ -4,7 +4,7 @@
 //! zero-shot image classification over labels the caller names.
 //!
 //! ## Loading
-//! - `model.safetensors` is checked ([`check_safetensors`]) before candle reads it; the text
+//! - `model.safetensors` is checked and read once into f32 tensors ([`Weights`]); the text
 //!   tower is `text_model.*`, the vision tower `vision_model.*`, the projections
 //!   `text_projection.weight` and `visual_projection.weight` (no bias), and `logit_scale` a
 //!   scalar (when a checkpoint lacks it, `config.json`'s `logit_scale_init_value`). Every
@@ -51,7 +51,7 @@
 //! ignores) the tokenizer's `<|endoftext|>`. A text that itself contains `<|endoftext|>` is
 //! pooled there, as in transformers.
 
-use super::{candle_error, check_safetensors, without_backtrace};
+use super::{candle_error, weights::Weights, without_backtrace};
 use crate::{
 	codec::{DType, Dim, TensorSpec},
 	cost::Estimate,
@@ -65,7 +65,7 @@ use crate::{
 	Error, Limits, Result,
 };
 use candle_core::{Device, Tensor as CandleTensor};
-use candle_nn::{Linear, Module, VarBuilder};
+use candle_nn::{Linear, Module};
 use candle_transformers::models::clip::{
 	text_model::ClipTextTransformer, vision_model::ClipVisionTransformer,
 };
@@ -115,7 +115,6 @@ impl ClipModel {
 		device: &Device,
 		limits: &Limits,
 	) -> Result<Self> {
-		check_safetensors(safetensors, limits).map_err(|e| e.in_file("model.safetensors"))?;
 		let config = Config::from_json(config_json)?;
 		let (tokenizer, eos) = tokenizer(tokenizer_json, &config.text)?;
 		let side = config.vision.image_size as u64;
@@ -126,8 +125,7 @@ impl ClipModel {
 		)
 		.map_err(|e| Error::InvalidModel(format!("the image input: {e}")))?;
 		let preprocessing = ImagePreprocessing::resolve(Some(preprocessor_json), None, &spec)?;
-		let vb = VarBuilder::from_slice_safetensors(safetensors, candle_core::DType::F32, device)
-			.map_err(candle_error)?;
+		let vb = Weights::load(safetensors, device, limits)?.into_var_builder(device);
 		let mismatch = |e: candle_core::Error| {
 			let e = without_backtrace(e);
 			Error::InvalidModel(format!("model.safetensors: weights do not match config.json: {e}"))
