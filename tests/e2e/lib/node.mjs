@@ -12,17 +12,30 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../
 
 export { inferBinary, nodeBinary };
 
-/** A TCP port free on 127.0.0.1 now. */
+/** Ports this process handed out: the OS may offer a port again once its probe closed. */
+const handedOut = new Set();
+
+/**
+ * A TCP port free on 127.0.0.1 now and never handed out before by this process. Two nodes
+ * given the same port would not fail: the loser's RPC server moves to a random port, and
+ * tests would wait for it in vain.
+ */
 export async function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
+  for (;;) {
+    const port = await new Promise((resolve, reject) => {
+      const server = net.createServer();
+      server.unref();
+      server.on('error', reject);
+      server.listen(0, '127.0.0.1', () => {
+        const { port: free } = server.address();
+        server.close(() => resolve(free));
+      });
     });
-  });
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
