@@ -4,29 +4,28 @@
 //! `--suri` or a key file: version 1 under a new name, or a new version of a model the signer
 //! owns. Its metadata records the import attestation's SHA-256. Importing the same revision
 //! again finds the package's CID registered and only prints its model id.
+//!
+//! Here: the command line, the signer and the registration; [`store`] adds the package to a
+//! block store, [`metadata`] maps it to the registry's types, [`summary`] prints the outcome.
+
+mod metadata;
+mod store;
+mod summary;
 
 use crate::chain_client::ChainClient;
 use crate::progress_bars::Bars;
-use citrate_import::{
-	agreement::Metric, prepare, source::Source, ImportOptions, Prepared, Quantization, Reporter,
-};
-use citrate_model_primitives::{InferenceTask, ModelId, ModelInterface};
+use citrate_import::{prepare, source::Source, ImportOptions, Prepared, Quantization, Reporter};
+use citrate_model_primitives::{InferenceTask, ModelId};
 use citrate_runtime::{
 	pallet_inference, pallet_model_registry as registry, Balance, Runtime, RuntimeCall,
 	RuntimeEvent,
 };
-use citrate_storage::{
-	import_tree, CarWriter, FsBlockStore, ImportOptions as CidOptions, KuboClient, Observed,
-	TreeOptions,
-};
 use polkadot_sdk::{
 	sc_cli,
-	sc_service::BasePath,
 	sp_core::{sr25519, Pair},
 	sp_runtime::{traits::IdentifyAccount, BoundedVec, MultiSigner},
 };
-use registry::{ModelMetadata, ModelType};
-use std::{io::Write, path::PathBuf, sync::Arc, time::Duration};
+use std::{path::PathBuf, sync::Arc};
 
 /// Work with models on a Citrate chain.
 #[derive(Debug, clap::Args)]
@@ -143,7 +142,7 @@ fn parse_quantization(name: &str) -> Result<Quantization, String> {
 	})
 }
 
-fn failed(error: impl std::fmt::Display) -> sc_cli::Error {
+pub(super) fn failed(error: impl std::fmt::Display) -> sc_cli::Error {
 	sc_cli::Error::Input(error.to_string())
 }
 
@@ -204,7 +203,12 @@ impl ImportCmd {
 		step: &dyn Fn(&str),
 	) -> sc_cli::Result<()> {
 		let Some(signer) = signer else {
-			return self.report(prepared, None, "dry run: nothing added or registered");
+			return summary::report(
+				prepared,
+				None,
+				"dry run: nothing added or registered",
+				self.json,
+			);
 		};
 		let runtime =
 			tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(failed)?;
@@ -218,7 +222,12 @@ impl ImportCmd {
 				.await
 				.map_err(failed)?
 			{
-				return self.report(prepared, Some(id), "already registered: nothing to do");
+				return summary::report(
+					prepared,
+					Some(id),
+					"already registered: nothing to do",
+					self.json,
+				);
 			}
 			let owner = MultiSigner::from(signer.public()).into_account();
 			let name: BoundedVec<u8, _> = prepared
@@ -239,7 +248,7 @@ impl ImportCmd {
 					RuntimeCall::ModelRegistry(registry::Call::register_model {
 						name: prepared.name.as_bytes().to_vec(),
 						cid: prepared.cid.as_bytes().to_vec(),
-						model_type: model_type(prepared.plan.task),
+						model_type: metadata::model_type(prepared.plan.task),
 						framework: prepared.plan.framework,
 						size_bytes: prepared.size_bytes,
 						license_kind: prepared.license.kind,
@@ -275,7 +284,8 @@ impl ImportCmd {
 				}
 			};
 			// Added once the name is known to be ours to use, so a refusal leaves nothing behind.
-			self.add(prepared, progress).await?;
+			store::add(prepared, self.ipfs_api.as_deref(), self.base_path.as_deref(), progress)
+				.await?;
 			step(&action);
 			let events = chain.submit(call, signer).await.map_err(failed)?;
 			let id = events
@@ -293,7 +303,7 @@ impl ImportCmd {
 				})
 				.ok_or_else(|| failed("the registration emitted no model id"))?;
 			step("setting the metadata");
-			let metadata = registry_metadata(prepared).map_err(failed)?;
+			let metadata = metadata::registry_metadata(prepared).map_err(failed)?;
 			let set =
 				RuntimeCall::ModelRegistry(registry::Call::set_metadata { model_id: id, metadata });
 			chain.submit(set, signer).await.map_err(failed)?;
@@ -311,7 +321,7 @@ impl ImportCmd {
 					RuntimeCall::Inference(pallet_inference::Call::serve_model { model_id: id });
 				chain.submit(call, signer).await.map_err(failed)?;
 			}
-			self.report(prepared, Some(id), "registered")
+			summary::report(prepared, Some(id), "registered", self.json)
 		})
 	}
 
@@ -334,293 +344,8 @@ impl ImportCmd {
 			failed(format!("the signing key is not a valid secret URI or seed: {e:?}"))
 		})
 	}
-
-	/// Adds the package to the node's store (pinned) or the Kubo API; the CID must be the one
-	/// computed.
-	async fn add(&self, prepared: &Prepared, progress: &Reporter) -> sc_cli::Result<()> {
-		let seen = |bytes| progress.advance(bytes);
-		let cid = if let Some(api) = &self.ipfs_api {
-			// Written as a CAR of our own blocks and sent to `dag/import`: the daemon stores
-			// exactly the DAG whose CID was computed, whatever its own `add` defaults.
-			let root = prepared.cid.parse::<cid::Cid>().map_err(failed)?;
-			let car = std::env::temp_dir().join(format!(
-				"citrate-import-{}-{}.car",
-				std::process::id(),
-				now_nanos()
-			));
-			progress.start("writing the package as a CAR", Some(prepared.size_bytes));
-			let written = write_car(&prepared.dir, &root, &car, seen);
-			let uploaded = match written {
-				Ok(bytes) => {
-					progress.start(&format!("uploading it to the IPFS node at {api}"), Some(bytes));
-					let kubo = KuboClient::new(api, Duration::from_secs(600)).map_err(failed)?;
-					let reporter = progress.clone();
-					kubo.dag_import_observed(&car, move |bytes| reporter.advance(bytes))
-						.await
-						.map_err(failed)
-				}
-				Err(error) => Err(error),
-			};
-			let _ = std::fs::remove_file(&car);
-			let roots = uploaded?;
-			if !roots.iter().any(|r| r.hash() == root.hash()) {
-				return Err(failed(format!(
-					"the IPFS node imported {roots:?}, not the package {root}"
-				)));
-			}
-			prepared.cid.clone()
-		} else {
-			let base = match &self.base_path {
-				Some(path) => path.clone(),
-				None => BasePath::from_project("", "", "citrate-node").path().to_path_buf(),
-			};
-			progress.start("adding the package to the store", Some(prepared.size_bytes));
-			let store = FsBlockStore::open(base.join("ipfs")).map_err(failed)?;
-			let mut writer = store.background_writer();
-			let tree = import_tree(
-				&prepared.dir,
-				CidOptions::default(),
-				TreeOptions::default(),
-				&mut Observed { sink: &mut writer, seen },
-			)
-			.map_err(failed)?;
-			writer.finish().map_err(failed)?;
-			store.pin(&tree.root).map_err(failed)?;
-			tree.root.to_string()
-		};
-		if cid != prepared.cid {
-			return Err(failed(format!("the store gave {cid}, the package is {}", prepared.cid)));
-		}
-		Ok(())
-	}
-
-	fn report(
-		&self,
-		prepared: &Prepared,
-		id: Option<ModelId>,
-		outcome: &str,
-	) -> sc_cli::Result<()> {
-		let m = &prepared.metadata;
-		let fee = pallet_inference::Pallet::<Runtime>::compute_fee(&interface(prepared));
-		let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-		let quantization = prepared.quantized.as_ref().map(|q| {
-			let a = &q.agreement;
-			serde_json::json!({
-				"scheme": q.quantization.name(),
-				"files": q.files.iter().map(|(path, r)| serde_json::json!({
-					"path": path,
-					"tensors": r.tensors,
-					"dequantization": r.dequantization,
-					"opset": r.opset,
-					"bytes_before": r.bytes_before,
-					"bytes_after": r.bytes_after,
-				})).collect::<Vec<_>>(),
-				"bytes_before": q.bytes_before,
-				"bytes_after": q.bytes_after,
-				"agreement": {
-					"metric": a.metric.name(),
-					"inputs": a.inputs,
-					"agreeing": a.agreeing,
-					"measured": a.value,
-					"mean": a.mean,
-					"threshold": q.threshold,
-				},
-				"before": {
-					"load_ms": ms(q.speed_before.load),
-					"median_run_ms": ms(q.speed_before.run),
-					"output": q.original.summary,
-				},
-				"after": {
-					"load_ms": ms(q.speed_after.load),
-					"median_run_ms": ms(q.speed_after.run),
-					"output": prepared.validation.summary,
-				},
-				"runs": q.speed_after.runs,
-			})
-		});
-		let summary = serde_json::json!({
-			"outcome": outcome,
-			"model_id": id,
-			"name": prepared.name,
-			"cid": prepared.cid,
-			"size_bytes": prepared.size_bytes,
-			"task": m.task.name(),
-			"backend": prepared.plan.backend.name(),
-			"license": prepared.license.id,
-			"parameters": m.parameter_count,
-			"flops_per_inference": m.flops_per_inference,
-			"min_memory_bytes": m.min_memory_bytes,
-			"compute_fee_per_call": fee.to_string(),
-			"attestation_sha256": hex(&prepared.attestation_sha256),
-			"reference_run": {
-				"output": prepared.validation.summary,
-				"load_ms": prepared.validation.load_time.as_millis() as u64,
-				"run_ms": prepared.validation.run_time.as_millis() as u64,
-			},
-			"quantization": quantization,
-		});
-		let mut out = std::io::stdout().lock();
-		if self.json {
-			writeln!(out, "{summary}")?;
-		} else {
-			let id = id.map_or("—".to_string(), |id| id.to_string());
-			writeln!(out, "{outcome}")?;
-			writeln!(out, "  model id     {id}")?;
-			writeln!(out, "  name         {}", prepared.name)?;
-			writeln!(out, "  CID          {}", prepared.cid)?;
-			writeln!(out, "  size         {} bytes", prepared.size_bytes)?;
-			writeln!(out, "  task         {} ({})", m.task.name(), prepared.plan.backend.name())?;
-			writeln!(out, "  license      {}", prepared.license.id)?;
-			writeln!(out, "  parameters   {}", m.parameter_count)?;
-			writeln!(
-				out,
-				"  cost/call    {} FLOPs, {} bytes; compute fee {fee} plancks",
-				m.flops_per_inference, m.min_memory_bytes
-			)?;
-			writeln!(
-				out,
-				"  reference    {} (load {} ms, run {} ms)",
-				prepared.validation.summary,
-				prepared.validation.load_time.as_millis(),
-				prepared.validation.run_time.as_millis()
-			)?;
-			if let Some(q) = &prepared.quantized {
-				let tensors: usize = q.files.iter().map(|(_, r)| r.tensors).sum();
-				let files: Vec<&str> = q.files.iter().map(|(path, _)| path.as_str()).collect();
-				writeln!(
-					out,
-					"  quantized    {}: {tensors} weights in {}; {} → {} bytes ({:.1}%)",
-					q.quantization.name(),
-					files.join(", "),
-					q.bytes_before,
-					q.bytes_after,
-					100.0 * q.bytes_after as f64 / q.bytes_before.max(1) as f64
-				)?;
-				let a = &q.agreement;
-				let agreement = match a.metric {
-					Metric::Top1 | Metric::SameText => format!(
-						"{} {} of {} reference inputs (required {:.0}%)",
-						if a.metric == Metric::Top1 {
-							"same top-1 label on"
-						} else {
-							"same text on"
-						},
-						a.agreeing,
-						a.inputs,
-						q.threshold * 100.0
-					),
-					Metric::Cosine => format!(
-						"cosine similarity min {:.6}, mean {:.6} over {} reference inputs \
-						 (required {})",
-						a.value, a.mean, a.inputs, q.threshold
-					),
-				};
-				writeln!(out, "  agreement    {agreement}")?;
-				writeln!(
-					out,
-					"  speed        load {:.0} → {:.0} ms; run {:.1} → {:.1} ms (median of {})",
-					ms(q.speed_before.load),
-					ms(q.speed_after.load),
-					ms(q.speed_before.run),
-					ms(q.speed_after.run),
-					q.speed_after.runs
-				)?;
-			}
-			writeln!(
-				out,
-				"  attestation  citrate-import.json, SHA-256 {}",
-				hex(&prepared.attestation_sha256)
-			)?;
-		}
-		Ok(())
-	}
 }
 
-/// The registry's model type for a task.
-fn model_type(task: InferenceTask) -> ModelType {
-	match task {
-		InferenceTask::FeatureExtraction => ModelType::Embedding,
-		InferenceTask::TextClassification
-		| InferenceTask::TextGeneration
-		| InferenceTask::FillMask
-		| InferenceTask::Text2TextGeneration => ModelType::Language,
-		InferenceTask::ZeroShotImageClassification => ModelType::Multimodal,
-		InferenceTask::ImageClassification | InferenceTask::Ocr => ModelType::Vision,
-		InferenceTask::SpeechToText | InferenceTask::VoiceActivity => ModelType::Audio,
-		InferenceTask::RawTensors => ModelType::Custom,
-	}
-}
-
-fn registry_metadata(prepared: &Prepared) -> Result<ModelMetadata, String> {
-	let m = &prepared.metadata;
-	fn bounded<S: polkadot_sdk::sp_core::Get<u32>>(
-		bytes: &[u8],
-		what: &str,
-	) -> Result<BoundedVec<u8, S>, String> {
-		BoundedVec::try_from(bytes.to_vec()).map_err(|_| format!("the {what} is too long"))
-	}
-	Ok(ModelMetadata {
-		description: bounded(m.description.as_bytes(), "description")?,
-		task: m.task,
-		inputs: BoundedVec::try_from(m.inputs.clone())
-			.map_err(|_| "too many inputs".to_string())?,
-		outputs: BoundedVec::try_from(m.outputs.clone())
-			.map_err(|_| "too many outputs".to_string())?,
-		parameter_count: m.parameter_count,
-		flops_per_inference: m.flops_per_inference,
-		min_memory_bytes: m.min_memory_bytes,
-		tags: m
-			.tags
-			.iter()
-			.map(|t| bounded(t.as_bytes(), "tag"))
-			.collect::<Result<Vec<_>, _>>()?
-			.try_into()
-			.map_err(|_| "too many tags".to_string())?,
-		documentation: bounded(m.documentation.as_bytes(), "documentation link")?,
-		tokenizer_cid: None,
-		import_attestation: Some(prepared.attestation_sha256),
-	})
-}
-
-/// What the inference pallet prices a call of the model from.
-fn interface(prepared: &Prepared) -> ModelInterface {
-	ModelInterface {
-		task: prepared.metadata.task,
-		package_cid: vec![],
-		framework: prepared.plan.framework,
-		inputs: vec![],
-		flops_per_inference: prepared.metadata.flops_per_inference,
-		min_memory_bytes: prepared.metadata.min_memory_bytes,
-	}
-}
-
-fn hex(bytes: &[u8]) -> String {
-	bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Writes the DAG of `dir` as a CARv1 rooted at `root` into `car`; gives the CAR's bytes.
-fn write_car(
-	dir: &std::path::Path,
-	root: &cid::Cid,
-	car: &std::path::Path,
-	seen: impl FnMut(u64),
-) -> sc_cli::Result<u64> {
-	let file = std::fs::File::create(car).map_err(|e| failed(format!("{}: {e}", car.display())))?;
-	let mut writer = CarWriter::new(std::io::BufWriter::new(file), root).map_err(failed)?;
-	let tree = import_tree(
-		dir,
-		CidOptions::default(),
-		TreeOptions::default(),
-		&mut Observed { sink: &mut writer, seen },
-	)
-	.map_err(failed)?;
-	if tree.root != *root {
-		return Err(failed(format!("the package is {}, its files give {}", root, tree.root)));
-	}
-	writer.finish().map_err(failed)?;
-	std::fs::metadata(car).map(|m| m.len()).map_err(failed)
-}
-
-fn now_nanos() -> u128 {
+pub(super) fn now_nanos() -> u128 {
 	std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos())
 }
