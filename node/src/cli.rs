@@ -50,6 +50,10 @@ pub enum Subcommand {
 
 	/// Import Hugging Face models into the chain (`model import <dir | org/name>`).
 	Model(crate::model_cmd::ModelCmd),
+
+	/// Serve the chain's models to AI agents over the Model Context Protocol (stdio, or
+	/// streamable HTTP on loopback with a bearer token).
+	Mcp(crate::mcp::McpCmd),
 }
 
 /// The `citrate-node` command line.

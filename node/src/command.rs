@@ -130,6 +130,7 @@ pub fn run() -> sc_cli::Result<()> {
 		}
 		Some(Subcommand::Storage(cmd)) => cmd.run(),
 		Some(Subcommand::Model(cmd)) => cmd.run(),
+		Some(Subcommand::Mcp(cmd)) => cmd.run(),
 		Some(Subcommand::ChainInfo(cmd)) => {
 			let runner = cli.create_runner(cmd)?;
 			runner.sync_run(|config| cmd.run::<Block>(&config))

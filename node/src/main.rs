@@ -10,6 +10,7 @@ mod chain_spec;
 mod cli;
 mod command;
 mod inference_service;
+mod mcp;
 mod model_cmd;
 mod progress_bars;
 mod rpc;
