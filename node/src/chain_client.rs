@@ -74,9 +74,18 @@ impl ChainClient {
 
 	/// The SCALE value stored under `key` at the best block, decoded as `T`.
 	pub async fn storage<T: Decode>(&self, key: Vec<u8>) -> Result<Option<T>, String> {
+		self.storage_at(key, None).await
+	}
+
+	/// The SCALE value stored under `key` at block `at` (the best block when `None`).
+	pub async fn storage_at<T: Decode>(
+		&self,
+		key: Vec<u8>,
+		at: Option<Hash>,
+	) -> Result<Option<T>, String> {
 		let value: Option<String> = self
 			.rpc
-			.request("state_getStorage", rpc_params![hex(&key)])
+			.request("state_getStorage", rpc_params![hex(&key), at])
 			.await
 			.map_err(|e| format!("state_getStorage: {e}"))?;
 		value
@@ -85,6 +94,57 @@ impl ChainClient {
 				T::decode(&mut &bytes[..]).map_err(|e| format!("decoding storage: {e}"))
 			})
 			.transpose()
+	}
+
+	/// Finalized blocks as they come: each one's number and hash (a block finalized with
+	/// others in one step is reported once, as the last of them).
+	pub async fn finalized_blocks(
+		&self,
+	) -> Result<futures::stream::BoxStream<'_, Result<(u32, Hash), String>>, String> {
+		let heads = self
+			.rpc
+			.subscribe::<serde_json::Value, _>(
+				"chain_subscribeFinalizedHeads",
+				rpc_params![],
+				"chain_unsubscribeFinalizedHeads",
+			)
+			.await
+			.map_err(|e| format!("chain_subscribeFinalizedHeads: {e}"))?;
+		Ok(futures::StreamExt::boxed(futures::StreamExt::then(heads, move |head| async move {
+			let head = head.map_err(|e| format!("finalized heads: {e}"))?;
+			let number = number_of(&head)?;
+			let hash: Hash = self
+				.rpc
+				.request("chain_getBlockHash", rpc_params![number])
+				.await
+				.map_err(|e| format!("chain_getBlockHash: {e}"))?;
+			Ok((number, hash))
+		})))
+	}
+
+	/// The latest finalized block's number and hash.
+	pub async fn finalized_head(&self) -> Result<(u32, Hash), String> {
+		let hash: Hash = self
+			.rpc
+			.request("chain_getFinalizedHead", rpc_params![])
+			.await
+			.map_err(|e| format!("chain_getFinalizedHead: {e}"))?;
+		let header: serde_json::Value = self
+			.rpc
+			.request("chain_getHeader", rpc_params![hash])
+			.await
+			.map_err(|e| format!("chain_getHeader: {e}"))?;
+		Ok((number_of(&header)?, hash))
+	}
+
+	/// Every event of block `at`, with the phase it was emitted in.
+	pub async fn events_at(
+		&self,
+		at: Hash,
+	) -> Result<Vec<EventRecord<RuntimeEvent, Hash>>, String> {
+		let key =
+			polkadot_sdk::frame_support::storage::storage_prefix(b"System", b"Events").to_vec();
+		Ok(self.storage_at(key, Some(at)).await?.unwrap_or_default())
 	}
 
 	/// Signs `call` with `signer`, submits it and waits until it is in a block; returns the
@@ -179,16 +239,7 @@ impl ChainClient {
 			.as_array()
 			.and_then(|all| all.iter().position(|x| x.as_str() == Some(wanted.as_str())))
 			.ok_or("the transaction is not in the block the node reported")? as u32;
-		let key =
-			polkadot_sdk::frame_support::storage::storage_prefix(b"System", b"Events").to_vec();
-		let records: Option<String> = self
-			.rpc
-			.request("state_getStorage", rpc_params![hex(&key), block])
-			.await
-			.map_err(|e| format!("state_getStorage(System.Events): {e}"))?;
-		let bytes = unhex(&records.unwrap_or_default())?;
-		let records = Vec::<EventRecord<RuntimeEvent, Hash>>::decode(&mut &bytes[..])
-			.map_err(|e| format!("decoding the block's events: {e}"))?;
+		let records = self.events_at(block).await?;
 		let mut events = vec![];
 		for record in records {
 			if record.phase != Phase::ApplyExtrinsic(index) {
@@ -207,6 +258,14 @@ impl ChainClient {
 	}
 }
 
+/// The block number of a header in JSON.
+fn number_of(header: &serde_json::Value) -> Result<u32, String> {
+	header["number"]
+		.as_str()
+		.and_then(|n| u32::from_str_radix(n.trim_start_matches("0x"), 16).ok())
+		.ok_or_else(|| format!("a header without a number: {header}"))
+}
+
 /// A dispatch error as `Pallet::Error` names it.
 fn describe(error: DispatchError) -> String {
 	match RuntimeError::from_dispatch_error(error) {
@@ -215,8 +274,16 @@ fn describe(error: DispatchError) -> String {
 	}
 }
 
-fn hex(bytes: &[u8]) -> String {
-	format!("0x{}", polkadot_sdk::sp_core::hexdisplay::HexDisplay::from(&bytes))
+/// `0x` and every byte in hex (`HexDisplay` elides the middle of anything over 1 KiB, which
+/// the node refuses as a transaction).
+pub fn hex(bytes: &[u8]) -> String {
+	use std::fmt::Write;
+	let mut text = String::with_capacity(2 + 2 * bytes.len());
+	text.push_str("0x");
+	for byte in bytes {
+		let _ = write!(text, "{byte:02x}");
+	}
+	text
 }
 
 fn unhex(text: &str) -> Result<Vec<u8>, String> {

@@ -15,6 +15,7 @@ mod model_cmd;
 mod progress_bars;
 mod rpc;
 mod service;
+mod signer;
 mod storage_cmd;
 
 fn main() -> polkadot_sdk::sc_cli::Result<()> {

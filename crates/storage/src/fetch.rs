@@ -32,6 +32,46 @@ impl Upstream {
 			Self::Gateways(fetcher) => fetcher.block(cid).await,
 		}
 	}
+
+	/// Reads the file at `path` under `root` (`""`: `root` is the file) into memory, every
+	/// block verified, keeping nothing: for a client that needs one small file of a DAG (a
+	/// model's `config.json`). `None` when the path names no entry or a directory; a file
+	/// larger than `max_bytes` is refused before its bytes are fetched.
+	pub async fn read_file(
+		&self,
+		root: &Cid,
+		path: &str,
+		max_bytes: u64,
+	) -> Result<Option<Vec<u8>>, RemoteError> {
+		let mut target = *root;
+		for segment in path.split('/').filter(|segment| !segment.is_empty()) {
+			let Node::Directory(entries) = parse_block(&target, self.block(&target).await?)? else {
+				return Ok(None);
+			};
+			match entries.binary_search_by(|entry| entry.name.as_str().cmp(segment)) {
+				Ok(index) => target = entries[index].cid,
+				Err(_) => return Ok(None),
+			}
+		}
+		let mut blocks = std::collections::HashMap::new();
+		let mut stack = vec![target];
+		while let Some(cid) = stack.pop() {
+			let block = self.block(&cid).await?;
+			match parse_block(&cid, block.clone())? {
+				Node::Directory(_) => return Ok(None),
+				Node::File { size, .. } if cid == target && size > max_bytes => {
+					return Err(RemoteError::Io(std::io::Error::other(format!(
+						"{root}/{path} is {size} bytes, more than the {max_bytes} read here"
+					))))
+				}
+				node => stack.extend(node.links()),
+			}
+			blocks.insert(cid, block);
+		}
+		let mut bytes = vec![];
+		crate::export(&target, &blocks, &mut bytes)?;
+		Ok(Some(bytes))
+	}
 }
 
 /// The local store and, if configured, an upstream to fill it from.

@@ -5,7 +5,7 @@
 use super::chain::ModelView;
 use citrate_inference_primitives::request::{schema, Form};
 use citrate_model_primitives::ModelId;
-use citrate_runtime::{pallet_inference as inference, Balance};
+use citrate_runtime::Balance;
 use polkadot_sdk::sp_core::crypto::Ss58Codec;
 use serde_json::{json, Value};
 
@@ -47,14 +47,37 @@ fn percent_decode(text: &str) -> Option<String> {
 
 /// An amount in plancks and in CTR.
 pub fn amount(plancks: Balance) -> Value {
+	json!({ "plancks": plancks.to_string(), "ctr": ctr(plancks) })
+}
+
+/// `plancks` in CTR, as a decimal without trailing zeros.
+pub fn ctr(plancks: Balance) -> String {
 	let whole = plancks / PLANCKS_PER_UNIT;
-	let fraction = plancks % PLANCKS_PER_UNIT;
-	let units = if fraction == 0 {
-		whole.to_string()
+	match plancks % PLANCKS_PER_UNIT {
+		0 => whole.to_string(),
+		fraction => format!("{whole}.{}", format!("{fraction:018}").trim_end_matches('0')),
+	}
+}
+
+/// An amount in CTR as agents write it (`0.5`, `"2"`, `"0.000001"`) in plancks; at most 18
+/// decimals, not negative.
+pub fn plancks_of(ctr: &str) -> Result<Balance, String> {
+	let bad = || format!("`{ctr}` is not an amount of CTR (e.g. 0.5)");
+	let (whole, fraction) = ctr.trim().split_once('.').unwrap_or((ctr.trim(), ""));
+	let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+	if (whole.is_empty() && fraction.is_empty()) || !digits(whole) || !digits(fraction) {
+		return Err(bad());
+	}
+	if fraction.len() > 18 {
+		return Err(format!("`{ctr}` has more than 18 decimals"));
+	}
+	let whole: Balance = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| bad())? };
+	let fraction: Balance = if fraction.is_empty() {
+		0
 	} else {
-		format!("{whole}.{}", format!("{fraction:018}").trim_end_matches('0'))
+		format!("{fraction:0<18}").parse().map_err(|_| bad())?
 	};
-	json!({ "plancks": plancks.to_string(), "ctr": units })
+	whole.checked_mul(PLANCKS_PER_UNIT).and_then(|w| w.checked_add(fraction)).ok_or_else(bad)
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -91,17 +114,7 @@ pub fn card(model: &ModelView) -> Value {
 			"comparison": format!("{:?}", terms.comparison),
 		})
 	});
-	let compute_fee = metadata.map(|m| {
-		let interface = citrate_model_primitives::ModelInterface {
-			task: m.task,
-			package_cid: vec![],
-			framework: info.framework,
-			inputs: vec![],
-			flops_per_inference: m.flops_per_inference,
-			min_memory_bytes: m.min_memory_bytes,
-		};
-		amount(inference::Pallet::<citrate_runtime::Runtime>::compute_fee(&interface))
-	});
+	let compute_fee = model.compute_fee().map(amount);
 	json!({
 		"id": model.id,
 		"uri": uri(model.id),
@@ -125,6 +138,7 @@ pub fn card(model: &ModelView) -> Value {
 		"inputs": inputs,
 		"price_per_call": amount(model.price),
 		"compute_fee_per_call": compute_fee,
+		"fee_per_call": model.fee_per_call().map(amount),
 		"access_tiers": model.tiers.iter().map(|(id, tier)| json!({
 			"tier_id": id,
 			"price": amount(tier.price),
@@ -157,6 +171,19 @@ mod tests {
 		);
 		assert_eq!(name_of("citrate://models/by-name/bad%2"), None);
 		assert_eq!(name_of("citrate://models/7"), None);
+	}
+
+	#[test]
+	fn amounts_in_ctr_read_to_plancks() {
+		assert_eq!(plancks_of("0.5"), Ok(PLANCKS_PER_UNIT / 2));
+		assert_eq!(plancks_of("2"), Ok(2 * PLANCKS_PER_UNIT));
+		assert_eq!(plancks_of(".000000000000000001"), Ok(1));
+		assert_eq!(plancks_of("1.5e3"), Err("`1.5e3` is not an amount of CTR (e.g. 0.5)".into()));
+		assert_eq!(plancks_of("-1"), Err("`-1` is not an amount of CTR (e.g. 0.5)".into()));
+		assert_eq!(
+			plancks_of("0.0000000000000000001"),
+			Err("`0.0000000000000000001` has more than 18 decimals".into())
+		);
 	}
 
 	#[test]

@@ -2,11 +2,12 @@
 //! access tiers, providers and verification terms, decoded with the runtime's own types.
 
 use crate::chain_client::ChainClient;
-use citrate_model_primitives::ModelId;
+use citrate_model_primitives::{ModelId, ModelInterface};
 use citrate_runtime::{
 	pallet_inference as inference, pallet_model_access as access,
-	pallet_model_registry as registry, AccountId, Balance, Runtime,
+	pallet_model_registry as registry, AccountId, Balance, Hash, Runtime,
 };
+use citrate_storage::Upstream;
 use polkadot_sdk::frame_support::traits::Get;
 
 /// A model as an agent sees it: everything its card shows.
@@ -23,14 +24,74 @@ pub struct ModelView {
 	pub terms: Option<inference::ModelTerms>,
 }
 
-/// Reads through one RPC connection.
+impl ModelView {
+	/// One provider's compute fee from the cost schedule; `None` without metadata.
+	pub fn compute_fee(&self) -> Option<Balance> {
+		let metadata = self.metadata.as_ref()?;
+		let interface = ModelInterface {
+			task: metadata.task,
+			package_cid: vec![],
+			framework: self.info.framework,
+			inputs: vec![],
+			flops_per_inference: metadata.flops_per_inference,
+			min_memory_bytes: metadata.min_memory_bytes,
+		};
+		Some(inference::Pallet::<Runtime>::compute_fee(&interface))
+	}
+
+	/// What one request is charged: the price and every assigned provider's compute fee
+	/// (as the pallet's `quote`); `None` without metadata.
+	pub fn fee_per_call(&self) -> Option<Balance> {
+		let runs = self.terms.unwrap_or_default().verification.providers();
+		Some(self.price.saturating_add(self.compute_fee()?.saturating_mul(runs.into())))
+	}
+}
+
+/// Reads (and, for the tools that pay, writes) through one RPC connection; files of model
+/// packages and outputs come from the gateway.
 pub struct Chain {
-	client: ChainClient,
+	pub client: ChainClient,
+	pub gateway: Upstream,
 }
 
 impl Chain {
-	pub fn new(client: ChainClient) -> Self {
-		Chain { client }
+	pub fn new(client: ChainClient, gateway: Upstream) -> Self {
+		Chain { client, gateway }
+	}
+
+	/// A pending request, at block `at` (the best block when `None`).
+	pub async fn request(
+		&self,
+		id: inference::RequestId,
+		at: Option<Hash>,
+	) -> Result<Option<inference::InferenceRequest<Runtime>>, String> {
+		self.client.storage_at(inference::Requests::<Runtime>::hashed_key_for(id), at).await
+	}
+
+	/// A settled request's receipt, at block `at` (the best block when `None`).
+	pub async fn receipt(
+		&self,
+		id: inference::RequestId,
+		at: Option<Hash>,
+	) -> Result<Option<inference::Receipt<Runtime>>, String> {
+		self.client.storage_at(inference::Receipts::<Runtime>::hashed_key_for(id), at).await
+	}
+
+	/// A registered provider.
+	pub async fn provider(
+		&self,
+		account: &AccountId,
+	) -> Result<Option<inference::ProviderInfo<Runtime>>, String> {
+		self.client.storage(inference::Providers::<Runtime>::hashed_key_for(account)).await
+	}
+
+	/// `account`'s grant to use `model`, if it bought one.
+	pub async fn access(
+		&self,
+		model: ModelId,
+		account: &AccountId,
+	) -> Result<Option<access::AccessGrant<Runtime>>, String> {
+		self.client.storage(access::Access::<Runtime>::hashed_key_for(model, account)).await
 	}
 
 	/// Every registered model's id and entry, by id (removed ids skipped).

@@ -1,18 +1,25 @@
 //! `citrate-node mcp`: an MCP (Model Context Protocol) server through which AI agents find the
-//! models registered on a Citrate chain. Each model is a resource (`citrate://models/{id}`,
-//! its card); tools search and describe them. Served over stdio (what desktop MCP clients
-//! start) or streamable HTTP on a loopback address, where every request must carry the bearer
-//! token and no browser `Origin` is accepted.
+//! models registered on a Citrate chain and run them. Each model is a resource
+//! (`citrate://models/{id}`, its card); tools search and describe them, run verified inference
+//! paid by the server's signer within spending caps, read receipts and buy access. Served over
+//! stdio (what desktop MCP clients start) or streamable HTTP on a loopback address, where every
+//! request must carry the bearer token and no browser `Origin` is accepted.
 
 mod cards;
 mod chain;
+mod inference;
+mod input;
+mod notify;
+mod prompts;
 mod server;
+mod spending;
 
-use crate::chain_client::ChainClient;
+use crate::{chain_client::ChainClient, signer::SignerArgs};
 use chain::Chain;
+use citrate_storage::{GatewayFetcher, Upstream};
 use polkadot_sdk::sc_cli;
-use rmcp::ServiceExt;
-use server::CitrateMcp;
+use rmcp::{task_manager::TaskManager, ServiceExt};
+use server::{CitrateMcp, Shared};
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 /// Serve Citrate's models to AI agents over the Model Context Protocol.
@@ -21,6 +28,23 @@ pub struct McpCmd {
 	/// The node's RPC endpoint.
 	#[arg(long, default_value = "ws://127.0.0.1:9944")]
 	pub rpc: String,
+
+	/// The node's IPFS gateway, for model packages' files (class names), stored outputs and
+	/// inputs given by CID.
+	#[arg(long, default_value = "http://127.0.0.1:8080")]
+	pub gateway: String,
+
+	/// The account that pays for requests and access (without one, the tools that pay refuse).
+	#[command(flatten)]
+	pub signer: SignerArgs,
+
+	/// The most one call may spend, in CTR (price plus compute fees, or a tier's price).
+	#[arg(long, value_name = "CTR", default_value = "1")]
+	pub max_fee_per_call: String,
+
+	/// The most this server may spend while it runs, in CTR, over all its sessions.
+	#[arg(long, value_name = "CTR", default_value = "10")]
+	pub max_spend: String,
 
 	/// Serve streamable HTTP at this address (path `/mcp`) instead of stdio.
 	#[arg(long, value_name = "ADDR")]
@@ -57,21 +81,36 @@ impl McpCmd {
 				)));
 			}
 		}
-		let chain = Arc::new(Chain::new(ChainClient::connect(&self.rpc).await.map_err(failed)?));
+		let per_call = cards::plancks_of(&self.max_fee_per_call)
+			.map_err(|e| failed(format!("--max-fee-per-call: {e}")))?;
+		let per_session =
+			cards::plancks_of(&self.max_spend).map_err(|e| failed(format!("--max-spend: {e}")))?;
+		let signer = self.signer.pair().map_err(failed)?;
+		let gateway = GatewayFetcher::new(vec![self.gateway.clone()], Duration::from_secs(60))
+			.map_err(|e| failed(format!("--gateway {}: {e}", self.gateway)))?;
+		let client = ChainClient::connect(&self.rpc).await.map_err(failed)?;
+		let shared = Arc::new(Shared {
+			chain: Chain::new(client, Upstream::Gateways(gateway)),
+			signer,
+			budget: spending::Budget::new(per_call, per_session),
+			tasks: TaskManager::new(),
+			peers: Default::default(),
+		});
+		tokio::spawn(notify::watch(shared.clone()));
 		match self.http {
 			None => {
-				let running = CitrateMcp::new(chain)
+				let running = CitrateMcp::new(shared)
 					.serve(rmcp::transport::stdio())
 					.await
 					.map_err(|e| failed(format!("MCP over stdio: {e}")))?;
 				running.waiting().await.map_err(failed)?;
 				Ok(())
 			}
-			Some(address) => self.serve_http(address, chain).await,
+			Some(address) => self.serve_http(address, shared).await,
 		}
 	}
 
-	async fn serve_http(&self, address: SocketAddr, chain: Arc<Chain>) -> sc_cli::Result<()> {
+	async fn serve_http(&self, address: SocketAddr, shared: Arc<Shared>) -> sc_cli::Result<()> {
 		use rmcp::transport::streamable_http_server::{
 			session::local::LocalSessionManager, StreamableHttpServerConfig, StreamableHttpService,
 		};
@@ -90,7 +129,7 @@ impl McpCmd {
 			config = config.with_allowed_hosts(Vec::<String>::new());
 		}
 		let service = StreamableHttpService::new(
-			move || Ok(CitrateMcp::new(chain.clone())),
+			move || Ok(CitrateMcp::new(shared.clone())),
 			Arc::new(sessions),
 			config,
 		);

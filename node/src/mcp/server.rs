@@ -1,26 +1,70 @@
-//! The MCP server: Citrate's models as resources, and tools to find them.
+//! The MCP server: Citrate's models as resources, tools to find and run them (paid by the
+//! server's signer within its caps), receipts, and prompts for the common flows.
 
 use super::{
 	cards::{self, card, MIME},
-	chain::Chain,
+	chain::{Chain, ModelView},
+	inference::{self, Progress, RunError},
+	input::RunArgs,
+	prompts,
+	spending::Budget,
 };
 use citrate_model_primitives::{InferenceTask, ModelId};
+use citrate_runtime::{pallet_model_access as access, RuntimeCall, RuntimeEvent};
+use polkadot_sdk::sp_core::sr25519;
 use rmcp::{
 	handler::server::{router::tool::ToolRouter, wrapper::Parameters},
 	model::*,
-	service::RequestContext,
-	tool, tool_handler, tool_router, ErrorData as McpError, RoleServer, ServerHandler,
+	service::{NotificationContext, RequestContext},
+	task_manager::{TaskExit, TaskManager, TaskOptions},
+	tool, tool_handler, tool_router, ErrorData as McpError, Peer, RoleServer, ServerHandler,
 };
 use schemars::JsonSchema;
 use serde::Deserialize;
-use serde_json::Value;
-use std::sync::Arc;
+use serde_json::{json, Value};
+use std::sync::{Arc, Mutex};
 
-/// One handler per MCP session; the chain connection is shared.
+/// What every session of one server shares: the chain, the signer and its spending caps
+/// (the session cap holds across all HTTP sessions, so a new session does not reset it), the
+/// tasks, and the connected peers that list-changed notifications go to.
+pub struct Shared {
+	pub chain: Chain,
+	pub signer: Option<sr25519::Pair>,
+	pub budget: Budget,
+	pub tasks: TaskManager,
+	pub peers: Mutex<Vec<Peer<RoleServer>>>,
+}
+
+impl Shared {
+	/// The connected peers, dropping those that left.
+	pub fn peers(&self) -> Vec<Peer<RoleServer>> {
+		let mut peers = self.peers.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+		peers.retain(|peer| !peer.is_transport_closed());
+		peers.clone()
+	}
+}
+
+/// One handler per MCP session.
 #[derive(Clone)]
 pub struct CitrateMcp {
-	chain: Arc<Chain>,
+	shared: Arc<Shared>,
 	tool_router: ToolRouter<Self>,
+}
+
+/// A past request `get_receipt` reads.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct ReceiptArgs {
+	/// The request's id (`receipt.request_id` of a run_inference result).
+	pub request_id: u64,
+}
+
+/// The tier `purchase_access` buys.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct PurchaseArgs {
+	/// The model's id.
+	pub model_id: ModelId,
+	/// The tier to buy (the card's `access_tiers`).
+	pub tier_id: u32,
 }
 
 /// `search_models`' filters; every one given must match.
@@ -58,8 +102,8 @@ fn json_result(value: Value) -> CallToolResult {
 
 #[tool_router]
 impl CitrateMcp {
-	pub fn new(chain: Arc<Chain>) -> Self {
-		CitrateMcp { chain, tool_router: Self::tool_router() }
+	pub fn new(shared: Arc<Shared>) -> Self {
+		CitrateMcp { shared, tool_router: Self::tool_router() }
 	}
 
 	/// Finds registered models by task, tag, name, license and price; gives their cards.
@@ -76,13 +120,13 @@ impl CitrateMcp {
 			Some((_, task)) => task,
 			None => None,
 		};
-		let models = match self.chain.models().await {
+		let models = match self.shared.chain.models().await {
 			Ok(models) => models,
 			Err(e) => return tool_error(format!("reading the registry: {e}")),
 		};
 		let mut found = vec![];
 		for (id, _) in models {
-			let view = match self.chain.model(id).await {
+			let view = match self.shared.chain.model(id).await {
 				Ok(Some(view)) => view,
 				Ok(None) => continue,
 				Err(e) => return tool_error(format!("reading model {id}: {e}")),
@@ -118,7 +162,7 @@ impl CitrateMcp {
 			},
 			_ => return tool_error("give exactly one of model_id or name"),
 		};
-		match self.chain.model(id).await {
+		match self.shared.chain.model(id).await {
 			Ok(Some(view)) => json_result(card(&view)),
 			Ok(None) => tool_error(format!(
 				"no model {id} is registered; search_models lists the registered ones"
@@ -126,18 +170,186 @@ impl CitrateMcp {
 			Err(e) => tool_error(format!("reading model {id}: {e}")),
 		}
 	}
+
+	/// Runs a model on an input in its task's natural form (text, an image or audio, a
+	/// prompt) as an on-chain request paid by this server's account, waits until the result
+	/// is final, and returns it decoded (labels with scores, an embedding, a transcript, text)
+	/// with its receipt (request id, blocks, output hash, providers, fees). Clients that
+	/// support MCP tasks get a task to poll, with the blocks as its status, and can cancel it
+	/// (which cancels the request on chain).
+	#[tool(annotations(read_only_hint = false, destructive_hint = false, open_world_hint = false))]
+	async fn run_inference(
+		&self,
+		Parameters(args): Parameters<RunArgs>,
+		context: RequestContext<RoleServer>,
+	) -> Result<CallToolResponse, McpError> {
+		let model = match self.resolve(args.model_id, args.name.as_deref()).await {
+			Ok(model) => model,
+			Err(text) => return Ok(tool_error(text).into()),
+		};
+		let shared = self.shared.clone();
+		if context.client_capabilities().is_some_and(|c| c.supports_tasks()) {
+			let options = TaskOptions::new()
+				.with_poll_interval_ms(500)
+				.with_status_message(format!("submitting a request to model {}", model.id));
+			let task = self.shared.tasks.spawn(options, move |task| {
+				Box::pin(async move {
+					let status = task.clone();
+					let progress = move |p: Progress| status.set_status_message(p.message);
+					let outcome = inference::run(
+						&shared.chain,
+						&shared.budget,
+						shared.signer.as_ref(),
+						&model,
+						&args,
+						&progress,
+						task.cancelled(),
+					)
+					.await;
+					match outcome {
+						Ok(value) => Ok(CallToolResult::structured(value)),
+						Err(RunError::Refused(text)) => Ok(tool_error(text)),
+						Err(RunError::Cancelled(text)) => {
+							log::info!("{text}");
+							Err(TaskExit::Cancelled)
+						}
+					}
+				})
+			});
+			return Ok(CallToolResponse::Task(CreateTaskResult::new(task)));
+		}
+		let peer = context.peer.clone();
+		let token = context.meta.get_progress_token();
+		let progress = move |p: Progress| {
+			if let Some(token) = token.clone() {
+				let peer = peer.clone();
+				let note = ProgressNotificationParam::new(token, f64::from(p.blocks))
+					.with_total(f64::from(p.of))
+					.with_message(p.message);
+				tokio::spawn(async move {
+					let _ = peer.notify_progress(note).await;
+				});
+			}
+		};
+		let outcome = inference::run(
+			&shared.chain,
+			&shared.budget,
+			shared.signer.as_ref(),
+			&model,
+			&args,
+			&progress,
+			context.ct.cancelled(),
+		)
+		.await;
+		Ok(match outcome {
+			Ok(value) => json_result(value),
+			Err(RunError::Refused(text) | RunError::Cancelled(text)) => tool_error(text),
+		}
+		.into())
+	}
+
+	/// Reads the receipt of a past request from finalized chain state and checks it: final,
+	/// signed by each provider's key, the output matching the signed output hash.
+	#[tool(annotations(read_only_hint = true, open_world_hint = false))]
+	async fn get_receipt(&self, Parameters(args): Parameters<ReceiptArgs>) -> CallToolResult {
+		match inference::get_receipt(&self.shared.chain, args.request_id).await {
+			Ok(receipt) => json_result(receipt),
+			Err(text) => tool_error(text),
+		}
+	}
+
+	/// Buys an access tier of a model for this server's account (within the spending caps),
+	/// for models whose card lists `access_tiers`.
+	#[tool(annotations(read_only_hint = false, destructive_hint = false, open_world_hint = false))]
+	async fn purchase_access(&self, Parameters(args): Parameters<PurchaseArgs>) -> CallToolResult {
+		match self.purchase(args).await {
+			Ok(value) => json_result(value),
+			Err(text) => tool_error(text),
+		}
+	}
 }
 
 /// Price plus compute fee of one call, in CTR (for `max_price`).
 fn cost_per_call(card: &Value) -> f64 {
-	let ctr = |v: &Value| v["ctr"].as_str().and_then(|s| s.parse::<f64>().ok()).unwrap_or(0.0);
-	ctr(&card["price_per_call"]) + ctr(&card["compute_fee_per_call"])
+	card["fee_per_call"]["ctr"].as_str().and_then(|s| s.parse::<f64>().ok()).unwrap_or(0.0)
 }
 
 impl CitrateMcp {
+	/// The model an agent named by id or by name.
+	async fn resolve(&self, id: Option<ModelId>, name: Option<&str>) -> Result<ModelView, String> {
+		let id = match (id, name) {
+			(Some(id), None) => id,
+			(None, Some(name)) => self
+				.latest_named(name)
+				.await?
+				.ok_or_else(|| format!("no model is registered as `{name}`"))?,
+			_ => return Err("give exactly one of model_id or name".into()),
+		};
+		self.shared.chain.model(id).await?.ok_or_else(|| {
+			format!("no model {id} is registered; search_models lists the registered ones")
+		})
+	}
+
+	async fn purchase(&self, args: PurchaseArgs) -> Result<Value, String> {
+		let shared = &self.shared;
+		let signer = shared.signer.as_ref().ok_or(
+			"this MCP server has no signing account, so it cannot pay: start it with --suri or \
+			 --key-file",
+		)?;
+		let model = self.resolve(Some(args.model_id), None).await?;
+		let Some((_, tier)) = model.tiers.iter().find(|(id, _)| *id == args.tier_id) else {
+			let ids: Vec<String> = model.tiers.iter().map(|(id, _)| id.to_string()).collect();
+			return Err(format!(
+				"model {} has no tier {}; its tiers are [{}]",
+				model.id,
+				args.tier_id,
+				ids.join(", ")
+			));
+		};
+		let reserved = shared.budget.reserve(tier.price, None)?;
+		let call = RuntimeCall::ModelAccess(access::Call::purchase_access {
+			model_id: model.id,
+			tier_id: args.tier_id,
+			max_price: reserved,
+		});
+		let events = match shared.chain.client.submit(call, signer).await {
+			Ok(events) => events,
+			Err(e) => {
+				shared.budget.settle(reserved, 0);
+				return Err(e);
+			}
+		};
+		let bought = events.iter().find_map(|event| match event {
+			RuntimeEvent::ModelAccess(access::Event::AccessPurchased {
+				owner_share,
+				treasury_share,
+				expires_at,
+				uses_left,
+				..
+			}) => Some((owner_share + treasury_share, *expires_at, *uses_left)),
+			_ => None,
+		});
+		let Some((paid, expires_at, uses_left)) = bought else {
+			shared.budget.settle(reserved, 0);
+			return Err("the purchase was included but the chain reported no grant".into());
+		};
+		shared.budget.settle(reserved, paid);
+		Ok(json!({
+			"model_id": model.id,
+			"tier_id": args.tier_id,
+			"paid": cards::amount(paid),
+			"expires_at_block": expires_at,
+			"uses_left": match uses_left {
+				access::Uses::Unlimited => Value::from("unlimited"),
+				access::Uses::Limited(n) => n.into(),
+			},
+			"spending": shared.budget.summary(),
+		}))
+	}
+
 	/// The latest version registered under `name`.
 	async fn latest_named(&self, name: &str) -> Result<Option<ModelId>, String> {
-		let models = self.chain.models().await?;
+		let models = self.shared.chain.models().await?;
 		Ok(models
 			.into_iter()
 			.filter(|(_, info)| info.name.as_slice() == name.as_bytes())
@@ -165,7 +377,7 @@ impl CitrateMcp {
 				))
 			}
 		};
-		match self.chain.model(id).await {
+		match self.shared.chain.model(id).await {
 			Ok(Some(view)) => Ok(card(&view)),
 			Ok(None) => Err(McpError::resource_not_found(format!("no model {id}"), None)),
 			Err(e) => Err(McpError::internal_error(e, None)),
@@ -178,17 +390,70 @@ impl ServerHandler for CitrateMcp {
 	fn get_info(&self) -> ServerConfig {
 		ServerConfig::new(
 			ServerCapabilities::builder()
-				.enable_tools()
+				.enable_prompts()
 				.enable_resources()
 				.enable_resources_list_changed()
+				.enable_tools()
+				.enable_tasks()
 				.build(),
 		)
 		.with_server_info(Implementation::new("citrate", env!("CARGO_PKG_VERSION")))
 		.with_instructions(
 			"Citrate is a blockchain whose models run verified inference. Each registered \
 			 model is a resource (citrate://models/{id}) whose card gives its task, inputs, \
-			 license, price and providers; search_models finds them.",
+			 license, price and providers; search_models finds them, run_inference runs one \
+			 and returns the result with its on-chain receipt, get_receipt checks a past one.",
 		)
+	}
+
+	async fn on_initialized(&self, context: NotificationContext<RoleServer>) {
+		self.shared
+			.peers
+			.lock()
+			.unwrap_or_else(|poisoned| poisoned.into_inner())
+			.push(context.peer);
+	}
+
+	async fn list_prompts(
+		&self,
+		_request: Option<PaginatedRequestParams>,
+		_context: RequestContext<RoleServer>,
+	) -> Result<ListPromptsResult, McpError> {
+		Ok(ListPromptsResult::with_all_items(prompts::list()))
+	}
+
+	async fn get_prompt(
+		&self,
+		request: GetPromptRequestParams,
+		_context: RequestContext<RoleServer>,
+	) -> Result<GetPromptResponse, McpError> {
+		prompts::get(&request.name, request.arguments.as_ref())
+			.map(Into::into)
+			.map_err(|text| McpError::invalid_params(text, None))
+	}
+
+	async fn get_task(
+		&self,
+		request: GetTaskParams,
+		_context: RequestContext<RoleServer>,
+	) -> Result<GetTaskResult, McpError> {
+		Ok(GetTaskResult::new(self.shared.tasks.get_task(&request.task_id)?))
+	}
+
+	async fn update_task(
+		&self,
+		request: UpdateTaskParams,
+		_context: RequestContext<RoleServer>,
+	) -> Result<(), McpError> {
+		self.shared.tasks.update_task(&request.task_id, request.input_responses)
+	}
+
+	async fn cancel_task(
+		&self,
+		request: CancelTaskParams,
+		_context: RequestContext<RoleServer>,
+	) -> Result<(), McpError> {
+		self.shared.tasks.cancel_task(&request.task_id)
 	}
 
 	async fn list_resources(
@@ -196,7 +461,8 @@ impl ServerHandler for CitrateMcp {
 		_request: Option<PaginatedRequestParams>,
 		_context: RequestContext<RoleServer>,
 	) -> Result<ListResourcesResult, McpError> {
-		let models = self.chain.models().await.map_err(|e| McpError::internal_error(e, None))?;
+		let models =
+			self.shared.chain.models().await.map_err(|e| McpError::internal_error(e, None))?;
 		let resources = models
 			.into_iter()
 			.map(|(id, info)| {

@@ -73,14 +73,8 @@ pub struct ImportCmd {
 	#[arg(long, default_value = "ws://127.0.0.1:9944")]
 	pub rpc: String,
 
-	/// Secret URI of the signing account (`//Alice` on dev chains). Prefer --key-file
-	/// elsewhere: arguments are visible to other users of the machine.
-	#[arg(long, conflicts_with = "key_file")]
-	pub suri: Option<String>,
-
-	/// A file holding the signing account's secret URI or seed.
-	#[arg(long)]
-	pub key_file: Option<PathBuf>,
+	#[command(flatten)]
+	pub signer: crate::signer::SignerArgs,
 
 	/// The node's base path: the package is added to its store (`<base-path>/ipfs`), which the
 	/// node serves [default: the node's default base path].
@@ -327,21 +321,8 @@ impl ImportCmd {
 
 	/// The signing key, from --suri or --key-file.
 	fn signer(&self) -> sc_cli::Result<sr25519::Pair> {
-		let secret = match (&self.suri, &self.key_file) {
-			(Some(suri), _) => suri.clone(),
-			(None, Some(file)) => std::fs::read_to_string(file)
-				.map_err(|e| failed(format!("{}: {e}", file.display())))?
-				.trim()
-				.to_string(),
-			(None, None) => {
-				return Err(failed(
-					"give the signing account with --suri or --key-file (or use --dry-run)",
-				))
-			}
-		};
-		// The secret is never echoed: the parse error alone says what is wrong.
-		sr25519::Pair::from_string(&secret, None).map_err(|e| {
-			failed(format!("the signing key is not a valid secret URI or seed: {e:?}"))
+		self.signer.pair().map_err(failed)?.ok_or_else(|| {
+			failed("give the signing account with --suri or --key-file (or use --dry-run)")
 		})
 	}
 }

@@ -13,7 +13,7 @@
 use citrate_inference::{
 	package::{parse_cid, ModelLoader},
 	pipelines::{
-		Audio, GenerationParams, ImageText, ModelFiles, Output, Pipeline, PipelineOptions, Request,
+		Audio, GenerationParams, ImageText, ModelFiles, Pipeline, PipelineOptions, Request,
 		SpeechOptions, Task,
 	},
 	proof::output_hash,
@@ -173,44 +173,6 @@ fn request(args: &Args, task: Task) -> Result<Request, Error> {
 	Ok(Request::Text(args.text.clone()))
 }
 
-fn output_json(output: &Output) -> serde_json::Value {
-	match output {
-		Output::Embeddings { dims, values } => {
-			serde_json::json!({ "dims": dims, "values": values })
-		}
-		Output::Labels(rows) => serde_json::json!(rows
-			.iter()
-			.map(|row| row
-				.iter()
-				.map(|l| serde_json::json!({ "id": l.id, "name": l.name, "score": l.score }))
-				.collect::<Vec<_>>())
-			.collect::<Vec<_>>()),
-		Output::Text(text) | Output::Transcript { text, language: None } => serde_json::json!(text),
-		Output::Transcript { text, language: Some(language) } => {
-			serde_json::json!({ "text": text, "language": language })
-		}
-		Output::Lines(lines) => serde_json::json!({
-			"text": lines.iter().map(|l| l.text.as_str()).collect::<Vec<_>>().join("\n"),
-			"lines": lines
-				.iter()
-				.map(|l| {
-					let (left, top, right, bottom) = l.bounds;
-					serde_json::json!({
-						"text": l.text,
-						"confidence": l.confidence,
-						"box": [left, top, right, bottom],
-					})
-				})
-				.collect::<Vec<_>>(),
-		}),
-		Output::SpeechProbabilities(p) => serde_json::json!(p),
-		Output::Tensors(tensors) => serde_json::json!(tensors
-			.iter()
-			.map(|t| serde_json::json!({ "name": t.name, "shape": t.shape }))
-			.collect::<Vec<_>>()),
-	}
-}
-
 fn run(args: &Args) -> Result<serde_json::Value, Error> {
 	let task = args.task;
 	let files = model_files(args)?;
@@ -226,7 +188,7 @@ fn run(args: &Args) -> Result<serde_json::Value, Error> {
 	Ok(serde_json::json!({
 		"model_bytes": files.total_bytes(),
 		"output_hash": format!("0x{hex}"),
-		"output": output_json(&output),
+		"output": output.to_json(),
 		"load_ms": load_ms,
 		"run_ms": run_ms,
 	}))

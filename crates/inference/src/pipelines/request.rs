@@ -12,7 +12,7 @@ use super::{
 use crate::{Error, Result};
 use citrate_inference_primitives::request::{check_request, Scalar};
 pub use citrate_inference_primitives::request::{DEFAULT_TEMPLATE, MAX_TEXTS, SAMPLE_RATE};
-use citrate_tensor_primitives::Tensor;
+use citrate_tensor_primitives::{DType, Tensor};
 
 /// What a request sends.
 #[derive(Clone, Debug, PartialEq)]
@@ -144,6 +144,85 @@ impl Request {
 		})
 	}
 
+	/// The request as the tensors a chain request carries: the inverse of
+	/// [`Request::from_tensors`] (the module docs of `citrate_inference_primitives::request`
+	/// name them). Several texts go as NUL-padded rows, so a text may not hold NUL.
+	pub fn to_tensors(&self) -> Result<Vec<Tensor>> {
+		let bytes = |name: &str, data: &[u8]| {
+			Tensor::new(name, DType::U8, vec![data.len() as u32], data.to_vec())
+				.map_err(Error::from)
+		};
+		let texts = |name: &str, texts: &[String]| -> Result<Tensor> {
+			if texts.iter().any(|t| t.contains('\0')) {
+				return Err(Error::Pipeline(format!("a text of `{name}` holds a NUL character")));
+			}
+			match texts {
+				[] => Err(Error::MissingInput(name.to_string())),
+				[one] => bytes(name, one.as_bytes()),
+				many => {
+					let width = many.iter().map(String::len).max().unwrap_or_default();
+					let mut data = vec![0u8; width * many.len()];
+					for (row, text) in data.chunks_mut(width.max(1)).zip(many) {
+						row[..text.len()].copy_from_slice(text.as_bytes());
+					}
+					Ok(Tensor::new(name, DType::U8, vec![many.len() as u32, width as u32], data)?)
+				}
+			}
+		};
+		Ok(match self {
+			Request::Text(list) => vec![texts("text", list)?],
+			Request::Image(image) => vec![bytes("image", image)?],
+			Request::Audio { audio, speech } => {
+				let mut tensors = vec![match audio {
+					Audio::Wav(wav) => bytes("audio", wav)?,
+					Audio::Samples(samples) => {
+						Tensor::from_f32("samples", vec![samples.len() as u32], samples)?
+					}
+				}];
+				if let Some(language) = &speech.language {
+					tensors.push(bytes("language", language.as_bytes())?);
+				}
+				if speech.translate {
+					tensors.push(bytes("task", b"translate")?);
+				}
+				tensors
+			}
+			Request::Prompt { text, params } => {
+				let int = |name: &str, value: i64| {
+					Tensor::new(name, DType::I64, vec![], value.to_le_bytes().to_vec())
+				};
+				let mut tensors = vec![
+					bytes("prompt", text.as_bytes())?,
+					int("max_tokens", params.max_tokens as i64)?,
+				];
+				if params.temperature != 0.0 {
+					tensors.push(Tensor::from_f32(
+						"temperature",
+						vec![],
+						&[params.temperature as f32],
+					)?);
+				}
+				if let Some(top_p) = params.top_p {
+					tensors.push(Tensor::from_f32("top_p", vec![], &[top_p as f32])?);
+				}
+				if params.seed != 0 {
+					tensors.push(int("seed", params.seed as i64)?);
+				}
+				tensors
+			}
+			Request::ImageText(ImageText::Classify { image, labels, template }) => {
+				let mut tensors = vec![bytes("image", image)?, texts("labels", labels)?];
+				if template != DEFAULT_TEMPLATE {
+					tensors.push(bytes("template", template.as_bytes())?);
+				}
+				tensors
+			}
+			Request::ImageText(ImageText::EmbedImage(image)) => vec![bytes("image", image)?],
+			Request::ImageText(ImageText::EmbedTexts(list)) => vec![texts("text", list)?],
+			Request::Tensors(tensors) => tensors.clone(),
+		})
+	}
+
 	pub(super) fn kind(&self) -> &'static str {
 		match self {
 			Request::Text(_) => "text",
@@ -187,6 +266,60 @@ mod tests {
 
 	fn u8_tensor(name: &str, shape: Vec<u32>, data: &[u8]) -> Tensor {
 		Tensor::new(name, DType::U8, shape, data.to_vec()).unwrap()
+	}
+
+	#[test]
+	fn every_request_reads_back_from_the_tensors_it_is_sent_as() {
+		let params =
+			GenerationParams { max_tokens: 9, temperature: 0.5, top_p: Some(0.25), seed: 7 };
+		let cases = [
+			(Task::FeatureExtraction, Request::Text(vec!["one".into()])),
+			(Task::FeatureExtraction, Request::Text(vec!["a".into(), "".into(), "three".into()])),
+			(Task::ImageClassification, Request::Image(b"\x89PNG".to_vec())),
+			(
+				Task::SpeechToText,
+				Request::Audio {
+					audio: Audio::Wav(b"RIFF".to_vec()),
+					speech: SpeechOptions { language: Some("fr".into()), translate: true },
+				},
+			),
+			(Task::VoiceActivity, Request::samples(vec![0.0, 0.5, -0.25])),
+			(Task::TextGeneration, Request::Prompt { text: "Hi".into(), params }),
+			(
+				Task::Text2TextGeneration,
+				Request::Prompt { text: "Hi".into(), params: GenerationParams::default() },
+			),
+			(
+				Task::ZeroShotImageClassification,
+				Request::ImageText(ImageText::Classify {
+					image: b"jpg".to_vec(),
+					labels: vec!["cat".into(), "dog".into()],
+					template: "a {}".into(),
+				}),
+			),
+			(
+				Task::ZeroShotImageClassification,
+				Request::ImageText(ImageText::Classify {
+					image: b"jpg".to_vec(),
+					labels: vec!["cat".into()],
+					template: DEFAULT_TEMPLATE.into(),
+				}),
+			),
+			(
+				Task::ZeroShotImageClassification,
+				Request::ImageText(ImageText::EmbedImage(b"i".to_vec())),
+			),
+			(
+				Task::ZeroShotImageClassification,
+				Request::ImageText(ImageText::EmbedTexts(vec!["t".into()])),
+			),
+		];
+		for (task, request) in cases {
+			let tensors = request.to_tensors().unwrap();
+			assert_eq!(Request::from_tensors(task, tensors).unwrap(), request, "{task:?}");
+		}
+		let nul = Request::Text(vec!["a\0b".into(), "c".into()]).to_tensors().unwrap_err();
+		assert_eq!(nul.to_string(), "a text of `text` holds a NUL character");
 	}
 
 	#[test]

@@ -92,6 +92,19 @@ fn needs_candle<T>(task: Task) -> Result<T> {
 	Err(Error::Unsupported(format!("{} models need the `candle` feature", task.name())))
 }
 
+/// The class names a classifier of `task` labels its outputs with: the package's
+/// `config.json` `id2label`, else ImageNet-1k for an image classifier; none for other tasks
+/// (their label ids index something else: a vocabulary, a request's labels).
+pub fn class_names(task: Task, config_json: Option<&[u8]>) -> Result<Vec<String>> {
+	match (task, config_json) {
+		(Task::TextClassification | Task::ImageClassification, Some(config)) => {
+			labels_from_config(config)
+		}
+		(Task::ImageClassification, None) => Ok(imagenet_labels()),
+		_ => Ok(vec![]),
+	}
+}
+
 impl Pipeline {
 	/// Loads `files` as a model of `task`.
 	pub fn load(task: Task, files: &ModelFiles, options: &PipelineOptions) -> Result<Pipeline> {
@@ -132,7 +145,7 @@ impl Pipeline {
 			Task::TextClassification => {
 				let tokenizer = files.require("tokenizer.json", task)?;
 				let config = files.require("config.json", task)?;
-				let labels = labels_from_config(config)?;
+				let labels = class_names(task, Some(config))?;
 				let classifier = match files.get("model.safetensors") {
 					#[cfg(feature = "candle")]
 					Some(weights) if files.get("model.onnx").is_none() => TextClassifier::new(
@@ -157,10 +170,7 @@ impl Pipeline {
 				Pipeline::TextClassification(classifier, options.top_k)
 			}
 			Task::ImageClassification => {
-				let labels = match files.get("config.json") {
-					Some(config) => labels_from_config(config)?,
-					None => imagenet_labels(),
-				};
+				let labels = class_names(task, files.get("config.json"))?;
 				Pipeline::ImageClassification(
 					ImageClassifier::load(
 						files.require("model.onnx", task)?,
