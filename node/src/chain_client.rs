@@ -294,3 +294,18 @@ fn unhex(text: &str) -> Result<Vec<u8>, String> {
 		.collect::<Result<_, _>>()
 		.map_err(|_| format!("not hex: {text}"))
 }
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn hex_writes_every_byte_and_reads_back() {
+		let bytes: Vec<u8> = (0..3000u32).map(|i| (i % 251) as u8).collect();
+		let text = hex(&bytes);
+		assert_eq!(text.len(), 2 + 2 * bytes.len());
+		assert!(!text.contains('.'));
+		assert_eq!(unhex(&text).unwrap(), bytes);
+		assert_eq!(number_of(&serde_json::json!({ "number": "0x1a" })), Ok(26));
+	}
+}

@@ -12,6 +12,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Keyring } from '@polkadot/keyring';
@@ -23,7 +24,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { CallToolResultSchema, ResourceListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { freePort, inferBinary, nodeBinary, startDevNode } from './lib/node.mjs';
 import {
-  efficientnetPackageDir, imageClassifierMetadata, minilmPackageDir, publishEmbeddingModel, publishModel, storage,
+  efficientnetPackageDir, imageClassifierMetadata, minilmPackageDir, modelsDir, publishEmbeddingModel, publishModel, storage,
 } from '../../scripts/lib/models.mjs';
 import { submit } from '../../scripts/lib/tx.mjs';
 
@@ -130,7 +131,11 @@ async function agentChecks(client) {
   // Every registered model, in id order (later tests register more).
   const next = (await node.api.query.modelRegistry.nextModelId()).toNumber();
   const all = Array.from({ length: next - 1 }, (_, i) => i + 1);
-  const embedders = all.filter((id) => id !== efficientnet);
+  const tagged = [];
+  for (const id of all) {
+    const record = await node.api.query.modelRegistry.metadata(id);
+    if (record.isSome && record.unwrap().metadata.tags.some((t) => t.toUtf8() === 'embeddings')) tagged.push(id);
+  }
   const { resources } = await client.listResources();
   const uris = resources.map((r) => r.uri);
   assert.deepEqual(uris, all.map((id) => `citrate://models/${id}`));
@@ -174,7 +179,8 @@ async function agentChecks(client) {
   };
   assert.deepEqual(await search({}), all);
   assert.deepEqual(await search({ task: 'image-classification' }), [efficientnet]);
-  assert.deepEqual(await search({ tag: 'embeddings' }), embedders);
+  assert.deepEqual(await search({ tag: 'embeddings' }), tagged);
+  assert.ok(tagged.includes(minilm) && !tagged.includes(efficientnet));
   assert.deepEqual(await search({ name: 'MINILM-EMB' }), [minilm]);
   assert.deepEqual(await search({ license: 'apache-2.0' }), all);
   assert.deepEqual(await search({ license: 'MIT' }), []);
@@ -335,6 +341,48 @@ describe('over stdio', () => {
     } finally {
       await client.close();
     }
+  });
+});
+
+describe('import_model', () => {
+  test('imports a repository on this machine, registered as the server\'s account', async () => {
+    const repo = fs.mkdtempSync(path.join(os.tmpdir(), 'citrate-mcp-repo-'));
+    dirs.push(repo);
+    fs.mkdirSync(path.join(repo, 'onnx'));
+    fs.copyFileSync(path.join(modelsDir, 'all-minilm-l6-v2-int8', 'model.onnx'), path.join(repo, 'onnx', 'model.onnx'));
+    for (const file of ['tokenizer.json', 'config.json']) {
+      fs.copyFileSync(path.join(modelsDir, 'all-minilm-l6-v2', file), path.join(repo, file));
+    }
+    fs.writeFileSync(path.join(repo, 'README.md'), '---\nlicense: apache-2.0\npipeline_tag: sentence-similarity\n---\n# MiniLM, imported by an agent\n');
+    const transport = stdioServer(...PAYING, '--base-path', node.basePath);
+    let stderr = '';
+    transport.stderr.on('data', (chunk) => { stderr += chunk; });
+    const client = new Client({ name: 'citrate-e2e', version: '1.0.0' });
+    await client.connect(transport);
+    try {
+      const steps = [];
+      const summary = await call(client, 'import_model', { source: repo, name: 'agent-minilm' },
+        { onprogress: (p) => steps.push(p.message), timeout: 600_000 });
+      assert.equal(summary.outcome, 'registered');
+      assert.equal(summary.task, 'feature-extraction');
+      assert.equal(summary.reference_run.output, '1 embedding(s) of 384 dims');
+      const model = (await node.api.query.modelRegistry.models(summary.model_id)).unwrap();
+      assert.equal(model.name.toUtf8(), 'agent-minilm');
+      assert.equal(model.cid.toUtf8(), summary.cid);
+      assert.equal(model.owner.toString(), bob.address);
+      for (const step of ['validating the package in the inference engine', 'registering the model', 'setting the metadata']) {
+        assert.ok(steps.includes(step), `progress names "${step}": ${JSON.stringify(steps)}`);
+      }
+      const again = await call(client, 'import_model', { source: repo, name: 'agent-minilm' }, { timeout: 600_000 });
+      assert.equal(again.outcome, 'already registered: nothing to do');
+      assert.equal(again.model_id, summary.model_id);
+      assert.match(await refusal(client, 'import_model', { source: path.join(repo, 'missing') }), /missing/);
+      assert.match(await refusal(client, 'import_model', { source: repo, task: 'teleportation' }),
+        /^unknown task `teleportation`; tasks are: feature-extraction, text-classification, /);
+    } finally {
+      await client.close();
+    }
+    assert.doesNotMatch(stderr, /\/\/Bob/, 'the signer\'s secret never appears in the log');
   });
 });
 

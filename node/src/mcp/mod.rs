@@ -7,6 +7,7 @@
 
 mod cards;
 mod chain;
+mod import;
 mod inference;
 mod input;
 mod notify;
@@ -37,6 +38,15 @@ pub struct McpCmd {
 	/// The account that pays for requests and access (without one, the tools that pay refuse).
 	#[command(flatten)]
 	pub signer: SignerArgs,
+
+	/// The node's base path: `import_model` adds packages to its store (`<base-path>/ipfs`)
+	/// [default: the node's default base path].
+	#[arg(long, short = 'd', value_name = "PATH")]
+	pub base_path: Option<std::path::PathBuf>,
+
+	/// `import_model` adds packages to this Kubo RPC API instead.
+	#[arg(long, value_name = "URL", conflicts_with = "base_path")]
+	pub ipfs_api: Option<String>,
 
 	/// The most one call may spend, in CTR (price plus compute fees, or a tier's price).
 	#[arg(long, value_name = "CTR", default_value = "1")]
@@ -95,6 +105,10 @@ impl McpCmd {
 			budget: spending::Budget::new(per_call, per_session),
 			tasks: TaskManager::new(),
 			peers: Default::default(),
+			packages: import::PackageStore {
+				ipfs_api: self.ipfs_api.clone(),
+				base_path: self.base_path.clone(),
+			},
 		});
 		tokio::spawn(notify::watch(shared.clone()));
 		match self.http {

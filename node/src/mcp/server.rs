@@ -4,6 +4,7 @@
 use super::{
 	cards::{self, card, MIME},
 	chain::{Chain, ModelView},
+	import::{ImportArgs, PackageStore},
 	inference::{self, Progress, RunError},
 	input::RunArgs,
 	prompts,
@@ -33,6 +34,8 @@ pub struct Shared {
 	pub budget: Budget,
 	pub tasks: TaskManager,
 	pub peers: Mutex<Vec<Peer<RoleServer>>>,
+	/// Where `import_model` adds packages.
+	pub packages: PackageStore,
 }
 
 impl Shared {
@@ -254,6 +257,37 @@ impl CitrateMcp {
 	async fn get_receipt(&self, Parameters(args): Parameters<ReceiptArgs>) -> CallToolResult {
 		match inference::get_receipt(&self.shared.chain, args.request_id).await {
 			Ok(receipt) => json_result(receipt),
+			Err(text) => tool_error(text),
+		}
+	}
+
+	/// Imports a Hugging Face model repository on this machine (a directory, or `org/name`
+	/// in the local Hugging Face cache): builds and validates its model package in the
+	/// engine, adds it to the node's store and registers it as this server's account with its
+	/// metadata and import attestation. Progress names each step.
+	#[tool(annotations(read_only_hint = false, destructive_hint = false, open_world_hint = false))]
+	async fn import_model(
+		&self,
+		Parameters(args): Parameters<ImportArgs>,
+		context: RequestContext<RoleServer>,
+	) -> CallToolResult {
+		let peer = context.peer.clone();
+		let token = context.meta.get_progress_token();
+		let steps = std::sync::atomic::AtomicU32::new(0);
+		let report = move |step: String| {
+			let done = steps.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+			if let Some(token) = token.clone() {
+				let peer = peer.clone();
+				let note =
+					ProgressNotificationParam::new(token, f64::from(done)).with_message(step);
+				tokio::spawn(async move {
+					let _ = peer.notify_progress(note).await;
+				});
+			}
+		};
+		let shared = &self.shared;
+		match super::import::import_model(shared, &shared.packages, args, report).await {
+			Ok(summary) => json_result(summary),
 			Err(text) => tool_error(text),
 		}
 	}

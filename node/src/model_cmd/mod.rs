@@ -12,6 +12,8 @@ mod metadata;
 mod store;
 mod summary;
 
+pub(crate) use summary::json as summary_json;
+
 use crate::chain_client::ChainClient;
 use crate::progress_bars::Bars;
 use citrate_import::{prepare, source::Source, ImportOptions, Prepared, Quantization, Reporter};
@@ -25,7 +27,10 @@ use polkadot_sdk::{
 	sp_core::{sr25519, Pair},
 	sp_runtime::{traits::IdentifyAccount, BoundedVec, MultiSigner},
 };
-use std::{path::PathBuf, sync::Arc};
+use std::{
+	path::{Path, PathBuf},
+	sync::Arc,
+};
 
 /// Work with models on a Citrate chain.
 #[derive(Debug, clap::Args)]
@@ -182,8 +187,7 @@ impl ImportCmd {
 	) -> sc_cli::Result<()> {
 		let prepared = prepare(options).map_err(failed)?;
 		let progress = options.progress.clone().unwrap_or_else(|| Arc::new(()));
-		let step = |name: &str| progress.start(name, None);
-		let registered = self.register(&prepared, signer, &progress, &step);
+		let registered = self.register(&prepared, signer, &progress);
 		progress.finish();
 		registered
 	}
@@ -194,7 +198,6 @@ impl ImportCmd {
 		prepared: &Prepared,
 		signer: Option<&sr25519::Pair>,
 		progress: &Reporter,
-		step: &dyn Fn(&str),
 	) -> sc_cli::Result<()> {
 		let Some(signer) = signer else {
 			return summary::report(
@@ -208,114 +211,14 @@ impl ImportCmd {
 			tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(failed)?;
 		runtime.block_on(async {
 			let chain = ChainClient::connect(&self.rpc).await.map_err(failed)?;
-			let binary = registry::binary_cid(prepared.cid.as_bytes()).ok_or_else(|| {
-				failed(format!("{} is not a CID the registry takes", prepared.cid))
-			})?;
-			if let Some(id) = chain
-				.storage::<ModelId>(registry::ModelIdByCid::<Runtime>::hashed_key_for(binary))
-				.await
-				.map_err(failed)?
-			{
-				return summary::report(
-					prepared,
-					Some(id),
-					"already registered: nothing to do",
-					self.json,
-				);
-			}
-			let owner = MultiSigner::from(signer.public()).into_account();
-			let name: BoundedVec<u8, _> = prepared
-				.name
-				.as_bytes()
-				.to_vec()
-				.try_into()
-				.map_err(|_| failed(format!("the name `{}` is too long", prepared.name)))?;
-			let history = chain
-				.storage::<registry::VersionHistory<Runtime>>(
-					registry::ModelVersions::<Runtime>::hashed_key_for(name),
-				)
-				.await
-				.map_err(failed)?;
-			let (action, call) = match history.as_ref().and_then(|h| h.versions.last().copied()) {
-				None => (
-					"registering the model".to_string(),
-					RuntimeCall::ModelRegistry(registry::Call::register_model {
-						name: prepared.name.as_bytes().to_vec(),
-						cid: prepared.cid.as_bytes().to_vec(),
-						model_type: metadata::model_type(prepared.plan.task),
-						framework: prepared.plan.framework,
-						size_bytes: prepared.size_bytes,
-						license_kind: prepared.license.kind,
-						license_id: prepared.license.id.as_bytes().to_vec(),
-					}),
-				),
-				Some(latest) => {
-					let info = chain
-						.storage::<registry::ModelInfo<Runtime>>(
-							registry::Models::<Runtime>::hashed_key_for(latest),
-						)
-						.await
-						.map_err(failed)?
-						.ok_or_else(|| {
-							failed(format!("model {latest} is listed but not stored"))
-						})?;
-					if info.owner != owner {
-						return Err(failed(format!(
-							"the name `{}` belongs to {} (model {latest}); pass --name to register \
-							 under another",
-							prepared.name, info.owner
-						)));
-					}
-					(
-						format!("publishing a new version of model {latest}"),
-						RuntimeCall::ModelRegistry(registry::Call::publish_version {
-							name: prepared.name.as_bytes().to_vec(),
-							cid: prepared.cid.as_bytes().to_vec(),
-							framework: prepared.plan.framework,
-							size_bytes: prepared.size_bytes,
-						}),
-					)
-				}
+			let target = Target {
+				ipfs_api: self.ipfs_api.as_deref(),
+				base_path: self.base_path.as_deref(),
+				price: self.price,
+				serve: self.serve,
 			};
-			// Added once the name is known to be ours to use, so a refusal leaves nothing behind.
-			store::add(prepared, self.ipfs_api.as_deref(), self.base_path.as_deref(), progress)
-				.await?;
-			step(&action);
-			let events = chain.submit(call, signer).await.map_err(failed)?;
-			let id = events
-				.iter()
-				.find_map(|event| match event {
-					RuntimeEvent::ModelRegistry(registry::Event::ModelRegistered {
-						model_id,
-						..
-					})
-					| RuntimeEvent::ModelRegistry(registry::Event::VersionPublished {
-						model_id,
-						..
-					}) => Some(*model_id),
-					_ => None,
-				})
-				.ok_or_else(|| failed("the registration emitted no model id"))?;
-			step("setting the metadata");
-			let metadata = metadata::registry_metadata(prepared).map_err(failed)?;
-			let set =
-				RuntimeCall::ModelRegistry(registry::Call::set_metadata { model_id: id, metadata });
-			chain.submit(set, signer).await.map_err(failed)?;
-			if let Some(price) = self.price.filter(|p| *p > 0) {
-				step("setting the price");
-				let call = RuntimeCall::Inference(pallet_inference::Call::set_price {
-					model_id: id,
-					price,
-				});
-				chain.submit(call, signer).await.map_err(failed)?;
-			}
-			if self.serve {
-				step("serving the model");
-				let call =
-					RuntimeCall::Inference(pallet_inference::Call::serve_model { model_id: id });
-				chain.submit(call, signer).await.map_err(failed)?;
-			}
-			summary::report(prepared, Some(id), "registered", self.json)
+			let (id, outcome) = publish(&chain, prepared, signer, &target, progress).await?;
+			summary::report(prepared, Some(id), outcome, self.json)
 		})
 	}
 
@@ -327,6 +230,122 @@ impl ImportCmd {
 	}
 }
 
-pub(super) fn now_nanos() -> u128 {
+/// Where `publish` adds a package and what follows its registration.
+pub(crate) struct Target<'a> {
+	/// A Kubo RPC API, else the node's store under `base_path` (the default base path when
+	/// `None`).
+	pub ipfs_api: Option<&'a str>,
+	pub base_path: Option<&'a Path>,
+	/// Per-call price in plancks, set when above 0.
+	pub price: Option<Balance>,
+	/// The signer serves the model as an inference provider.
+	pub serve: bool,
+}
+
+/// Adds a prepared package and registers it as `signer` (version 1 under a new name, or a new
+/// version of the signer's model), with its metadata, price and service; or finds its CID
+/// registered. Returns the model id and what was done.
+pub(crate) async fn publish(
+	chain: &ChainClient,
+	prepared: &Prepared,
+	signer: &sr25519::Pair,
+	target: &Target<'_>,
+	progress: &Reporter,
+) -> sc_cli::Result<(ModelId, &'static str)> {
+	let step = |name: &str| progress.start(name, None);
+	let binary = registry::binary_cid(prepared.cid.as_bytes())
+		.ok_or_else(|| failed(format!("{} is not a CID the registry takes", prepared.cid)))?;
+	if let Some(id) = chain
+		.storage::<ModelId>(registry::ModelIdByCid::<Runtime>::hashed_key_for(binary))
+		.await
+		.map_err(failed)?
+	{
+		return Ok((id, "already registered: nothing to do"));
+	}
+	let owner = MultiSigner::from(signer.public()).into_account();
+	let name: BoundedVec<u8, _> = prepared
+		.name
+		.as_bytes()
+		.to_vec()
+		.try_into()
+		.map_err(|_| failed(format!("the name `{}` is too long", prepared.name)))?;
+	let history = chain
+		.storage::<registry::VersionHistory<Runtime>>(
+			registry::ModelVersions::<Runtime>::hashed_key_for(name),
+		)
+		.await
+		.map_err(failed)?;
+	let (action, call) = match history.as_ref().and_then(|h| h.versions.last().copied()) {
+		None => (
+			"registering the model".to_string(),
+			RuntimeCall::ModelRegistry(registry::Call::register_model {
+				name: prepared.name.as_bytes().to_vec(),
+				cid: prepared.cid.as_bytes().to_vec(),
+				model_type: metadata::model_type(prepared.plan.task),
+				framework: prepared.plan.framework,
+				size_bytes: prepared.size_bytes,
+				license_kind: prepared.license.kind,
+				license_id: prepared.license.id.as_bytes().to_vec(),
+			}),
+		),
+		Some(latest) => {
+			let info = chain
+				.storage::<registry::ModelInfo<Runtime>>(
+					registry::Models::<Runtime>::hashed_key_for(latest),
+				)
+				.await
+				.map_err(failed)?
+				.ok_or_else(|| failed(format!("model {latest} is listed but not stored")))?;
+			if info.owner != owner {
+				return Err(failed(format!(
+					"the name `{}` belongs to {} (model {latest}); pass --name to register \
+						 under another",
+					prepared.name, info.owner
+				)));
+			}
+			(
+				format!("publishing a new version of model {latest}"),
+				RuntimeCall::ModelRegistry(registry::Call::publish_version {
+					name: prepared.name.as_bytes().to_vec(),
+					cid: prepared.cid.as_bytes().to_vec(),
+					framework: prepared.plan.framework,
+					size_bytes: prepared.size_bytes,
+				}),
+			)
+		}
+	};
+	// Added once the name is known to be ours to use, so a refusal leaves nothing behind.
+	store::add(prepared, target.ipfs_api, target.base_path, progress).await?;
+	step(&action);
+	let events = chain.submit(call, signer).await.map_err(failed)?;
+	let id = events
+		.iter()
+		.find_map(|event| match event {
+			RuntimeEvent::ModelRegistry(registry::Event::ModelRegistered { model_id, .. })
+			| RuntimeEvent::ModelRegistry(registry::Event::VersionPublished { model_id, .. }) => {
+				Some(*model_id)
+			}
+			_ => None,
+		})
+		.ok_or_else(|| failed("the registration emitted no model id"))?;
+	step("setting the metadata");
+	let metadata = metadata::registry_metadata(prepared).map_err(failed)?;
+	let set = RuntimeCall::ModelRegistry(registry::Call::set_metadata { model_id: id, metadata });
+	chain.submit(set, signer).await.map_err(failed)?;
+	if let Some(price) = target.price.filter(|p| *p > 0) {
+		step("setting the price");
+		let call =
+			RuntimeCall::Inference(pallet_inference::Call::set_price { model_id: id, price });
+		chain.submit(call, signer).await.map_err(failed)?;
+	}
+	if target.serve {
+		step("serving the model");
+		let call = RuntimeCall::Inference(pallet_inference::Call::serve_model { model_id: id });
+		chain.submit(call, signer).await.map_err(failed)?;
+	}
+	Ok((id, "registered"))
+}
+
+pub(crate) fn now_nanos() -> u128 {
 	std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos())
 }

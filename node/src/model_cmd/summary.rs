@@ -7,13 +7,8 @@ use citrate_runtime::{pallet_inference, Runtime};
 use polkadot_sdk::sc_cli;
 use std::{io::Write, time::Duration};
 
-/// Prints the import's summary: JSON with `json`, else a table.
-pub(super) fn report(
-	prepared: &Prepared,
-	id: Option<ModelId>,
-	outcome: &str,
-	json: bool,
-) -> sc_cli::Result<()> {
+/// The import's summary as JSON (what `--json` prints and the MCP `import_model` returns).
+pub(crate) fn json(prepared: &Prepared, id: Option<ModelId>, outcome: &str) -> serde_json::Value {
 	let m = &prepared.metadata;
 	let fee = pallet_inference::Pallet::<Runtime>::compute_fee(&interface(prepared));
 	let ms = |d: Duration| d.as_secs_f64() * 1000.0;
@@ -52,7 +47,7 @@ pub(super) fn report(
 			"runs": q.speed_after.runs,
 		})
 	});
-	let summary = serde_json::json!({
+	serde_json::json!({
 		"outcome": outcome,
 		"model_id": id,
 		"name": prepared.name,
@@ -72,10 +67,22 @@ pub(super) fn report(
 			"run_ms": prepared.validation.run_time.as_millis() as u64,
 		},
 		"quantization": quantization,
-	});
+	})
+}
+
+/// Prints the import's summary: JSON with `json`, else a table.
+pub(super) fn report(
+	prepared: &Prepared,
+	id: Option<ModelId>,
+	outcome: &str,
+	json: bool,
+) -> sc_cli::Result<()> {
+	let m = &prepared.metadata;
+	let fee = pallet_inference::Pallet::<Runtime>::compute_fee(&interface(prepared));
+	let ms = |d: Duration| d.as_secs_f64() * 1000.0;
 	let mut out = std::io::stdout().lock();
 	if json {
-		writeln!(out, "{summary}")?;
+		writeln!(out, "{}", self::json(prepared, id, outcome))?;
 	} else {
 		let id = id.map_or("—".to_string(), |id| id.to_string());
 		writeln!(out, "{outcome}")?;
