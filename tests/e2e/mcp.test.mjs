@@ -82,7 +82,8 @@ const stdioServer = (...flags) => new StdioClientTransport({
   args: ['mcp', '--rpc', node.rpcUrl, '--gateway', node.gatewayUrl, ...flags],
   stderr: 'pipe',
 });
-const PAYING = ['--suri', '//Bob', '--max-fee-per-call', '2', '--max-spend', '10'];
+/** Bob pays, at most 2 CTR a call and 10 in all; large inputs go to the node's store. */
+const paying = () => ['--suri', '//Bob', '--max-fee-per-call', '2', '--max-spend', '10', '--base-path', node.basePath];
 
 /** What the engine computes for the same files and input. */
 const engine = (...args) => JSON.parse(execFileSync(inferBinary(), args, { timeout: 300_000 }).toString());
@@ -162,6 +163,8 @@ async function agentChecks(client) {
   assert.deepEqual(card.inputs, [{ name: 'text', form: 'one text or a list of texts', required: true }]);
   assert.deepEqual(card.price_per_call, { plancks: (UNITS / 2n).toString(), ctr: '0.5' });
   assert.deepEqual(card.providers, [alice.address]);
+  assert.deepEqual(card.pinners, [], 'no bonded pinner holds it');
+  assert.equal(card.outputs, 'embeddings: {dims, values}, one vector of `dims` values per text, in order');
   assert.equal(card.owner, alice.address);
   assert.equal(card.verification, 'Single');
   assert.deepEqual(card.versions, [minilm]);
@@ -216,7 +219,7 @@ describe('over stdio', () => {
     const client = new Client({ name: 'citrate-e2e', version: '1.0.0' });
     const changes = [];
     client.setNotificationHandler(ResourceListChangedNotificationSchema, () => changes.push(Date.now()));
-    await client.connect(stdioServer(...PAYING));
+    await client.connect(stdioServer(...paying()));
     try {
       // Prompts for the common flows.
       const { prompts } = await client.listPrompts();
@@ -237,6 +240,14 @@ describe('over stdio', () => {
         BigInt(card.fee_per_call.plancks));
       assert.equal(text.spending.spent_or_reserved.plancks, card.fee_per_call.plancks);
       assert.deepEqual(await call(client, 'get_receipt', { request_id: text.receipt.request_id }), text.receipt);
+
+      // An input over the chain's inline limit (256 KiB) goes to the node's store, by CID. The
+      // model reads its first 256 tokens: those of the first 222 sentences.
+      const sentence = 'The quick brown fox jumps over the lazy dog. ';
+      const long = await call(client, 'run_inference', { model_id: minilm, text: sentence.repeat(6000) });
+      assert.match(long.receipt.input_cid, /^bafy/, 'the input was sent by CID');
+      assert.deepEqual(long.result, engine('--task', 'feature-extraction', '--dir', minilmDir, '--text', sentence.repeat(222)).output);
+      assert.deepEqual(long.receipt.checks, { final: true, signed_by_every_provider: true, output_matches_hash: true });
 
       // Image: as base64, and from IPFS by CID through the gateway, both the engine's labels.
       const imageEngine = engine('--task', 'image-classification', '--dir', efficientnetDir, '--input', chelsea);
@@ -305,7 +316,7 @@ describe('over stdio', () => {
 
   test('a task-based call reports blocks, returns the result, and cancels on chain', async () => {
     const client = new Client({ name: 'citrate-e2e-tasks', version: '1.0.0' }, { capabilities: TASKS });
-    await client.connect(stdioServer(...PAYING));
+    await client.connect(stdioServer(...paying()));
     const Task = z.looseObject({
       resultType: z.string().optional(), taskId: z.string(), status: z.string(), statusMessage: z.string().optional(),
       pollIntervalMs: z.number().optional(), result: z.looseObject({}).optional(), error: z.looseObject({}).optional(),
@@ -354,7 +365,7 @@ describe('import_model', () => {
       fs.copyFileSync(path.join(modelsDir, 'all-minilm-l6-v2', file), path.join(repo, file));
     }
     fs.writeFileSync(path.join(repo, 'README.md'), '---\nlicense: apache-2.0\npipeline_tag: sentence-similarity\n---\n# MiniLM, imported by an agent\n');
-    const transport = stdioServer(...PAYING, '--base-path', node.basePath);
+    const transport = stdioServer(...paying());
     let stderr = '';
     transport.stderr.on('data', (chunk) => { stderr += chunk; });
     const client = new Client({ name: 'citrate-e2e', version: '1.0.0' });
@@ -392,7 +403,7 @@ describe('over streamable HTTP', () => {
 
   before(async () => {
     const port = await freePort();
-    server = spawn(nodeBinary(), ['mcp', '--rpc', node.rpcUrl, '--gateway', node.gatewayUrl, ...PAYING,
+    server = spawn(nodeBinary(), ['mcp', '--rpc', node.rpcUrl, '--gateway', node.gatewayUrl, ...paying(),
       '--http', `127.0.0.1:${port}`, '--token', TOKEN],
       { stdio: ['ignore', 'ignore', 'pipe'] });
     url = new URL(`http://127.0.0.1:${port}/mcp`);
@@ -415,7 +426,11 @@ describe('over streamable HTTP', () => {
     }));
     try {
       await agentChecks(client);
-      // An image read from a URL on this machine, run and checked as over stdio.
+      // A text, and an image read from a URL on this machine, run and checked as over stdio.
+      const textEngine = engine('--task', 'feature-extraction', '--dir', minilmDir, '--text', SENTENCES[1]);
+      const text = await call(client, 'run_inference', { name: 'minilm-embeddings', text: SENTENCES[1] });
+      assert.deepEqual(text.result, textEngine.output);
+      await assertReceiptOnChain(text.receipt, { modelId: minilm, outputHash: textEngine.output_hash });
       const files = http.createServer((req, res) => res.end(fs.readFileSync(chelsea)));
       await new Promise((resolve) => files.listen(0, '127.0.0.1', resolve));
       try {

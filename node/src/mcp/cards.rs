@@ -136,6 +136,7 @@ pub fn card(model: &ModelView) -> Value {
 		"documentation": metadata.map(|m| text(&m.documentation)).filter(|d| !d.is_empty()),
 		"import_attestation_sha256": metadata.and_then(|m| m.import_attestation).map(|h| h.iter().map(|b| format!("{b:02x}")).collect::<String>()),
 		"inputs": inputs,
+		"outputs": task.map(citrate_inference::pipelines::output_description),
 		"price_per_call": amount(model.price),
 		"compute_fee_per_call": compute_fee,
 		"fee_per_call": model.fee_per_call().map(amount),
@@ -146,6 +147,7 @@ pub fn card(model: &ModelView) -> Value {
 			"max_uses": if tier.max_uses == 0 { Value::from("unlimited") } else { tier.max_uses.into() },
 		})).collect::<Vec<_>>(),
 		"providers": model.providers.iter().map(|p| p.to_ss58check()).collect::<Vec<_>>(),
+		"pinners": model.pinners.iter().map(|p| p.to_ss58check()).collect::<Vec<_>>(),
 		"verification": verification,
 		"usage": { "calls": info.usage_count, "rewards": amount(info.total_rewards) },
 		"how_to_call": format!(

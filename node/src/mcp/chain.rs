@@ -5,7 +5,8 @@ use crate::chain_client::ChainClient;
 use citrate_model_primitives::{ModelId, ModelInterface};
 use citrate_runtime::{
 	pallet_inference as inference, pallet_model_access as access,
-	pallet_model_registry as registry, AccountId, Balance, Hash, Runtime,
+	pallet_model_registry as registry, pallet_pinning as pinning, AccountId, Balance, Hash,
+	Runtime,
 };
 use citrate_storage::Upstream;
 use polkadot_sdk::frame_support::traits::Get;
@@ -22,6 +23,8 @@ pub struct ModelView {
 	pub tiers: Vec<(access::TierId, access::AccessTier<Runtime>)>,
 	pub providers: Vec<AccountId>,
 	pub terms: Option<inference::ModelTerms>,
+	/// The bonded pinners holding the model's package.
+	pub pinners: Vec<AccountId>,
 }
 
 impl ModelView {
@@ -164,6 +167,24 @@ impl Chain {
 			.await?
 			.unwrap_or_default();
 		let terms = self.client.storage(inference::Terms::<Runtime>::hashed_key_for(id)).await?;
-		Ok(Some(ModelView { id, info, metadata, versions, price, tiers, providers, terms }))
+		let pinners = match registry::binary_cid(&info.cid) {
+			Some(cid) => self
+				.client
+				.storage::<Vec<AccountId>>(pinning::PinnersOf::<Runtime>::hashed_key_for(cid))
+				.await?
+				.unwrap_or_default(),
+			None => vec![],
+		};
+		Ok(Some(ModelView {
+			id,
+			info,
+			metadata,
+			versions,
+			price,
+			tiers,
+			providers,
+			terms,
+			pinners,
+		}))
 	}
 }

@@ -1,14 +1,14 @@
 //! `import_model`: the Hugging Face importer (`citrate-node model import`) on a repository on
 //! this machine, registered as the server's signer, its steps reported as progress.
 
-use super::server::Shared;
+use super::{server::Shared, store::StoreTarget};
 use crate::model_cmd::{self, Target};
 use citrate_import::{prepare, source::Source, ImportOptions, Progress, Quantization, Reporter};
 use citrate_model_primitives::InferenceTask;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
-use std::{path::PathBuf, sync::Arc};
+use std::sync::Arc;
 
 /// A repository to import and how to register it.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -32,13 +32,6 @@ pub struct ImportArgs {
 	pub quantize: Option<String>,
 }
 
-/// Where the imported packages go: a Kubo API, else the node's store.
-#[derive(Debug, Clone, Default)]
-pub struct PackageStore {
-	pub ipfs_api: Option<String>,
-	pub base_path: Option<PathBuf>,
-}
-
 /// Each step's name, to `report`.
 struct Steps<F>(F);
 
@@ -59,7 +52,7 @@ impl<F: Fn(String) + Send + Sync> Progress for Steps<F> {
 /// task, cost per call, reference run, attestation).
 pub async fn import_model(
 	shared: &Shared,
-	store: &PackageStore,
+	store: &StoreTarget,
 	args: ImportArgs,
 	report: impl Fn(String) + Send + Sync + 'static,
 ) -> Result<Value, String> {

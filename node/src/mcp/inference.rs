@@ -8,7 +8,7 @@ use super::{
 	cards::{amount, ctr, plancks_of},
 	chain::{Chain, ModelView},
 	input::{self, RunArgs},
-	spending::Budget,
+	server::Shared,
 };
 use citrate_inference::{
 	codec as tensor_codec,
@@ -31,7 +31,9 @@ use serde_json::{json, Value};
 use std::{future::Future, time::Duration};
 
 /// How long `run_inference` waits for a final result unless told otherwise.
-const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
+/// Most bytes of an encoded input (inputs over the chain's inline limit go by CID).
+const MAX_INPUT_BYTES: usize = 64 << 20;
 /// Most bytes of a model's `config.json` read for its class names.
 const MAX_CONFIG_BYTES: u64 = 4 << 20;
 
@@ -71,16 +73,15 @@ fn cid_text(binary: &[u8]) -> String {
 /// Runs `model` on `args` with `signer`, reporting each finalized block to `progress`, until
 /// the receipt is final; `cancelled` resolving cancels the request on chain.
 pub async fn run(
-	chain: &Chain,
-	budget: &Budget,
-	signer: Option<&sr25519::Pair>,
+	shared: &Shared,
 	model: &ModelView,
 	args: &RunArgs,
 	progress: &(dyn Fn(Progress) + Send + Sync),
 	cancelled: impl Future<Output = ()>,
 ) -> Result<Value, RunError> {
+	let (chain, budget) = (&shared.chain, &shared.budget);
 	let id = model.id;
-	let signer = signer.ok_or(
+	let signer = shared.signer.as_ref().ok_or(
 		"this MCP server has no signing account, so it cannot pay for requests: start it with \
 		 --suri or --key-file",
 	)?;
@@ -94,11 +95,9 @@ pub async fn run(
 			.map_err(|e| format!("the input does not fit a {} model: {e}", task.name()))?;
 	}
 	let bytes = tensor_codec::encode(&tensors).map_err(|e| format!("encoding the input: {e}"))?;
-	let max_input = <<Runtime as inference::Config>::MaxInputLen as Get<u32>>::get() as usize;
-	if bytes.len() > max_input {
+	if bytes.len() > MAX_INPUT_BYTES {
 		return Err(format!(
-			"the input is {} bytes encoded; requests carry at most {max_input} (shrink the image \
-			 or audio)",
+			"the input is {} bytes encoded; this server sends at most {MAX_INPUT_BYTES}",
 			bytes.len()
 		)
 		.into());
@@ -108,13 +107,26 @@ pub async fn run(
 	}
 	let account: AccountId = MultiSigner::from(signer.public()).into_account();
 	check_access(chain, model, &account).await?;
+	// Inline up to the chain's limit; larger inputs go to IPFS and the request names their CID.
+	let max_inline = <<Runtime as inference::Config>::MaxInputLen as Get<u32>>::get() as usize;
+	let input_cid = if bytes.len() > max_inline {
+		let cid = shared.store.add_file(bytes.clone()).await.map_err(|e| {
+			format!("the input ({} bytes) is over the {max_inline} sent inline: {e}", bytes.len())
+		})?;
+		Some(cid.into_v1().map_err(|e| format!("the input's CID: {e}"))?.to_bytes())
+	} else {
+		None
+	};
 	let fee = model.fee_per_call().ok_or("the model has no fee schedule")?;
 	let wanted = args.max_fee.map(|ctr| plancks_of(&ctr.to_string())).transpose()?;
 	let reserved = budget.reserve(fee, wanted)?;
-	let call = RuntimeCall::Inference(inference::Call::request_inference {
-		model_id: id,
-		input: bytes,
-		max_fee: reserved,
+	let call = RuntimeCall::Inference(match input_cid {
+		Some(input_cid) => {
+			inference::Call::request_inference_cid { model_id: id, input_cid, max_fee: reserved }
+		}
+		None => {
+			inference::Call::request_inference { model_id: id, input: bytes, max_fee: reserved }
+		}
 	});
 	let events = match chain.client.submit(call, signer).await {
 		Ok(events) => events,

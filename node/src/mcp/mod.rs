@@ -14,6 +14,7 @@ mod notify;
 mod prompts;
 mod server;
 mod spending;
+mod store;
 
 use crate::{chain_client::ChainClient, signer::SignerArgs};
 use chain::Chain;
@@ -39,12 +40,13 @@ pub struct McpCmd {
 	#[command(flatten)]
 	pub signer: SignerArgs,
 
-	/// The node's base path: `import_model` adds packages to its store (`<base-path>/ipfs`)
-	/// [default: the node's default base path].
+	/// The node's base path: packages from `import_model`, and inputs too large to send
+	/// inline, are added to its store (`<base-path>/ipfs`) [default: the node's default base
+	/// path].
 	#[arg(long, short = 'd', value_name = "PATH")]
 	pub base_path: Option<std::path::PathBuf>,
 
-	/// `import_model` adds packages to this Kubo RPC API instead.
+	/// Add packages and large inputs to this Kubo RPC API instead.
 	#[arg(long, value_name = "URL", conflicts_with = "base_path")]
 	pub ipfs_api: Option<String>,
 
@@ -105,7 +107,7 @@ impl McpCmd {
 			budget: spending::Budget::new(per_call, per_session),
 			tasks: TaskManager::new(),
 			peers: Default::default(),
-			packages: import::PackageStore {
+			store: store::StoreTarget {
 				ipfs_api: self.ipfs_api.clone(),
 				base_path: self.base_path.clone(),
 			},

@@ -4,11 +4,12 @@
 use super::{
 	cards::{self, card, MIME},
 	chain::{Chain, ModelView},
-	import::{ImportArgs, PackageStore},
+	import::ImportArgs,
 	inference::{self, Progress, RunError},
 	input::RunArgs,
 	prompts,
 	spending::Budget,
+	store::StoreTarget,
 };
 use citrate_model_primitives::{InferenceTask, ModelId};
 use citrate_runtime::{pallet_model_access as access, RuntimeCall, RuntimeEvent};
@@ -34,8 +35,8 @@ pub struct Shared {
 	pub budget: Budget,
 	pub tasks: TaskManager,
 	pub peers: Mutex<Vec<Peer<RoleServer>>>,
-	/// Where `import_model` adds packages.
-	pub packages: PackageStore,
+	/// Where packages and inputs too large to send inline go.
+	pub store: StoreTarget,
 }
 
 impl Shared {
@@ -97,6 +98,26 @@ pub struct GetModelArgs {
 
 fn tool_error(message: impl Into<String>) -> CallToolResult {
 	CallToolResult::error(vec![ContentBlock::text(message.into())])
+}
+
+/// Sends the request's client MCP progress notifications (progress, total, message), when
+/// it asked for them with a progress token.
+fn progress_notifier(
+	context: &RequestContext<RoleServer>,
+) -> impl Fn(f64, Option<f64>, String) + Send + Sync + 'static {
+	let peer = context.peer.clone();
+	let token = context.meta.get_progress_token();
+	move |progress, total, message| {
+		let Some(token) = token.clone() else { return };
+		let mut note = ProgressNotificationParam::new(token, progress).with_message(message);
+		if let Some(total) = total {
+			note = note.with_total(total);
+		}
+		let peer = peer.clone();
+		tokio::spawn(async move {
+			let _ = peer.notify_progress(note).await;
+		});
+	}
 }
 
 fn json_result(value: Value) -> CallToolResult {
@@ -192,23 +213,18 @@ impl CitrateMcp {
 		};
 		let shared = self.shared.clone();
 		if context.client_capabilities().is_some_and(|c| c.supports_tasks()) {
+			// rmcp fails a task still running at its time-to-live: leave the wait room.
+			let wait = args.timeout_secs.unwrap_or(inference::DEFAULT_TIMEOUT.as_secs());
 			let options = TaskOptions::new()
+				.with_ttl_ms(wait.saturating_add(300).saturating_mul(1000))
 				.with_poll_interval_ms(500)
 				.with_status_message(format!("submitting a request to model {}", model.id));
 			let task = self.shared.tasks.spawn(options, move |task| {
 				Box::pin(async move {
 					let status = task.clone();
 					let progress = move |p: Progress| status.set_status_message(p.message);
-					let outcome = inference::run(
-						&shared.chain,
-						&shared.budget,
-						shared.signer.as_ref(),
-						&model,
-						&args,
-						&progress,
-						task.cancelled(),
-					)
-					.await;
+					let outcome =
+						inference::run(&shared, &model, &args, &progress, task.cancelled()).await;
 					match outcome {
 						Ok(value) => Ok(CallToolResult::structured(value)),
 						Err(RunError::Refused(text)) => Ok(tool_error(text)),
@@ -221,29 +237,11 @@ impl CitrateMcp {
 			});
 			return Ok(CallToolResponse::Task(CreateTaskResult::new(task)));
 		}
-		let peer = context.peer.clone();
-		let token = context.meta.get_progress_token();
-		let progress = move |p: Progress| {
-			if let Some(token) = token.clone() {
-				let peer = peer.clone();
-				let note = ProgressNotificationParam::new(token, f64::from(p.blocks))
-					.with_total(f64::from(p.of))
-					.with_message(p.message);
-				tokio::spawn(async move {
-					let _ = peer.notify_progress(note).await;
-				});
-			}
-		};
-		let outcome = inference::run(
-			&shared.chain,
-			&shared.budget,
-			shared.signer.as_ref(),
-			&model,
-			&args,
-			&progress,
-			context.ct.cancelled(),
-		)
-		.await;
+		let notify = progress_notifier(&context);
+		let progress =
+			move |p: Progress| notify(f64::from(p.blocks), Some(f64::from(p.of)), p.message);
+		let outcome =
+			inference::run(&shared, &model, &args, &progress, context.ct.cancelled()).await;
 		Ok(match outcome {
 			Ok(value) => json_result(value),
 			Err(RunError::Refused(text) | RunError::Cancelled(text)) => tool_error(text),
@@ -271,22 +269,14 @@ impl CitrateMcp {
 		Parameters(args): Parameters<ImportArgs>,
 		context: RequestContext<RoleServer>,
 	) -> CallToolResult {
-		let peer = context.peer.clone();
-		let token = context.meta.get_progress_token();
+		let notify = progress_notifier(&context);
 		let steps = std::sync::atomic::AtomicU32::new(0);
 		let report = move |step: String| {
 			let done = steps.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-			if let Some(token) = token.clone() {
-				let peer = peer.clone();
-				let note =
-					ProgressNotificationParam::new(token, f64::from(done)).with_message(step);
-				tokio::spawn(async move {
-					let _ = peer.notify_progress(note).await;
-				});
-			}
+			notify(f64::from(done), None, step);
 		};
 		let shared = &self.shared;
-		match super::import::import_model(shared, &shared.packages, args, report).await {
+		match super::import::import_model(shared, &shared.store, args, report).await {
 			Ok(summary) => json_result(summary),
 			Err(text) => tool_error(text),
 		}

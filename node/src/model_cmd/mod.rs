@@ -12,6 +12,7 @@ mod metadata;
 mod store;
 mod summary;
 
+pub(crate) use store::store_dir;
 pub(crate) use summary::json as summary_json;
 
 use crate::chain_client::ChainClient;

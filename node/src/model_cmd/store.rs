@@ -50,12 +50,8 @@ pub(super) async fn add(
 		}
 		prepared.cid.clone()
 	} else {
-		let base = match base_path {
-			Some(path) => path.to_path_buf(),
-			None => BasePath::from_project("", "", "citrate-node").path().to_path_buf(),
-		};
 		progress.start("adding the package to the store", Some(prepared.size_bytes));
-		let store = FsBlockStore::open(base.join("ipfs")).map_err(failed)?;
+		let store = FsBlockStore::open(store_dir(base_path)).map_err(failed)?;
 		let mut writer = store.background_writer();
 		let tree = import_tree(
 			&prepared.dir,
@@ -72,6 +68,15 @@ pub(super) async fn add(
 		return Err(failed(format!("the store gave {cid}, the package is {}", prepared.cid)));
 	}
 	Ok(())
+}
+
+/// The block store of the node with base path `base_path` (the node's default when `None`).
+pub(crate) fn store_dir(base_path: Option<&Path>) -> std::path::PathBuf {
+	let base = match base_path {
+		Some(path) => path.to_path_buf(),
+		None => BasePath::from_project("", "", "citrate-node").path().to_path_buf(),
+	};
+	base.join("ipfs")
 }
 
 /// Writes the DAG of `dir` as a CARv1 rooted at `root` into `car`; gives the CAR's bytes.

@@ -21,7 +21,7 @@ pub mod vad;
 /// The tasks a model can be registered for: the registry's `InferenceTask`.
 pub use citrate_model_primitives::InferenceTask as Task;
 pub use model_files::ModelFiles;
-pub use output::{Label, Output, TextLine};
+pub use output::{output_description, Label, Output, TextLine};
 pub use request::{Audio, ImageText, Request, SpeechOptions, DEFAULT_TEMPLATE};
 pub use task::{class_names, Pipeline, PipelineOptions};
 

@@ -148,11 +148,7 @@ impl Output {
 				[rows, k] if ids.dtype == DType::I64 => (rows as usize, k as usize),
 				_ => return Err(Error::Pipeline("`label_ids` is not i64 [rows, k]".into())),
 			};
-			let ids: Vec<i64> = ids
-				.data
-				.chunks_exact(8)
-				.map(|b| i64::from_le_bytes(b.try_into().unwrap_or_default()))
-				.collect();
+			let ids = ids.to_i64().unwrap_or_default();
 			if ids.len() != rows * k || scores.len() != rows * k {
 				return Err(Error::Pipeline("`label_ids` and `scores` differ in shape".into()));
 			}
@@ -210,7 +206,8 @@ impl Output {
 	/// serde_json's features in the build): embeddings `{dims, values}`, label rows `[[{id, name, score}]]`,
 	/// text as a string (a transcript with its language as `{text, language}`), OCR lines
 	/// `{text, lines: [{text, confidence, box}]}`, speech probabilities as numbers, raw tensors
-	/// as `[{name, dtype, shape}]`.
+	/// as `[{name, dtype, shape, values}]` (values flat, row-major; `null` for f16/bf16 and for
+	/// tensors over [`MAX_JSON_ELEMENTS`]).
 	pub fn to_json(&self) -> Value {
 		match self {
 			Output::Embeddings { dims, values } => json!({ "dims": dims, "values": wide(values) }),
@@ -242,9 +239,66 @@ impl Output {
 			Output::SpeechProbabilities(p) => json!(wide(p)),
 			Output::Tensors(tensors) => json!(tensors
 				.iter()
-				.map(|t| json!({ "name": t.name, "dtype": t.dtype.to_string(), "shape": t.shape }))
+				.map(|t| json!({
+					"name": t.name,
+					"dtype": t.dtype.to_string(),
+					"shape": t.shape,
+					"values": values_of(t),
+				}))
 				.collect::<Vec<_>>()),
 		}
+	}
+}
+
+/// Most elements of a raw tensor whose values the JSON lists.
+pub const MAX_JSON_ELEMENTS: usize = 1 << 16;
+
+/// What a model of `task` returns, as [`Output::to_json`] writes it: for model cards.
+pub fn output_description(task: Task) -> &'static str {
+	match task {
+		Task::FeatureExtraction => {
+			"embeddings: {dims, values}, one vector of `dims` values per text, in order"
+		}
+		Task::TextClassification | Task::ImageClassification => {
+			"labels: per input, the top classes best first, [[{id, name, score}]]"
+		}
+		Task::FillMask => "labels: per mask, the top tokens best first, [[{id, name, score}]]",
+		Task::ZeroShotImageClassification => {
+			"with labels, the labels ranked for the image [[{id, name, score}]]; else \
+			 embeddings {dims, values} of the image or of each text"
+		}
+		Task::Ocr => "the text read, with its lines: {text, lines: [{text, confidence, box}]}",
+		Task::SpeechToText => "the transcript, or {text, language} from a multilingual checkpoint",
+		Task::VoiceActivity => "the probability of speech in each 32 ms chunk, [p]",
+		Task::TextGeneration | Task::Text2TextGeneration => "the generated text",
+		Task::RawTensors => "the model's output tensors, [{name, dtype, shape, values}]",
+	}
+}
+
+/// A tensor's values for JSON, flat and row-major.
+fn values_of(tensor: &Tensor) -> Value {
+	let elements = tensor.elements().unwrap_or(u64::MAX);
+	if elements > MAX_JSON_ELEMENTS as u64 {
+		return Value::Null;
+	}
+	let data = &tensor.data;
+	let chunks = |n: usize| data.chunks_exact(n);
+	match tensor.dtype {
+		DType::F32 => json!(wide(&tensor.to_f32().unwrap_or_default())),
+		DType::F64 => json!(chunks(8)
+			.map(|c| f64::from_le_bytes(c.try_into().unwrap_or_default()))
+			.collect::<Vec<_>>()),
+		DType::I64 => json!(tensor.to_i64().unwrap_or_default()),
+		DType::I32 => json!(chunks(4)
+			.map(|c| i32::from_le_bytes(c.try_into().unwrap_or_default()))
+			.collect::<Vec<_>>()),
+		DType::I16 => json!(chunks(2)
+			.map(|c| i16::from_le_bytes(c.try_into().unwrap_or_default()))
+			.collect::<Vec<_>>()),
+		DType::I8 => json!(data.iter().map(|&b| b as i8).collect::<Vec<_>>()),
+		DType::U8 => json!(data),
+		DType::Bool => json!(data.iter().map(|&b| b != 0).collect::<Vec<_>>()),
+		DType::F16 | DType::BF16 => Value::Null,
 	}
 }
 
@@ -298,6 +352,17 @@ mod tests {
 		let read =
 			Output::from_tensors(Task::TextClassification, unnamed.to_tensors().unwrap(), &[]);
 		assert_eq!(read.unwrap(), unnamed);
+		let raw = Output::Tensors(vec![
+			Tensor::from_f32("y", vec![2], &[0.5, -1.0]).unwrap(),
+			Tensor::new("n", DType::I32, vec![1], 7i32.to_le_bytes().to_vec()).unwrap(),
+		]);
+		assert_eq!(
+			raw.to_json(),
+			json!([
+				{ "name": "y", "dtype": "f32", "shape": [2], "values": [0.5, -1.0] },
+				{ "name": "n", "dtype": "i32", "shape": [1], "values": [7] },
+			])
+		);
 		let error = Output::from_tensors(Task::ImageClassification, vec![], &names).unwrap_err();
 		assert_eq!(error.to_string(), "the output has no `text`");
 	}
