@@ -1,31 +1,29 @@
-//! `run_inference` and `get_receipt`: a request submitted with the server's signer within
-//! its spending caps, followed block by block until its receipt is final, and the result
-//! decoded as the engine prints it; a receipt read back and checked (final, signed by its
-//! providers' keys, the output hashing to what they signed).
+//! `run_inference`: a request submitted with the server's signer within its spending caps,
+//! followed block by block until its receipt is final, and the result decoded as the engine
+//! prints it, with the receipt ([`super::receipt`]).
 
 use super::{
-	super::chain_client::hex,
-	cards::{amount, ctr, plancks_of},
+	access,
+	cards::{ctr, plancks_of},
 	chain::{Chain, ModelView},
 	input::{self, RunArgs},
+	receipt,
 	server::Shared,
 };
 use citrate_inference::{
 	codec as tensor_codec,
 	pipelines::{class_names, ImageText, Output, Request, Task},
-	proof::output_hash,
 };
 use citrate_inference_primitives::request::check_request;
 use citrate_runtime::{
 	pallet_inference as inference, AccountId, Balance, Hash, Runtime, RuntimeCall, RuntimeEvent,
 };
 use citrate_storage::cid::Cid;
-use codec::{Decode, Encode};
 use futures::StreamExt;
 use polkadot_sdk::{
 	frame_support::traits::Get,
-	sp_core::{crypto::Ss58Codec, sr25519, Pair},
-	sp_runtime::{traits::IdentifyAccount, MultiSigner, RuntimeAppPublic},
+	sp_core::{sr25519, Pair},
+	sp_runtime::{traits::IdentifyAccount, MultiSigner},
 };
 use serde_json::{json, Value};
 use std::{future::Future, time::Duration};
@@ -66,9 +64,6 @@ pub struct Progress {
 	pub message: String,
 }
 
-fn cid_text(binary: &[u8]) -> String {
-	Cid::try_from(binary).map_or_else(|_| hex(binary), |cid| cid.to_string())
-}
 
 /// Runs `model` on `args` with `signer`, reporting each finalized block to `progress`, until
 /// the receipt is final; `cancelled` resolving cancels the request on chain.
@@ -106,7 +101,7 @@ pub async fn run(
 		return Err(format!("no provider serves model {id}, so no one would answer").into());
 	}
 	let account: AccountId = MultiSigner::from(signer.public()).into_account();
-	check_access(chain, model, &account).await?;
+	access::check_access(chain, model, &account).await?;
 	// Inline up to the chain's limit; larger inputs go to IPFS and the request names their CID.
 	let max_inline = <<Runtime as inference::Config>::MaxInputLen as Get<u32>>::get() as usize;
 	let input_cid = if bytes.len() > max_inline {
@@ -169,7 +164,7 @@ pub async fn run(
 		}
 	};
 	let names = label_names(chain, task, &request, &receipt.package_cid).await;
-	let receipt_json = receipt_json(chain, request_id, &receipt, at).await;
+	let receipt_json = receipt::receipt_json(chain, request_id, &receipt, at).await;
 	let result = decode(chain, task, &receipt.outcome, &names).await;
 	match result {
 		Ok(output) => Ok(json!({
@@ -183,55 +178,11 @@ pub async fn run(
 	}
 }
 
-/// Refuses before paying a transaction fee when the signer has no access, as the access
-/// pallet decides: free for the owner and for open-source models that sell no tiers, else a
-/// grant with uses left (its expiry the chain checks).
-async fn check_access(chain: &Chain, model: &ModelView, account: &AccountId) -> Result<(), String> {
-	let open = model.info.license.kind == citrate_model_primitives::LicenseKind::OpenSource;
-	if model.info.owner == *account || (open && model.tiers.is_empty()) {
-		return Ok(());
-	}
-	let grant = chain.access(model.id, account).await?;
-	if grant.is_some_and(|g| g.uses_left != citrate_runtime::pallet_model_access::Uses::Limited(0))
-	{
-		return Ok(());
-	}
-	Err(no_access(model))
-}
-
-fn no_access(model: &ModelView) -> String {
-	if model.tiers.is_empty() {
-		return format!(
-			"no access to model {}: its license is not open source and it sells no access \
-			 tiers, so only its owner can run it",
-			model.id
-		);
-	}
-	let tiers: Vec<String> = model
-		.tiers
-		.iter()
-		.map(|(tier, t)| {
-			let uses = if t.max_uses == 0 {
-				"unlimited uses".into()
-			} else {
-				format!("{} uses", t.max_uses)
-			};
-			format!("tier {tier}: {} CTR for {} blocks, {uses}", ctr(t.price), t.duration)
-		})
-		.collect();
-	format!(
-		"no access to model {}: buy a tier with purchase_access (model_id {}, tier_id): {}",
-		model.id,
-		model.id,
-		tiers.join("; ")
-	)
-}
-
 /// The chain's refusal in words an agent can act on.
 fn explain_refusal(error: &str, model: &ModelView, reserved: Balance) -> String {
 	let named = |name: &str| error.contains(&format!("Inference({name})"));
 	if named("NoAccess") {
-		no_access(model)
+		access::no_access(model)
 	} else if named("FeeAboveMax") {
 		format!(
 			"the chain charges more than the {} CTR this call may spend (its price or the compute \
@@ -355,112 +306,4 @@ async fn decode(
 	};
 	let tensors = tensor_codec::decode(&bytes).map_err(|e| format!("the output: {e}"))?;
 	Output::from_tensors(task, tensors, names).map_err(|e| format!("the output: {e}"))
-}
-
-/// Whether the output bytes of `outcome` hash to `expected` (stored outputs are checked
-/// when read).
-fn output_matches(
-	outcome: &inference::Outcome<<Runtime as inference::Config>::MaxOutputLen>,
-	expected: Option<[u8; 32]>,
-) -> Option<bool> {
-	match outcome {
-		inference::Outcome::Output(bytes) => {
-			let tensors = tensor_codec::decode(bytes).ok()?;
-			Some(output_hash(&tensors).ok() == expected)
-		}
-		inference::Outcome::Failed(_) => Some(expected.is_none()),
-		inference::Outcome::Stored(stored) => Some(Some(stored.output_hash) == expected),
-	}
-}
-
-/// A receipt as JSON, with what a client can check itself: it is in finalized state, each
-/// provider's key signed this outcome, and the output hashes to the receipt's output hash.
-pub async fn receipt_json(
-	chain: &Chain,
-	request_id: inference::RequestId,
-	receipt: &inference::Receipt<Runtime>,
-	(block, hash): (u32, Hash),
-) -> Value {
-	let mut providers = vec![];
-	let mut all_signed = true;
-	for (account, signature) in receipt.providers.iter() {
-		let signed = match chain.provider(account).await {
-			Ok(Some(info)) => {
-				let result = inference::InferenceResult::<Runtime> {
-					request_id,
-					provider: account.clone(),
-					outcome: receipt.outcome.clone(),
-				};
-				type Signature =
-					<<Runtime as inference::Config>::ProviderKey as RuntimeAppPublic>::Signature;
-				Signature::decode(&mut &signature[..])
-					.is_ok_and(|s| result.using_encoded(|message| info.key.verify(&message, &s)))
-			}
-			_ => false,
-		};
-		all_signed &= signed;
-		providers.push(json!({
-			"account": account.to_ss58check(),
-			"signature": hex(signature),
-			"signed_this_result": signed,
-		}));
-	}
-	let (outcome, reason) = match &receipt.outcome {
-		inference::Outcome::Output(_) => ("output", None),
-		inference::Outcome::Failed(why) => {
-			("failed", Some(String::from_utf8_lossy(why).into_owned()))
-		}
-		inference::Outcome::Stored(stored) => ("stored", Some(cid_text(&stored.cid))),
-	};
-	let output_ok = output_matches(&receipt.outcome, receipt.output_hash);
-	json!({
-		"request_id": request_id,
-		"model_id": receipt.model_id,
-		"requester": receipt.requester.to_ss58check(),
-		"package_cid": cid_text(&receipt.package_cid),
-		"input_hash": hex(&receipt.input_hash),
-		"input_cid": receipt.input_cid.as_ref().map(|cid| cid_text(cid)),
-		"output_hash": receipt.output_hash.map(|h| hex(&h)),
-		"outcome": outcome,
-		"failure_reason": if outcome == "failed" { reason.clone() } else { None },
-		"output_cid": if outcome == "stored" { reason } else { None },
-		"providers": providers,
-		"verification": format!("{:?}", receipt.verification),
-		"requested_at": receipt.requested_at,
-		"answered_at": receipt.answered_at,
-		"price_paid": amount(receipt.price_paid),
-		"compute_fee": amount(receipt.compute_fee),
-		"deposit": amount(receipt.deposit),
-		"finalized": { "block": block, "hash": format!("{hash:?}") },
-		"checks": {
-			"final": true,
-			"signed_by_every_provider": all_signed,
-			"output_matches_hash": output_ok,
-		},
-	})
-}
-
-/// `get_receipt`: the receipt of request `id` at the finalized head, checked; or where the
-/// request stands when it has none.
-pub async fn get_receipt(chain: &Chain, id: inference::RequestId) -> Result<Value, String> {
-	let head = chain.client.finalized_head().await?;
-	match chain.receipt(id, Some(head.1)).await? {
-		Some(receipt) => Ok(receipt_json(chain, id, &receipt, head).await),
-		None => match chain.request(id, None).await? {
-			Some(request) => Err(format!(
-				"request {id} has no result yet: it is open until block {}",
-				request.deadline
-			)),
-			None => match chain.receipt(id, None).await? {
-				Some(_) => Err(format!(
-					"request {id} was answered in a block not final yet: ask again in a few \
-					 seconds"
-				)),
-				None => Err(format!(
-					"no receipt for request {id}: it was never made, ended without a result, or \
-					 its receipt was removed"
-				)),
-			},
-		},
-	}
 }

@@ -5,6 +5,7 @@
 //! stdio (what desktop MCP clients start) or streamable HTTP on a loopback address, where every
 //! request must carry the bearer token and no browser `Origin` is accepted.
 
+mod access;
 mod cards;
 mod chain;
 mod import;
@@ -12,6 +13,7 @@ mod inference;
 mod input;
 mod notify;
 mod prompts;
+mod receipt;
 mod server;
 mod spending;
 mod store;

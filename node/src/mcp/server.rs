@@ -2,12 +2,13 @@
 //! server's signer within its caps), receipts, and prompts for the common flows.
 
 use super::{
+	access,
 	cards::{self, card, MIME},
 	chain::{Chain, ModelView},
 	import::ImportArgs,
 	inference::{self, Progress, RunError},
 	input::RunArgs,
-	prompts,
+	prompts, receipt,
 	spending::Budget,
 	store::StoreTarget,
 };
@@ -253,7 +254,7 @@ impl CitrateMcp {
 	/// signed by each provider's key, the output matching the signed output hash.
 	#[tool(annotations(read_only_hint = true, open_world_hint = false))]
 	async fn get_receipt(&self, Parameters(args): Parameters<ReceiptArgs>) -> CallToolResult {
-		match inference::get_receipt(&self.shared.chain, args.request_id).await {
+		match receipt::get_receipt(&self.shared.chain, args.request_id).await {
 			Ok(receipt) => json_result(receipt),
 			Err(text) => tool_error(text),
 		}
@@ -286,7 +287,11 @@ impl CitrateMcp {
 	/// for models whose card lists `access_tiers`.
 	#[tool(annotations(read_only_hint = false, destructive_hint = false, open_world_hint = false))]
 	async fn purchase_access(&self, Parameters(args): Parameters<PurchaseArgs>) -> CallToolResult {
-		match self.purchase(args).await {
+		let bought = match self.resolve(Some(args.model_id), None).await {
+			Ok(model) => access::purchase(&self.shared, &model, args.tier_id).await,
+			Err(text) => Err(text),
+		};
+		match bought {
 			Ok(value) => json_result(value),
 			Err(text) => tool_error(text),
 		}
@@ -312,63 +317,6 @@ impl CitrateMcp {
 		self.shared.chain.model(id).await?.ok_or_else(|| {
 			format!("no model {id} is registered; search_models lists the registered ones")
 		})
-	}
-
-	async fn purchase(&self, args: PurchaseArgs) -> Result<Value, String> {
-		let shared = &self.shared;
-		let signer = shared.signer.as_ref().ok_or(
-			"this MCP server has no signing account, so it cannot pay: start it with --suri or \
-			 --key-file",
-		)?;
-		let model = self.resolve(Some(args.model_id), None).await?;
-		let Some((_, tier)) = model.tiers.iter().find(|(id, _)| *id == args.tier_id) else {
-			let ids: Vec<String> = model.tiers.iter().map(|(id, _)| id.to_string()).collect();
-			return Err(format!(
-				"model {} has no tier {}; its tiers are [{}]",
-				model.id,
-				args.tier_id,
-				ids.join(", ")
-			));
-		};
-		let reserved = shared.budget.reserve(tier.price, None)?;
-		let call = RuntimeCall::ModelAccess(access::Call::purchase_access {
-			model_id: model.id,
-			tier_id: args.tier_id,
-			max_price: reserved,
-		});
-		let events = match shared.chain.client.submit(call, signer).await {
-			Ok(events) => events,
-			Err(e) => {
-				shared.budget.settle(reserved, 0);
-				return Err(e);
-			}
-		};
-		let bought = events.iter().find_map(|event| match event {
-			RuntimeEvent::ModelAccess(access::Event::AccessPurchased {
-				owner_share,
-				treasury_share,
-				expires_at,
-				uses_left,
-				..
-			}) => Some((owner_share + treasury_share, *expires_at, *uses_left)),
-			_ => None,
-		});
-		let Some((paid, expires_at, uses_left)) = bought else {
-			shared.budget.settle(reserved, 0);
-			return Err("the purchase was included but the chain reported no grant".into());
-		};
-		shared.budget.settle(reserved, paid);
-		Ok(json!({
-			"model_id": model.id,
-			"tier_id": args.tier_id,
-			"paid": cards::amount(paid),
-			"expires_at_block": expires_at,
-			"uses_left": match uses_left {
-				access::Uses::Unlimited => Value::from("unlimited"),
-				access::Uses::Limited(n) => n.into(),
-			},
-			"spending": shared.budget.summary(),
-		}))
 	}
 
 	/// The latest version registered under `name`.
