@@ -12,14 +12,17 @@ use serde_json::{json, Value};
 /// Refuses before paying a transaction fee when the signer has no access, as the access
 /// pallet decides: free for the owner and for open-source models that sell no tiers, else a
 /// grant with uses left (its expiry the chain checks).
-pub async fn check_access(chain: &Chain, model: &ModelView, account: &AccountId) -> Result<(), String> {
+pub async fn check_access(
+	chain: &Chain,
+	model: &ModelView,
+	account: &AccountId,
+) -> Result<(), String> {
 	let open = model.info.license.kind == citrate_model_primitives::LicenseKind::OpenSource;
 	if model.info.owner == *account || (open && model.tiers.is_empty()) {
 		return Ok(());
 	}
 	let grant = chain.access(model.id, account).await?;
-	if grant.is_some_and(|g| g.uses_left != access::Uses::Limited(0))
-	{
+	if grant.is_some_and(|g| g.uses_left != access::Uses::Limited(0)) {
 		return Ok(());
 	}
 	Err(no_access(model))

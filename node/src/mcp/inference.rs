@@ -64,7 +64,6 @@ pub struct Progress {
 	pub message: String,
 }
 
-
 /// Runs `model` on `args` with `signer`, reporting each finalized block to `progress`, until
 /// the receipt is final; `cancelled` resolving cancels the request on chain.
 pub async fn run(

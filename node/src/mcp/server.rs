@@ -13,7 +13,6 @@ use super::{
 	store::StoreTarget,
 };
 use citrate_model_primitives::{InferenceTask, ModelId};
-use citrate_runtime::{pallet_model_access as access, RuntimeCall, RuntimeEvent};
 use polkadot_sdk::sp_core::sr25519;
 use rmcp::{
 	handler::server::{router::tool::ToolRouter, wrapper::Parameters},
@@ -24,7 +23,7 @@ use rmcp::{
 };
 use schemars::JsonSchema;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::sync::{Arc, Mutex};
 
 /// What every session of one server shares: the chain, the signer and its spending caps
