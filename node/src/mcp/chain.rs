@@ -120,6 +120,15 @@ impl Chain {
 	/// The model with id `id` and all its card shows; `None` when no such model exists.
 	pub async fn model(&self, id: ModelId) -> Result<Option<ModelView>, String> {
 		let Some(info) = self.info(id).await? else { return Ok(None) };
+		self.view(id, info).await.map(Some)
+	}
+
+	/// The view of model `id`, whose registry entry `info` was read already.
+	pub async fn view(
+		&self,
+		id: ModelId,
+		info: registry::ModelInfo<Runtime>,
+	) -> Result<ModelView, String> {
 		let metadata = self
 			.client
 			.storage::<registry::MetadataRecord<Runtime>>(
@@ -175,16 +184,6 @@ impl Chain {
 				.unwrap_or_default(),
 			None => vec![],
 		};
-		Ok(Some(ModelView {
-			id,
-			info,
-			metadata,
-			versions,
-			price,
-			tiers,
-			providers,
-			terms,
-			pinners,
-		}))
+		Ok(ModelView { id, info, metadata, versions, price, tiers, providers, terms, pinners })
 	}
 }

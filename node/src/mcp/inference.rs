@@ -103,23 +103,23 @@ pub async fn run(
 	access::check_access(chain, model, &account).await?;
 	// Inline up to the chain's limit; larger inputs go to IPFS and the request names their CID.
 	let max_inline = <<Runtime as inference::Config>::MaxInputLen as Get<u32>>::get() as usize;
-	let input_cid = if bytes.len() > max_inline {
-		let cid = shared.store.add_file(bytes.clone()).await.map_err(|e| {
-			format!("the input ({} bytes) is over the {max_inline} sent inline: {e}", bytes.len())
+	let input = if bytes.len() > max_inline {
+		let len = bytes.len();
+		let cid = shared.store.add_file(bytes).await.map_err(|e| {
+			format!("the input ({len} bytes) is over the {max_inline} sent inline: {e}")
 		})?;
-		Some(cid.into_v1().map_err(|e| format!("the input's CID: {e}"))?.to_bytes())
+		Err(cid.into_v1().map_err(|e| format!("the input's CID: {e}"))?.to_bytes())
 	} else {
-		None
+		Ok(bytes)
 	};
 	let fee = model.fee_per_call().ok_or("the model has no fee schedule")?;
 	let wanted = args.max_fee.map(|ctr| plancks_of(&ctr.to_string())).transpose()?;
 	let reserved = budget.reserve(fee, wanted)?;
-	let call = RuntimeCall::Inference(match input_cid {
-		Some(input_cid) => {
+	// `Ok`: the bytes, inline; `Err`: the CID they were added under.
+	let call = RuntimeCall::Inference(match input {
+		Ok(input) => inference::Call::request_inference { model_id: id, input, max_fee: reserved },
+		Err(input_cid) => {
 			inference::Call::request_inference_cid { model_id: id, input_cid, max_fee: reserved }
-		}
-		None => {
-			inference::Call::request_inference { model_id: id, input: bytes, max_fee: reserved }
 		}
 	});
 	let events = match chain.client.submit(call, signer).await {

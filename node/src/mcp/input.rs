@@ -215,15 +215,12 @@ fn decode_base64(text: &str) -> Result<Vec<u8>, String> {
 /// Reads a file from a loopback `http://` URL, or from IPFS through the node's gateway
 /// (every block verified against its CID).
 async fn fetch(url: &str, chain: &Chain) -> Result<Vec<u8>, String> {
-	if let Some(rest) = url.strip_prefix("http://") {
-		let host = rest.split(['/', '?']).next().unwrap_or_default();
-		let name = match host.rsplit_once(':') {
-			Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
-			_ => host,
-		};
-		let name = name.trim_start_matches('[').trim_end_matches(']');
-		let loopback = name.eq_ignore_ascii_case("localhost")
-			|| name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+	if url.starts_with("http://") {
+		let parsed = reqwest::Url::parse(url).map_err(|e| format!("{url}: {e}"))?;
+		let host = parsed.host_str().unwrap_or_default();
+		let host = host.trim_start_matches('[').trim_end_matches(']');
+		let loopback = host.eq_ignore_ascii_case("localhost")
+			|| host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
 		if !loopback {
 			return Err(format!(
 				"{url} is not on this machine: only 127.0.0.1, ::1 and localhost URLs (or IPFS \

@@ -148,27 +148,32 @@ impl CitrateMcp {
 			Ok(models) => models,
 			Err(e) => return tool_error(format!("reading the registry: {e}")),
 		};
+		let max_fee = match args.max_price.map(|ctr| cards::plancks_of(&ctr.to_string())) {
+			Some(Err(e)) => return tool_error(format!("max_price: {e}")),
+			Some(Ok(max)) => Some(max),
+			None => None,
+		};
+		let lower = |bytes: &[u8]| String::from_utf8_lossy(bytes).to_lowercase();
 		let mut found = vec![];
-		for (id, _) in models {
-			let view = match self.shared.chain.model(id).await {
-				Ok(Some(view)) => view,
-				Ok(None) => continue,
+		for (id, info) in models {
+			let view = match self.shared.chain.view(id, info).await {
+				Ok(view) => view,
 				Err(e) => return tool_error(format!("reading model {id}: {e}")),
 			};
-			let card = card(&view);
-			let text = |key: &str| card[key].as_str().unwrap_or_default().to_lowercase();
-			let matches = task.is_none_or(|t| card["task"] == t.name())
+			let metadata = view.metadata.as_ref();
+			let matches = task.is_none_or(|t| metadata.is_some_and(|m| m.task == t))
 				&& args.tag.as_ref().is_none_or(|tag| {
-					card["tags"].as_array().is_some_and(|tags| tags.iter().any(|t| t == tag))
+					metadata.is_some_and(|m| m.tags.iter().any(|t| t.as_slice() == tag.as_bytes()))
 				}) && args
 				.name
 				.as_ref()
-				.is_none_or(|name| text("name").contains(&name.to_lowercase()))
+				.is_none_or(|name| lower(&view.info.name).contains(&name.to_lowercase()))
 				&& args.license.as_ref().is_none_or(|license| {
-					card["license"]["id"].as_str().unwrap_or_default().eq_ignore_ascii_case(license)
-				}) && args.max_price.is_none_or(|max| cost_per_call(&card) <= max);
+					lower(&view.info.license.identifier) == license.to_lowercase()
+				}) && max_fee
+				.is_none_or(|max| view.fee_per_call().is_some_and(|fee| fee <= max));
 			if matches {
-				found.push(card);
+				found.push(card(&view));
 			}
 		}
 		json_result(serde_json::json!({ "models": found }))
@@ -295,11 +300,6 @@ impl CitrateMcp {
 			Err(text) => tool_error(text),
 		}
 	}
-}
-
-/// Price plus compute fee of one call, in CTR (for `max_price`).
-fn cost_per_call(card: &Value) -> f64 {
-	card["fee_per_call"]["ctr"].as_str().and_then(|s| s.parse::<f64>().ok()).unwrap_or(0.0)
 }
 
 impl CitrateMcp {

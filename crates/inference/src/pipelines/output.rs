@@ -170,10 +170,10 @@ impl Output {
 			let joined = text("text")?;
 			let (confidences, _) = f32s("line_confidences")?;
 			let boxes: Vec<u32> = named("line_boxes")
-				.map(|t| t.data.chunks_exact(8))
+				.and_then(Tensor::to_i64)
+				.unwrap_or_default()
 				.into_iter()
-				.flatten()
-				.map(|b| i64::from_le_bytes(b.try_into().unwrap_or_default()) as u32)
+				.map(|v| v as u32)
 				.collect();
 			let texts: Vec<&str> =
 				if joined.is_empty() { vec![] } else { joined.split('\n').collect() };
